@@ -1,0 +1,112 @@
+// next-auth options: email and password (argon2, throttled in the database), and OIDC when configured.
+import type { NextAuthOptions } from 'next-auth';
+import CredentialsProvider from 'next-auth/providers/credentials';
+import { getDb } from '../db';
+import { getEnv } from '../env';
+import { verifyPassword } from './password';
+import { checkThrottle, clearFailures, recordFailure } from './throttle';
+
+export const genericSignInError = 'Email or password is incorrect.';
+
+function clientIp(headers: Record<string, unknown> | undefined): string | null {
+  const forwarded = headers?.['x-forwarded-for'];
+  const first = typeof forwarded === 'string' ? forwarded.split(',')[0]?.trim() : undefined;
+  const real = headers?.['x-real-ip'];
+  return first || (typeof real === 'string' ? real : null) || null;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Checks email and password; throws a message next-auth passes to the sign-in page. */
+export async function authorizeCredentials(
+  email: string,
+  password: string,
+  ip: string | null,
+): Promise<{ id: string; email: string; name: string }> {
+  const db = getDb();
+  const normalized = email.trim().toLowerCase();
+  const throttle = await checkThrottle(db, normalized, ip);
+  if (throttle.lockedUntil) {
+    const minutes = Math.max(1, Math.ceil((throttle.lockedUntil.getTime() - Date.now()) / 60_000));
+    throw new Error(`Too many failed sign-ins. Sign-in is locked for ${minutes} more minute${minutes === 1 ? '' : 's'}.`);
+  }
+  if (throttle.delayMs) await sleep(throttle.delayMs);
+  const user = await db.user.findUnique({ where: { email: normalized } });
+  const ok = await verifyPassword(user?.passwordHash, password);
+  if (!user || !ok || user.disabled) {
+    await recordFailure(db, normalized, ip);
+    throw new Error(genericSignInError);
+  }
+  await clearFailures(db, normalized);
+  await db.user.update({ where: { id: user.id }, data: { lastLoginAt: new Date() } });
+  return { id: user.id, email: user.email, name: user.name };
+}
+
+export function buildAuthOptions(): NextAuthOptions {
+  const env = getEnv();
+  const providers: NextAuthOptions['providers'] = [
+    CredentialsProvider({
+      id: 'credentials',
+      name: 'Email and password',
+      credentials: { email: { label: 'Email', type: 'email' }, password: { label: 'Password', type: 'password' } },
+      async authorize(credentials, req) {
+        if (!credentials?.email || !credentials.password) throw new Error(genericSignInError);
+        return authorizeCredentials(credentials.email, credentials.password, clientIp(req?.headers));
+      },
+    }),
+  ];
+  if (env.OIDC_ISSUER && env.OIDC_CLIENT_ID && env.OIDC_CLIENT_SECRET) {
+    providers.push({
+      id: 'oidc',
+      name: env.OIDC_NAME,
+      type: 'oauth',
+      wellKnown: `${env.OIDC_ISSUER.replace(/\/$/, '')}/.well-known/openid-configuration`,
+      clientId: env.OIDC_CLIENT_ID,
+      clientSecret: env.OIDC_CLIENT_SECRET,
+      authorization: { params: { scope: 'openid email profile' } },
+      idToken: true,
+      checks: ['pkce', 'state'],
+      profile(profile: { sub: string; email?: string; name?: string }) {
+        return { id: profile.sub, email: profile.email ?? '', name: profile.name ?? profile.email ?? profile.sub };
+      },
+    });
+  }
+  return {
+    secret: env.NEXTAUTH_SECRET,
+    session: { strategy: 'jwt', maxAge: 12 * 60 * 60 },
+    pages: { signIn: '/login', error: '/login' },
+    providers,
+    callbacks: {
+      // OIDC sign-in only for people an admin has created (matched by email), never self-registration.
+      async signIn({ user, account }) {
+        if (account?.provider !== 'oidc') return true;
+        const email = user.email?.trim().toLowerCase();
+        if (!email) return '/login?error=OidcNoEmail';
+        const known = await getDb().user.findUnique({ where: { email } });
+        if (!known || known.disabled) return '/login?error=OidcUnknownUser';
+        return true;
+      },
+      // The token carries only the user id; role and disabled state are read from the database each request.
+      async jwt({ token, user, account }) {
+        if (user) {
+          if (account?.provider === 'oidc') {
+            const known = await getDb().user.findUnique({ where: { email: user.email!.trim().toLowerCase() } });
+            token.sub = known?.id;
+          } else {
+            token.sub = user.id;
+          }
+        }
+        return token;
+      },
+      async session({ session, token }) {
+        return { ...session, userId: token.sub };
+      },
+    },
+  };
+}
+
+let cached: NextAuthOptions | undefined;
+export function getAuthOptions(): NextAuthOptions {
+  cached ??= buildAuthOptions();
+  return cached;
+}

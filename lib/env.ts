@@ -1,0 +1,76 @@
+// Every environment variable Lifeboat reads, parsed once with zod; a bad one stops the process with one line.
+import { z } from 'zod';
+
+const postgresUrl = z
+  .string()
+  .regex(/^postgres(ql)?:\/\//, 'must start with postgres:// or postgresql://');
+
+const shape = {
+    DATABASE_URL: postgresUrl.describe(
+      "the console's own PostgreSQL, e.g. postgres://lifeboat:secret@127.0.0.1:5432/lifeboat",
+    ),
+    NEXTAUTH_SECRET: z
+      .string()
+      .min(32, 'must be at least 32 characters')
+      .describe('a random string of 32+ characters that signs sessions: openssl rand -base64 32'),
+    NEXTAUTH_URL: z
+      .url({ message: 'must be a URL' })
+      .describe('the URL people open, e.g. http://localhost:3000'),
+    LIFEBOAT_MASTER_KEY: z
+      .string()
+      .refine((v) => Buffer.from(v, 'base64').length === 32, 'must be 32 bytes in base64')
+      .describe('the key that encrypts stored passwords: openssl rand -base64 32'),
+    LIFEBOAT_DATA_DIR: z.string().min(1).optional().describe('a folder for local backup storage'),
+    LIFEBOAT_WORKER_POOL: z
+      .string()
+      .regex(/^[a-z0-9-]+$/, 'must be lowercase letters, digits and dashes')
+      .default('default')
+      .describe('the pool (queue suffix) this worker serves'),
+    OIDC_ISSUER: z.url({ message: 'must be a URL' }).optional().describe('the OpenID Connect issuer URL'),
+    OIDC_CLIENT_ID: z.string().min(1).optional().describe('the OpenID Connect client id'),
+    OIDC_CLIENT_SECRET: z.string().min(1).optional().describe('the OpenID Connect client secret'),
+    OIDC_NAME: z.string().min(1).default('Single sign-on').describe('the label of the sign-in button'),
+};
+
+const schema = z
+  .object(shape)
+  .superRefine((env, ctx) => {
+    const oidc = [env.OIDC_ISSUER, env.OIDC_CLIENT_ID, env.OIDC_CLIENT_SECRET];
+    if (oidc.some(Boolean) && !oidc.every(Boolean)) {
+      const missing = (['OIDC_ISSUER', 'OIDC_CLIENT_ID', 'OIDC_CLIENT_SECRET'] as const).filter((k) => !env[k]);
+      for (const key of missing) {
+        ctx.addIssue({ code: 'custom', path: [key], message: 'is needed when any OIDC_* variable is set' });
+      }
+    }
+  });
+
+export type Env = z.infer<typeof schema>;
+
+/** Parses an environment; returns one line per problem, each naming the variable and what to set. */
+export function parseEnv(source: Record<string, string | undefined>): { env?: Env; problems: string[] } {
+  const cleaned = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== undefined && v !== ''));
+  const result = schema.safeParse(cleaned);
+  if (result.success) return { env: result.data, problems: [] };
+  const problems = result.error.issues.map((issue) => {
+    const key = String(issue.path[0]);
+    const what = (shape as Record<string, z.ZodType>)[key]?.description;
+    const missing = cleaned[key] === undefined;
+    const head = missing ? `${key} is not set` : `${key} ${issue.message}`;
+    return `Configuration error: ${head}. Set ${key} to ${what ?? 'a valid value'} (see .env.example).`;
+  });
+  return { problems };
+}
+
+let cached: Env | undefined;
+
+/** The validated environment; on a bad one, prints each problem on a line and exits. */
+export function getEnv(): Env {
+  if (cached) return cached;
+  const { env, problems } = parseEnv(process.env);
+  if (!env) {
+    for (const line of problems) console.error(line);
+    process.exit(1);
+  }
+  cached = env;
+  return env;
+}

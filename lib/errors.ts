@@ -1,0 +1,87 @@
+// The error registry: every code Lifeboat can answer with, its HTTP status, and whether a retry can help.
+
+export const errorRegistry = {
+  UNAUTHENTICATED: { status: 401, retryable: false, hint: 'Sign in and try again.' },
+  FORBIDDEN: { status: 403, retryable: false, hint: 'Ask an admin for a role that allows this.' },
+  CROSS_ORIGIN: { status: 403, retryable: false, hint: 'Use the console itself; requests from other sites are refused.' },
+  VALIDATION: { status: 400, retryable: false, hint: 'Correct the fields named above and send again.' },
+  NOT_FOUND: { status: 404, retryable: false, hint: 'It may have been removed; go back to the list.' },
+  CONFLICT: { status: 409, retryable: false, hint: 'Reload the page to see the current state.' },
+  EMAIL_TAKEN: { status: 409, retryable: false, hint: 'Use another email, or change the existing user instead.' },
+  LAST_ADMIN: { status: 409, retryable: false, hint: 'Make another user admin first.' },
+  SELF_LOCKOUT: { status: 409, retryable: false, hint: 'Ask another admin to do this.' },
+  JOB_NOT_CANCELLABLE: { status: 409, retryable: false, hint: 'The job has already ended.' },
+  SIGN_IN_LOCKED: { status: 429, retryable: true, hint: 'Wait until the lock ends, or ask an admin.' },
+  DB_UNAVAILABLE: {
+    status: 503,
+    retryable: true,
+    hint: "The console's database is not answering. Check that PostgreSQL is running and DATABASE_URL is right.",
+  },
+  // Job outcomes (stored on the job row; never an HTTP answer of their own).
+  WORKER_LOST: {
+    status: 500,
+    retryable: true,
+    hint: 'The worker running this job stopped (crash, kill or restart). Run the job again.',
+  },
+  JOB_EXPIRED: { status: 500, retryable: true, hint: 'The job ran longer than its time limit. Look at the log for where it hung.' },
+  JOB_CANCELLED: { status: 409, retryable: true, hint: 'Cancelled on request; run it again when ready.' },
+  PING_FAILED: { status: 500, retryable: true, hint: 'The ping was asked to fail; this proves failures reach the console.' },
+  INTERNAL: { status: 500, retryable: false, hint: 'This is a bug in Lifeboat. The server log has the details.' },
+} as const satisfies Record<string, { status: number; retryable: boolean; hint: string }>;
+
+export type ErrorCode = keyof typeof errorRegistry;
+
+export interface ErrorBody {
+  error: { code: ErrorCode; message: string; hint: string; fields?: Record<string, string> };
+}
+
+/** An error a person can fix: its message says what went wrong, its hint what to do. */
+export class UserError extends Error {
+  readonly code: ErrorCode;
+  readonly hint: string;
+  readonly fields?: Record<string, string>;
+  constructor(code: ErrorCode, message: string, hint?: string, fields?: Record<string, string>) {
+    super(message);
+    this.name = 'UserError';
+    this.code = code;
+    this.hint = hint ?? errorRegistry[code].hint;
+    this.fields = fields;
+  }
+  get status(): number {
+    return errorRegistry[this.code].status;
+  }
+  toBody(): ErrorBody {
+    return {
+      error: { code: this.code, message: this.message, hint: this.hint, ...(this.fields ? { fields: this.fields } : {}) },
+    };
+  }
+}
+
+const unreachableCodes = new Set(['ECONNREFUSED', 'ENOTFOUND', 'ETIMEDOUT', 'ECONNRESET', 'EHOSTUNREACH', '57P03', '57P01', '3D000', '28P01']);
+
+/** True when an error means the console's own database cannot be reached (any layer: pg, adapter, Prisma). */
+export function isDatabaseUnavailable(err: unknown): boolean {
+  for (let e: unknown = err, depth = 0; e && depth < 6; depth++) {
+    const o = e as { code?: string; name?: string; message?: string; cause?: unknown; errorCode?: string };
+    if (o.code && unreachableCodes.has(o.code)) return true;
+    if (o.code === 'P1001' || o.code === 'P1002' || o.errorCode === 'P1001') return true;
+    if (o.name === 'DriverAdapterError' && /ECONNREFUSED|DatabaseNotReachable|connect/i.test(String(o.message)))
+      return true;
+    if (/Can't reach database server|Connection terminated|connect ECONNREFUSED|DatabaseNotReachable/i.test(String(o.message)))
+      return true;
+    e = o.cause;
+  }
+  return false;
+}
+
+/** Maps any thrown value to the status and body the API answers with; unknown errors are logged with their stack. */
+export function toErrorResponse(err: unknown): { status: number; body: ErrorBody } {
+  if (err instanceof UserError) return { status: err.status, body: err.toBody() };
+  if (isDatabaseUnavailable(err)) {
+    const e = new UserError('DB_UNAVAILABLE', "The console's database is unavailable.");
+    return { status: e.status, body: e.toBody() };
+  }
+  console.error('[lifeboat] unexpected error:', err);
+  const e = new UserError('INTERNAL', 'Something went wrong on the server.');
+  return { status: e.status, body: e.toBody() };
+}

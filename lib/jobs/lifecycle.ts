@@ -1,0 +1,197 @@
+// The job lifecycle, owned by one helper: claim, step and progress, log lines, cancel and expiry, final status.
+import { rm } from 'node:fs/promises';
+import { getDb } from '../db';
+import { errorRegistry, UserError, type ErrorCode } from '../errors';
+
+export interface JobContext<P> {
+  jobId: string;
+  payload: P;
+  /** Aborted on cancel, expiry or worker shutdown; pass it to execa's cancelSignal. */
+  signal: AbortSignal;
+  step(name: string): Promise<void>;
+  progress(percent: number | null, detail?: string): Promise<void>;
+  log(line: string, level?: 'info' | 'warn' | 'error'): Promise<void>;
+  /** A file being written: removed if the job fails, and by the boot sweep if the worker dies. */
+  trackPartial(path: string): Promise<void>;
+  untrackPartial(path: string): Promise<void>;
+}
+
+/** An error from a tool: the stderr tail travels to the job row. */
+export class ToolError extends UserError {
+  readonly detail: string;
+  constructor(code: ErrorCode, message: string, detail: string, hint?: string) {
+    super(code, message, hint);
+    this.detail = detail;
+  }
+}
+
+type StopReason = { code: 'JOB_CANCELLED' | 'JOB_EXPIRED' | 'WORKER_LOST'; message: string };
+
+const PROGRESS_EVERY_MS = 1_000;
+const WATCH_EVERY_MS = 1_000;
+
+export interface RunOptions {
+  jobId: string;
+  workerId: string;
+  expireInSeconds: number;
+  /** Aborted when the worker shuts down. */
+  shutdown?: AbortSignal;
+}
+
+/**
+ * Runs `execute` as the job `jobId` owned by `workerId`. Every status write is guarded by the owner, so a job
+ * the sweep already failed is never revived by a slow worker.
+ */
+export async function runJob<P, R>(
+  opts: RunOptions,
+  execute: (ctx: JobContext<P>) => Promise<R>,
+): Promise<'succeeded' | 'failed' | 'cancelled' | 'skipped'> {
+  const db = getDb();
+  const { jobId, workerId } = opts;
+
+  // claim: only a queued job can start; a cancelled or swept one is left alone.
+  const claimed = await db.job.updateManyAndReturn({
+    where: { id: jobId, status: 'queued' },
+    data: {
+      status: 'running',
+      workerId,
+      startedAt: new Date(),
+      expiresAt: new Date(Date.now() + opts.expireInSeconds * 1000),
+      step: 'starting',
+      progress: 0,
+    },
+  });
+  const job = claimed[0];
+  if (!job) return 'skipped';
+
+  const controller = new AbortController();
+  let stopReason: StopReason | undefined;
+  const stop = (reason: StopReason) => {
+    if (!stopReason) stopReason = reason;
+    controller.abort(new UserError(reason.code, reason.message));
+  };
+  const owned = { id: jobId, workerId, status: 'running' as const };
+  let partials: string[] = [];
+
+  // watch: cancel requests, the expiry, a sweep that took the job away, worker shutdown.
+  const expiry = setTimeout(
+    () => stop({ code: 'JOB_EXPIRED', message: `The job ran longer than its limit of ${opts.expireInSeconds} s and was stopped.` }),
+    opts.expireInSeconds * 1000,
+  );
+  const onShutdown = () => stop({ code: 'WORKER_LOST', message: 'The worker was stopped while the job ran.' });
+  opts.shutdown?.addEventListener('abort', onShutdown);
+  const watcher = setInterval(async () => {
+    try {
+      const row = await db.job.findUnique({ where: { id: jobId }, select: { cancelRequested: true, status: true, workerId: true } });
+      if (!row || row.status !== 'running' || row.workerId !== workerId)
+        stop({ code: 'WORKER_LOST', message: 'The job was taken from this worker (marked failed by a sweep).' });
+      else if (row.cancelRequested) stop({ code: 'JOB_CANCELLED', message: 'Cancelled on request.' });
+    } catch {
+      // the database blinked; the next tick tries again
+    }
+  }, WATCH_EVERY_MS);
+
+  let lastProgressAt = 0;
+  let pendingProgress: { progress: number | null; progressDetail: string | null } | undefined;
+  let progressTimer: NodeJS.Timeout | undefined;
+  const flushProgress = async () => {
+    progressTimer = undefined;
+    if (!pendingProgress) return;
+    const data = pendingProgress;
+    pendingProgress = undefined;
+    lastProgressAt = Date.now();
+    await db.job.updateMany({ where: owned, data });
+  };
+
+  const ctx: JobContext<P> = {
+    jobId,
+    payload: job.payload as P,
+    signal: controller.signal,
+    async step(name) {
+      await db.job.updateMany({ where: owned, data: { step: name } });
+      await ctx.log(`step: ${name}`);
+    },
+    async progress(percent, detail) {
+      pendingProgress = {
+        progress: percent === null ? null : Math.max(0, Math.min(100, percent)),
+        progressDetail: detail ?? null,
+      };
+      const wait = PROGRESS_EVERY_MS - (Date.now() - lastProgressAt);
+      if (wait <= 0) await flushProgress();
+      else progressTimer ??= setTimeout(() => void flushProgress().catch(() => {}), wait);
+    },
+    async log(line, level = 'info') {
+      await db.jobLog.create({ data: { jobId, line: line.slice(0, 4000), level } });
+    },
+    async trackPartial(path) {
+      partials = [...new Set([...partials, path])];
+      await db.job.updateMany({ where: owned, data: { partialPaths: partials } });
+    },
+    async untrackPartial(path) {
+      partials = partials.filter((p) => p !== path);
+      await db.job.updateMany({ where: owned, data: { partialPaths: partials } });
+    },
+  };
+
+  try {
+    if (job.cancelRequested) stop({ code: 'JOB_CANCELLED', message: 'Cancelled before it started.' });
+    controller.signal.throwIfAborted();
+    const result = await execute(ctx);
+    controller.signal.throwIfAborted();
+    if (progressTimer) clearTimeout(progressTimer);
+    await db.job.updateMany({
+      where: owned,
+      data: {
+        status: 'succeeded',
+        result: (result ?? {}) as object,
+        progress: 100,
+        step: 'done',
+        progressDetail: null,
+        finishedAt: new Date(),
+        partialPaths: [],
+      },
+    });
+    await ctx.log('finished: succeeded').catch(() => {});
+    return 'succeeded';
+  } catch (err) {
+    if (progressTimer) clearTimeout(progressTimer);
+    const failure = describeFailure(err, stopReason);
+    await removeFiles(partials);
+    const status = failure.code === 'JOB_CANCELLED' ? 'cancelled' : 'failed';
+    await ctx.log(`${status}: [${failure.code}] ${failure.message}`, 'error').catch(() => {});
+    await db.job.updateMany({
+      where: owned,
+      data: {
+        status,
+        errorCode: failure.code,
+        errorMessage: failure.message,
+        errorHint: failure.hint,
+        errorDetail: failure.detail,
+        finishedAt: new Date(),
+        partialPaths: [],
+      },
+    });
+    return status;
+  } finally {
+    clearTimeout(expiry);
+    clearInterval(watcher);
+    opts.shutdown?.removeEventListener('abort', onShutdown);
+  }
+}
+
+/** Code, message, hint and tool output for a failed job; a stop reason wins over the error it caused. */
+export function describeFailure(err: unknown, stop?: StopReason) {
+  if (stop) return { code: stop.code, message: stop.message, hint: errorRegistry[stop.code].hint, detail: toolDetail(err) };
+  if (err instanceof UserError) return { code: err.code, message: err.message, hint: err.hint, detail: toolDetail(err) };
+  console.error('[lifeboat] job failed with an unexpected error:', err);
+  const message = err instanceof Error ? err.message : String(err);
+  return { code: 'INTERNAL' as const, message: `Unexpected error: ${message}`, hint: errorRegistry.INTERNAL.hint, detail: null };
+}
+
+function toolDetail(err: unknown): string | null {
+  return err instanceof ToolError ? err.detail.slice(-8000) : null;
+}
+
+export async function removeFiles(paths: string[]): Promise<void> {
+  await Promise.all(paths.map((p) => rm(p, { force: true, recursive: true }).catch(() => {})));
+}

@@ -1,0 +1,54 @@
+// The sweep: fails jobs whose worker died or whose time ran out, and removes their partial files.
+import { hostname } from 'node:os';
+import { getDb } from '../db';
+import { errorRegistry } from '../errors';
+import { removeFiles } from './lifecycle';
+
+export const HEARTBEAT_SECONDS = 5;
+/** A worker silent this long is dead. */
+export const WORKER_STALE_SECONDS = 30;
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Marks workers of this host whose process is gone as stopped (a restart after kill -9 need not wait for
+ * the heartbeat to go stale), then fails every running job owned by a stopped or silent worker, and every
+ * running job past its expiry. Returns the ids it failed.
+ */
+export async function sweepJobs(selfId: string): Promise<string[]> {
+  const db = getDb();
+  const host = hostname();
+  const local = await db.worker.findMany({ where: { host, stoppedAt: null, id: { not: selfId } } });
+  const dead = local.filter((w) => !isAlive(w.pid)).map((w) => w.id);
+  if (dead.length) await db.worker.updateMany({ where: { id: { in: dead } }, data: { stoppedAt: new Date() } });
+
+  const lost = await db.$queryRaw<{ id: string; partial_paths: string[] | null }[]>`
+    UPDATE jobs SET status = 'failed', error_code = 'WORKER_LOST',
+      error_message = 'The worker running this job stopped before it finished.',
+      error_hint = ${errorRegistry.WORKER_LOST.hint}, finished_at = now()
+    WHERE status = 'running' AND (worker_id IS NULL OR worker_id IN (
+      SELECT id FROM workers WHERE stopped_at IS NOT NULL
+         OR last_seen_at < now() - make_interval(secs => ${WORKER_STALE_SECONDS}::int)))
+    RETURNING id, partial_paths`;
+  const expired = await db.$queryRaw<{ id: string; partial_paths: string[] | null }[]>`
+    UPDATE jobs SET status = 'failed', error_code = 'JOB_EXPIRED',
+      error_message = 'The job ran past its time limit and was stopped.',
+      error_hint = ${errorRegistry.JOB_EXPIRED.hint}, finished_at = now()
+    WHERE status = 'running' AND expires_at < now() - interval '30 seconds'
+    RETURNING id, partial_paths`;
+  const swept = [...lost, ...expired];
+  for (const job of swept) {
+    await db.jobLog.create({ data: { jobId: job.id, level: 'error', line: 'failed by the sweep: its worker is gone or its time ran out' } });
+  }
+  // Files on this host only; a worker on another host sweeps its own when it starts.
+  await removeFiles(swept.flatMap((j) => j.partial_paths ?? []));
+  await db.job.updateMany({ where: { id: { in: swept.map((j) => j.id) } }, data: { partialPaths: [] } });
+  return swept.map((j) => j.id);
+}

@@ -1,0 +1,9 @@
+// The static registry: one task a job kind.
+import type { JobKindName } from '../../lib/jobs/kinds';
+import type { JobContext } from '../../lib/jobs/lifecycle';
+import { ping } from './ping';
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export const tasks: Record<JobKindName, (ctx: JobContext<any>) => Promise<unknown>> = {
+  ping,
+};
