@@ -6,6 +6,8 @@ const nextConfig: NextConfig = {
   serverExternalPackages: ['pg-boss', 'pg', '@node-rs/argon2', '@prisma/adapter-pg'],
   poweredByHeader: false,
   typedRoutes: false,
+  // forbidden() renders app/forbidden.tsx with a real 403 status for pages a role may not see.
+  experimental: { authInterrupts: true },
 };
 
 export default nextConfig;

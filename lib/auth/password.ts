@@ -24,4 +24,4 @@ export async function verifyPassword(hashed: string | null | undefined, password
   }
 }
 
-export const passwordRule = { min: 12, message: 'Passwords need at least 12 characters.' };
+export { passwordRule } from './password-rule';

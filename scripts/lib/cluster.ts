@@ -320,10 +320,25 @@ async function isRunning(binDir: string, dataDir: string): Promise<boolean> {
   return (await runPgTool(binDir, 'pg_ctl', ['status', '-D', dataDir])).exitCode === 0;
 }
 
-async function waitForReady(c: Resolved, port: number): Promise<void> {
+function pidAlive(pid: number): boolean {
+  if (existsSync('/proc/self/stat')) {
+    const state = procState(pid);
+    return state !== undefined && state !== 'Z';
+  }
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+// Resolves false as soon as the postmaster is gone, so a dead server costs 200 ms rather than the full timeout.
+async function waitForReady(c: Resolved, port: number, pid: number | undefined): Promise<boolean> {
   const deadline = Date.now() + READY_TIMEOUT_MS;
   let last: unknown;
   while (Date.now() < deadline) {
+    if (pid !== undefined && !pidAlive(pid)) return false;
     const client = new pg.Client({
       host: HOST,
       port,
@@ -335,12 +350,18 @@ async function waitForReady(c: Resolved, port: number): Promise<void> {
     try {
       await client.connect();
       await client.query('SELECT 1');
-      return;
+      return true;
     } catch (err) {
       last = err;
       const code = (err as { code?: unknown }).code;
       // Auth failures will not heal by waiting; report them at once instead of after 30 s.
-      if ((typeof code === 'string' && code.startsWith('28')) || /^SASL/.test((err as Error).message ?? '')) throw err;
+      if ((typeof code === 'string' && code.startsWith('28')) || /^SASL/.test((err as Error).message ?? '')) {
+        throw new Error(
+          `PostgreSQL at ${HOST}:${port} (${c.dataDir}) rejected user "${c.superuser}": ${(err as Error).message}. ` +
+            'The cluster keeps the superuser and password it was initialised with; pass those.',
+          { cause: err },
+        );
+      }
     } finally {
       await client.end().catch(() => {});
     }
@@ -447,8 +468,8 @@ async function startResolved(c: Resolved, flags: InternalFlags): Promise<Running
 
   if (existing !== undefined && (await isRunning(c.binDir, c.dataDir))) {
     const port = readPidFilePort(c.dataDir);
-    await waitForReady(c, port);
-    return makeHandle(c, port, existing);
+    if (await waitForReady(c, port, pidFilePid(c.dataDir))) return makeHandle(c, port, existing);
+    // It died while we looked (e.g. it was just killed): start it afresh below, over its stale pid file.
   }
 
   await initResolved(c, flags);
@@ -480,7 +501,7 @@ async function startResolved(c: Resolved, flags: InternalFlags): Promise<Running
     }
     const handle = makeHandle(c, port, major);
     try {
-      await waitForReady(c, port);
+      if (!(await waitForReady(c, port, pidFilePid(c.dataDir)))) throw new Error(`PostgreSQL exited right after starting on port ${port}`);
     } catch (err) {
       const tail = await logTail(c.logFile, logStart);
       await handle.stop('immediate').catch(() => {});

@@ -1,0 +1,9 @@
+// GET /api/jobs/:id: one job, and its log lines after ?afterLogId.
+import { z } from 'zod';
+import { route } from '@/lib/http';
+import { getJob } from '@/lib/jobs/list-jobs';
+
+const params = z.object({ id: z.uuid({ message: 'must be a job id' }) });
+const query = z.object({ afterLogId: z.coerce.bigint().min(0n).default(0n) });
+
+export const GET = route({ role: 'viewer', params, query }, ({ params, query }) => getJob(params.id, query.afterLogId));

@@ -1,0 +1,54 @@
+'use client';
+// Polls one job and accumulates its log lines (only new lines travel each poll).
+import { useQuery } from '@tanstack/react-query';
+import { useRef } from 'react';
+import { api } from '@/lib/client/api';
+import { queryKeys } from '@/lib/client/query-keys';
+
+export interface JobView {
+  id: string;
+  kind: string;
+  status: 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+  payload: Record<string, unknown>;
+  result: Record<string, unknown> | null;
+  step: string | null;
+  progress: number | null;
+  progressDetail: string | null;
+  errorCode: string | null;
+  errorMessage: string | null;
+  errorHint: string | null;
+  errorDetail: string | null;
+  cancelRequested: boolean;
+  createdAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+  createdBy: { email: string; name: string } | null;
+  worker: { host: string; pid: number } | null;
+}
+
+export interface LogLine {
+  id: number;
+  at: string;
+  level: string;
+  line: string;
+}
+
+export const isActive = (s: JobView['status'] | undefined) => s === 'queued' || s === 'running';
+
+export function useJob(id: string) {
+  const lines = useRef<LogLine[]>([]);
+  const lastId = useRef(0);
+  const query = useQuery({
+    queryKey: queryKeys.job(id),
+    queryFn: async () => {
+      const data = await api<{ job: JobView; logs: LogLine[] }>(`/api/jobs/${id}?afterLogId=${lastId.current}`);
+      if (data.logs.length) {
+        lines.current = [...lines.current, ...data.logs].slice(-2000);
+        lastId.current = data.logs[data.logs.length - 1]!.id;
+      }
+      return { job: data.job, logs: lines.current };
+    },
+    refetchInterval: (q) => (isActive(q.state.data?.job.status) || !q.state.data ? 1_000 : false),
+  });
+  return query;
+}

@@ -1,0 +1,6 @@
+// Runs once when the console server starts: a bad environment stops it here with one line per problem.
+export async function register() {
+  if (process.env.NEXT_RUNTIME !== 'nodejs') return;
+  const { getEnv } = await import('./lib/env');
+  getEnv();
+}

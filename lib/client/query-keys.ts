@@ -1,0 +1,10 @@
+// Every TanStack Query key in one place, so mutations invalidate exactly what they change.
+export const queryKeys = {
+  overview: ['overview'] as const,
+  jobs: (filter: Record<string, string | undefined> = {}) => ['jobs', filter] as const,
+  jobsAll: ['jobs'] as const,
+  job: (id: string) => ['job', id] as const,
+  users: ['users'] as const,
+  audit: (filter: Record<string, string | undefined> = {}) => ['audit', filter] as const,
+  targets: ['targets'] as const,
+};

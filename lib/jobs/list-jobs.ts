@@ -1,0 +1,54 @@
+// Job lists and details for the console: status, step, progress, error and the log.
+import { getDb } from '../db';
+import { UserError } from '../errors';
+import type { JobStatus } from '../generated/prisma/enums';
+
+const jobSelect = {
+  id: true,
+  kind: true,
+  queue: true,
+  status: true,
+  payload: true,
+  result: true,
+  step: true,
+  progress: true,
+  progressDetail: true,
+  errorCode: true,
+  errorMessage: true,
+  errorHint: true,
+  errorDetail: true,
+  cancelRequested: true,
+  createdAt: true,
+  startedAt: true,
+  finishedAt: true,
+  expiresAt: true,
+  createdBy: { select: { email: true, name: true } },
+  worker: { select: { host: true, pid: true } },
+} as const;
+
+export async function listJobs(opts: { status?: JobStatus; kind?: string; limit: number; before?: Date }) {
+  return getDb().job.findMany({
+    where: {
+      ...(opts.status ? { status: opts.status } : {}),
+      ...(opts.kind ? { kind: opts.kind } : {}),
+      ...(opts.before ? { createdAt: { lt: opts.before } } : {}),
+    },
+    orderBy: { createdAt: 'desc' },
+    take: opts.limit,
+    select: jobSelect,
+  });
+}
+
+/** One job with its log lines after `afterLogId` (so a page polls only what is new). */
+export async function getJob(id: string, afterLogId = 0n) {
+  const db = getDb();
+  const job = await db.job.findUnique({ where: { id }, select: jobSelect });
+  if (!job) throw new UserError('NOT_FOUND', `There is no job ${id}.`);
+  const logs = await db.jobLog.findMany({
+    where: { jobId: id, id: { gt: afterLogId } },
+    orderBy: { id: 'asc' },
+    take: 1000,
+    select: { id: true, at: true, level: true, line: true },
+  });
+  return { job, logs };
+}
