@@ -3,7 +3,15 @@
 import { useEffect, useState } from 'react';
 
 const formatter = () =>
-  new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'medium', timeZoneName: 'short' });
+  new Intl.DateTimeFormat(undefined, {
+    year: 'numeric',
+    month: 'short',
+    day: 'numeric',
+    hour: '2-digit',
+    minute: '2-digit',
+    second: '2-digit',
+    timeZoneName: 'short',
+  });
 
 export function LocalTime({ value }: { value: string | Date | null | undefined }) {
   const [text, setText] = useState<string>('');
