@@ -48,7 +48,32 @@ export function buildIsStale(): boolean {
   return sourceDirs.some((d) => newestMtime(join(root, d), skip) > built);
 }
 
+/** One build at a time across processes (the demo and test runs may start together): a lock folder, stale after 10 min. */
+async function withBuildLock<T>(fn: () => Promise<T>): Promise<T> {
+  const { mkdir, rmdir, stat } = await import('node:fs/promises');
+  const lock = join(root, '.next-build.lock');
+  for (;;) {
+    try {
+      await mkdir(lock);
+      break;
+    } catch {
+      const age = await stat(lock).then((s) => Date.now() - s.mtimeMs, () => 0);
+      if (age > 600_000) await rmdir(lock).catch(() => {});
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+  try {
+    return await fn();
+  } finally {
+    await rmdir(lock).catch(() => {});
+  }
+}
+
 export async function ensureBuild(log: (l: string) => void = console.log): Promise<void> {
+  await withBuildLock(() => buildUnlocked(log));
+}
+
+async function buildUnlocked(log: (l: string) => void): Promise<void> {
   await ensurePrismaClient(log);
   if (!buildIsStale()) return;
   log('building the web console (next build; about a minute the first time)');
