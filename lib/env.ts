@@ -5,6 +5,9 @@ const postgresUrl = z
   .string()
   .regex(/^postgres(ql)?:\/\//, 'must start with postgres:// or postgresql://');
 
+// z.url() alone takes "localhost:3000" (scheme "localhost") and ftp://; only http(s) with a real host will do.
+const httpUrl = z.url({ protocol: /^https?$/, hostname: z.regexes.hostname, message: 'must be an http:// or https:// URL' });
+
 const shape = {
     DATABASE_URL: postgresUrl.describe(
       "the console's own PostgreSQL, e.g. postgres://lifeboat:secret@127.0.0.1:5432/lifeboat",
@@ -13,8 +16,7 @@ const shape = {
       .string()
       .min(32, 'must be at least 32 characters')
       .describe('a random string of 32+ characters that signs sessions: openssl rand -base64 32'),
-    NEXTAUTH_URL: z
-      .url({ message: 'must be a URL' })
+    NEXTAUTH_URL: httpUrl
       .describe('the URL people open, e.g. http://localhost:3000'),
     LIFEBOAT_MASTER_KEY: z
       .string()
@@ -26,7 +28,7 @@ const shape = {
       .regex(/^[a-z0-9-]+$/, 'must be lowercase letters, digits and dashes')
       .default('default')
       .describe('the pool (queue suffix) this worker serves'),
-    OIDC_ISSUER: z.url({ message: 'must be a URL' }).optional().describe('the OpenID Connect issuer URL'),
+    OIDC_ISSUER: httpUrl.optional().describe('the OpenID Connect issuer URL'),
     OIDC_CLIENT_ID: z.string().min(1).optional().describe('the OpenID Connect client id'),
     OIDC_CLIENT_SECRET: z.string().min(1).optional().describe('the OpenID Connect client secret'),
     OIDC_NAME: z.string().min(1).default('Single sign-on').describe('the label of the sign-in button'),
@@ -42,7 +44,8 @@ const schema = z
         ctx.addIssue({ code: 'custom', path: [key], message: 'is needed when any OIDC_* variable is set' });
       }
     }
-  });
+    // Run even when other variables failed, so every problem is reported at once.
+  }, { when: () => true });
 
 export type Env = z.infer<typeof schema>;
 

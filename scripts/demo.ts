@@ -86,6 +86,8 @@ async function ensureDatabase(cluster: RunningCluster, name: string): Promise<vo
 
 const dataDir = resolve(process.env.LIFEBOAT_DATA_DIR ?? join(root, '.lifeboat'));
 let cluster: RunningCluster | undefined;
+// A Ctrl-C while the cluster is still starting must wait for it, then stop it.
+let clusterStarting: Promise<RunningCluster> | undefined;
 let web: Child | undefined;
 let worker: Child | undefined;
 let stopping = false;
@@ -95,6 +97,7 @@ async function shutdown(why: string, code: number) {
   stopping = true;
   say(`${why}: stopping the web console, the worker and PostgreSQL…`);
   await Promise.all([stopChild(web), stopChild(worker, 20_000)]);
+  cluster ??= await clusterStarting?.catch(() => undefined);
   await cluster?.stop('fast').catch((err) => say(`PostgreSQL did not stop cleanly: ${err.message}`));
   say(`stopped. Your data is kept in ${dataDir}; run the demo again to continue.`);
   process.exit(code);
@@ -113,12 +116,14 @@ async function main() {
   const secrets = await loadSecrets(dataDir);
 
   say(`starting the private PostgreSQL in ${join(dataDir, 'pg')}`);
-  cluster = await startCluster({
+  clusterStarting = startCluster({
     dataDir: join(dataDir, 'pg'),
     port: Number(secrets.LIFEBOAT_PG_PORT),
     password: secrets.LIFEBOAT_PG_PASSWORD,
     logFile: join(dataDir, 'postgres.log'),
   });
+  cluster = await clusterStarting;
+  if (stopping) return;
   await ensureDatabase(cluster, 'lifeboat');
   const databaseUrl = cluster.url('lifeboat');
 
@@ -149,6 +154,7 @@ async function main() {
     LIFEBOAT_DATA_DIR: dataDir,
   };
 
+  if (stopping) return;
   say('starting the web console and the worker');
   web = startWeb(env, port, (l) => console.log(`[web] ${l}`));
   worker = startWorker(env, (l) => console.log(`[worker] ${l}`));

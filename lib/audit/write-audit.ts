@@ -12,6 +12,7 @@ const secretKey = /pass(word)?|secret|token|key|credential|authorization|cookie/
 
 /** A copy of `value` with every secret-looking field replaced, at any depth. */
 export function scrubSecrets(value: unknown): unknown {
+  if (value instanceof Date) return value;
   if (Array.isArray(value)) return value.map(scrubSecrets);
   if (value && typeof value === 'object') {
     return Object.fromEntries(

@@ -26,7 +26,8 @@ export async function sweepJobs(selfId: string): Promise<string[]> {
   const db = getDb();
   const host = hostname();
   const local = await db.worker.findMany({ where: { host, stoppedAt: null, id: { not: selfId } } });
-  const dead = local.filter((w) => !isAlive(w.pid)).map((w) => w.id);
+  // Our own pid on another row is a previous life of this process (a restarted container reuses pids).
+  const dead = local.filter((w) => w.pid === process.pid || !isAlive(w.pid)).map((w) => w.id);
   if (dead.length) await db.worker.updateMany({ where: { id: { in: dead } }, data: { stoppedAt: new Date() } });
 
   const lost = await db.$queryRaw<{ id: string; partial_paths: string[] | null }[]>`
@@ -43,12 +44,16 @@ export async function sweepJobs(selfId: string): Promise<string[]> {
       error_hint = ${errorRegistry.JOB_EXPIRED.hint}, finished_at = now()
     WHERE status = 'running' AND expires_at < now() - interval '30 seconds'
     RETURNING id, partial_paths`;
+  // Finished jobs that still list partial files: a sweep that crashed between failing them and removing the files.
+  const leftovers = await db.$queryRaw<{ id: string; partial_paths: string[] | null }[]>`
+    SELECT id, partial_paths FROM jobs WHERE status NOT IN ('queued', 'running') AND cardinality(partial_paths) > 0`;
   const swept = [...lost, ...expired];
   for (const job of swept) {
     await db.jobLog.create({ data: { jobId: job.id, level: 'error', line: 'failed by the sweep: its worker is gone or its time ran out' } });
   }
   // Files on this host only; a worker on another host sweeps its own when it starts.
-  await removeFiles(swept.flatMap((j) => j.partial_paths ?? []));
-  await db.job.updateMany({ where: { id: { in: swept.map((j) => j.id) } }, data: { partialPaths: [] } });
+  const cleaned = [...swept, ...leftovers];
+  await removeFiles(cleaned.flatMap((j) => j.partial_paths ?? []));
+  await db.job.updateMany({ where: { id: { in: cleaned.map((j) => j.id) } }, data: { partialPaths: [] } });
   return swept.map((j) => j.id);
 }

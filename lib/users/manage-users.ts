@@ -34,10 +34,13 @@ export async function createUser(actor: Actor, input: z.infer<typeof createUserS
   return getDb().$transaction(async (tx) => {
     const existing = await tx.user.findUnique({ where: { email: input.email } });
     if (existing) throw new UserError('EMAIL_TAKEN', `A user with the email ${input.email} already exists.`, undefined, { email: 'is taken' });
-    const user = await tx.user.create({
-      data: { email: input.email, name: input.name, role: input.role, passwordHash },
-      select: userSelect,
-    });
+    const user = await tx.user
+      .create({ data: { email: input.email, name: input.name, role: input.role, passwordHash }, select: userSelect })
+      .catch((err: { code?: string }) => {
+        // Two admins adding the same email at once: the unique index decides; the loser hears why.
+        if (err.code === 'P2002') throw new UserError('EMAIL_TAKEN', `A user with the email ${input.email} already exists.`, undefined, { email: 'is taken' });
+        throw err;
+      });
     await writeAudit(tx, actor, 'user.create', { entityType: 'user', entityId: user.id, params: { email: input.email, role: input.role }, ip });
     return present(user);
   });

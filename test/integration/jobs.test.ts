@@ -1,0 +1,533 @@
+// The job path with real worker processes: enqueue (one transaction), run, fail, cancel, crash sweep, shutdown, expiry, bad env.
+import { randomUUID } from 'node:crypto';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createThrowawayCluster, type RunningCluster } from '../../scripts/lib/cluster';
+import { freePort, startWorker, type Child, type ConsoleEnv } from '../../scripts/lib/stack';
+import { applyEnv, consoleEnv, createConsoleDatabase, sql, waitFor } from '../helpers/db';
+import { getDb } from '../../lib/db';
+import { errorRegistry, UserError } from '../../lib/errors';
+import { enqueueJob } from '../../lib/jobs/enqueue-job';
+import { cancelJob } from '../../lib/jobs/cancel-job';
+import { getConsoleBoss } from '../../lib/jobs/boss';
+import { runJob } from '../../lib/jobs/lifecycle';
+import { markWorkerStopped, registerWorker } from '../../lib/workers/register-worker';
+import type { Role } from '../../lib/auth/roles';
+
+let cluster: RunningCluster | undefined;
+let url: string;
+let env: ConsoleEnv;
+const tempDirs: string[] = [];
+
+interface Spawned {
+  child: Child;
+  lines: string[];
+  startedAt: number;
+  /** Lives across tests (the main worker); others are killed after the test that started them. */
+  keep?: boolean;
+}
+const spawned: Spawned[] = [];
+
+function spawnWorker(extra: Record<string, string | undefined> = {}): Spawned {
+  const lines: string[] = [];
+  const child = startWorker({ ...env, ...extra } as ConsoleEnv, (l) => {
+    lines.push(l);
+    if (process.env.LIFEBOAT_TEST_VERBOSE) console.log('[worker]', l);
+  });
+  const s = { child, lines, startedAt: Date.now() };
+  spawned.push(s);
+  return s;
+}
+
+const alive = (s: Spawned) => s.child.exitCode === null && s.child.signalCode === null;
+
+const tail = (s: Spawned) => `\nworker output:\n${s.lines.slice(-30).join('\n')}`;
+
+function killGroup(child: Child, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-child.pid!, signal);
+  } catch {
+    // already gone
+  }
+}
+
+/** Resolves with the exit result, or undefined when it has not exited within `ms`. */
+async function exitWithin(child: Child, ms: number) {
+  return Promise.race([child, sleep(ms).then(() => undefined)]);
+}
+
+type Actor = { id: string; email: string; role: Role };
+let operator: Actor;
+let viewer: Actor;
+
+async function makeUser(email: string, role: Role): Promise<Actor> {
+  const u = await getDb().user.create({ data: { email, name: email, role } });
+  return { id: u.id, email: u.email, role };
+}
+
+async function jobRow(id: string) {
+  const [row] = await sql<{
+    status: string;
+    result: { reply?: string } | null;
+    progress: number | null;
+    step: string | null;
+    worker_id: string | null;
+    error_code: string | null;
+    error_message: string | null;
+    error_hint: string | null;
+    partial_paths: string[];
+    started_at: Date | null;
+    finished_at: Date | null;
+    cancel_requested: boolean;
+    boss_job_id: string | null;
+  }>(url, 'SELECT * FROM jobs WHERE id = $1', [id]);
+  return row;
+}
+
+async function logLines(id: string): Promise<string[]> {
+  return (await sql<{ line: string }>(url, 'SELECT line FROM job_logs WHERE job_id = $1 ORDER BY id', [id])).map((r) => r.line);
+}
+
+async function counts() {
+  const [row] = await sql<{ jobs: number; audit: number; boss: number }>(
+    url,
+    `SELECT (SELECT count(*)::int FROM jobs) AS jobs, (SELECT count(*)::int FROM audit_log) AS audit,
+            (SELECT count(*)::int FROM pgboss.job) AS boss`,
+  );
+  return row!;
+}
+
+async function waitForStatus(id: string, status: string, timeoutMs: number, w?: Spawned) {
+  try {
+    return await waitFor(`job ${id} to be ${status}`, async () => {
+      const row = await jobRow(id);
+      return row?.status === status ? row : undefined;
+    }, timeoutMs, 50);
+  } catch (err) {
+    throw new Error(`${(err as Error).message}; it is ${(await jobRow(id))?.status}${w ? tail(w) : ''}`);
+  }
+}
+
+async function rejection(p: Promise<unknown>): Promise<UserError> {
+  try {
+    await p;
+  } catch (err) {
+    return err as UserError;
+  }
+  throw new Error('expected a rejection');
+}
+
+beforeAll(async () => {
+  cluster = await createThrowawayCluster();
+  url = await createConsoleDatabase(cluster, 'lifeboat_jobs');
+  env = { PATH: process.env.PATH, HOME: process.env.HOME, ...consoleEnv(url) };
+  applyEnv(env);
+  operator = await makeUser('operator@jobs.test', 'operator');
+  viewer = await makeUser('viewer@jobs.test', 'viewer');
+});
+
+// A failed test must not leave its worker to take the next test's jobs.
+afterEach(async () => {
+  for (const s of spawned) {
+    if (!s.keep && alive(s)) {
+      killGroup(s.child, 'SIGKILL');
+      await exitWithin(s.child, 5_000);
+    }
+  }
+});
+
+afterAll(async () => {
+  for (const s of spawned) {
+    if (alive(s)) {
+      killGroup(s.child, 'SIGKILL');
+      await exitWithin(s.child, 5_000);
+    }
+  }
+  await getConsoleBoss()
+    .then((b) => b.stop({ graceful: false, wait: true }))
+    .catch(() => {});
+  await getDb().$disconnect().catch(() => {});
+  await cluster?.remove();
+  for (const d of tempDirs) rmSync(d, { recursive: true, force: true });
+}, 60_000);
+
+describe('jobs', () => {
+  let firstJobId: string;
+  let main: Spawned;
+
+  describe('enqueueJob', () => {
+    it('creates the job row, its audit entry and the pg-boss message with the same id', async () => {
+      const before = await counts();
+      const { id } = await enqueueJob(operator, 'ping', { seconds: 1, message: 'x' }, { ip: '192.0.2.7' });
+      firstJobId = id;
+      expect(await counts()).toEqual({ jobs: before.jobs + 1, audit: before.audit + 1, boss: before.boss + 1 });
+
+      const job = (await sql(url, 'SELECT kind, queue, status, payload, created_by_id, boss_job_id, worker_id, started_at FROM jobs WHERE id = $1', [id]))[0];
+      expect(job).toEqual({
+        kind: 'ping',
+        queue: 'ping.default',
+        status: 'queued',
+        payload: { seconds: 1, message: 'x', fail: false },
+        created_by_id: operator.id,
+        boss_job_id: id,
+        worker_id: null,
+        started_at: null,
+      });
+      const audit = await sql(url, `SELECT actor_id, actor_email, action, entity_type, entity_id, params, ip FROM audit_log WHERE entity_id = $1`, [id]);
+      expect(audit).toEqual([
+        {
+          actor_id: operator.id,
+          actor_email: 'operator@jobs.test',
+          action: 'job.start',
+          entity_type: 'job',
+          entity_id: id,
+          params: { kind: 'ping', seconds: 1, message: 'x', fail: false },
+          ip: '192.0.2.7',
+        },
+      ]);
+      const boss = await sql(url, 'SELECT id::text, name, data, state, retry_limit FROM pgboss.job WHERE id = $1', [id]);
+      expect(boss).toEqual([{ id, name: 'ping.default', data: { jobId: id }, state: 'created', retry_limit: 0 }]);
+    });
+
+    it('refuses an invalid payload with VALIDATION and adds no row anywhere', async () => {
+      const before = await counts();
+      const err = await rejection(enqueueJob(operator, 'ping', { seconds: -1, message: 'x' }));
+      expect(err).toBeInstanceOf(UserError);
+      expect(err.code).toBe('VALIDATION');
+      expect(err.message).toContain('seconds');
+      expect(await counts()).toEqual(before);
+    });
+
+    it('refuses a viewer with FORBIDDEN and adds no row anywhere', async () => {
+      const before = await counts();
+      const err = await rejection(enqueueJob(viewer, 'ping', { seconds: 1 }));
+      expect(err).toBeInstanceOf(UserError);
+      expect(err.code).toBe('FORBIDDEN');
+      expect(err.message).toContain('operator');
+      expect(await counts()).toEqual(before);
+    });
+
+    it('is one transaction: when the queue insert fails, neither the job row nor the audit entry remains', async () => {
+      const before = await counts();
+      await sql(
+        url,
+        `CREATE FUNCTION public.test_refuse_boss_insert() RETURNS trigger LANGUAGE plpgsql AS $$
+           BEGIN RAISE EXCEPTION 'queue insert refused by the test'; END $$;
+         CREATE TRIGGER test_refuse_boss_insert BEFORE INSERT ON pgboss.job FOR EACH ROW EXECUTE FUNCTION public.test_refuse_boss_insert();`,
+      );
+      try {
+        const err = await rejection(enqueueJob(operator, 'ping', { seconds: 1, message: 'atomic' }));
+        expect(String(err.message)).toContain('queue insert refused by the test');
+      } finally {
+        await sql(url, 'DROP TRIGGER test_refuse_boss_insert ON pgboss.job; DROP FUNCTION public.test_refuse_boss_insert();');
+      }
+      expect(await counts()).toEqual(before);
+      expect(await sql(url, `SELECT id FROM jobs WHERE payload->>'message' = 'atomic'`)).toEqual([]);
+    });
+  });
+
+  describe('with a running worker', () => {
+    it('runs the queued job: queued -> running -> succeeded, with result, log, progress and owner', async () => {
+      const seen: string[] = [(await jobRow(firstJobId))!.status];
+      main = spawnWorker();
+      main.keep = true;
+      const watching = (async () => {
+        const deadline = Date.now() + 30_000;
+        while (Date.now() < deadline) {
+          const s = (await jobRow(firstJobId))!.status;
+          if (seen.at(-1) !== s) seen.push(s);
+          if (s === 'succeeded' || s === 'failed' || s === 'cancelled') return;
+          await sleep(25);
+        }
+      })();
+      await watching;
+      expect(seen, tail(main)).toEqual(['queued', 'running', 'succeeded']);
+
+      const job = (await jobRow(firstJobId))!;
+      expect(job.result?.reply).toBe('pong: x');
+      expect(job.progress).toBe(100);
+      expect(job.step).toBe('done');
+      expect(job.error_code).toBeNull();
+      expect(job.started_at).toBeInstanceOf(Date);
+      expect(job.finished_at!.getTime()).toBeGreaterThanOrEqual(job.started_at!.getTime() + 900);
+
+      const lines = await logLines(firstJobId);
+      expect(lines).toContain('step: waiting');
+      expect(lines.at(-1)).toBe('finished: succeeded');
+      expect(lines.indexOf('step: waiting')).toBeLessThan(lines.indexOf('finished: succeeded'));
+
+      const [worker] = await sql<{ id: string; host: string; pid: number; version: string; pool: string; stopped_at: Date | null }>(
+        url,
+        'SELECT id, host, pid, version, pool, stopped_at FROM workers WHERE id = $1',
+        [job.worker_id],
+      );
+      expect(worker).toMatchObject({ host: os.hostname(), pid: main.child.pid, version: '0.1.0', pool: 'default', stopped_at: null });
+      const [boss] = await sql<{ state: string }>(url, 'SELECT state FROM pgboss.job WHERE id = $1', [firstJobId]);
+      expect(boss?.state).toBe('completed');
+    }, 45_000);
+
+    it('heartbeats: last_seen_at advances about every 5 s', async () => {
+      const read = async () =>
+        (await sql<{ last_seen_at: Date }>(url, 'SELECT last_seen_at FROM workers WHERE pid = $1', [main.child.pid]))[0]!.last_seen_at.getTime();
+      const first = await read();
+      const second = await waitFor('a heartbeat', async () => ((await read()) > first ? read() : undefined), 8_000, 200);
+      const third = await waitFor('another heartbeat', async () => ((await read()) > second ? read() : undefined), 8_000, 200);
+      expect(third - second).toBeGreaterThan(4_000);
+      expect(third - second).toBeLessThan(6_500);
+    }, 20_000);
+
+    it('a failing ping ends failed with its code, message and hint', async () => {
+      const { id } = await enqueueJob(operator, 'ping', { seconds: 0, message: 'doomed', fail: true });
+      const job = await waitForStatus(id, 'failed', 15_000, main);
+      expect(job.error_code).toBe('PING_FAILED');
+      expect(job.error_message).toBe('The ping "doomed" was asked to fail.');
+      expect(job.error_hint).toBe(errorRegistry.PING_FAILED.hint);
+      expect(job.finished_at).toBeInstanceOf(Date);
+      expect(job.result).toBeNull();
+      expect((await logLines(id)).at(-1)).toBe('failed: [PING_FAILED] The ping "doomed" was asked to fail.');
+    });
+
+    it('cancels a running job within about 3 s', async () => {
+      const { id } = await enqueueJob(operator, 'ping', { seconds: 30, message: 'long' });
+      await waitForStatus(id, 'running', 15_000, main);
+      await waitFor('the first tick', async () => (await logLines(id)).includes('tick 1/30'), 5_000);
+      const asked = Date.now();
+      expect(await cancelJob(operator, id, '192.0.2.8')).toEqual({ id, status: 'cancelling' });
+      const job = await waitForStatus(id, 'cancelled', 3_000, main);
+      expect(Date.now() - asked).toBeLessThan(3_000);
+      expect(job.error_code).toBe('JOB_CANCELLED');
+      expect(job.cancel_requested).toBe(true);
+      expect(job.finished_at).toBeInstanceOf(Date);
+      const audit = await sql(url, `SELECT actor_email, action, params, ip FROM audit_log WHERE entity_id = $1 ORDER BY id`, [id]);
+      expect(audit.map((a) => a.action)).toEqual(['job.start', 'job.cancel']);
+      expect(audit[1]).toEqual({ actor_email: 'operator@jobs.test', action: 'job.cancel', params: { kind: 'ping', was: 'running' }, ip: '192.0.2.8' });
+    });
+
+    it('cancels a queued job at once, and a worker that later receives it never runs it', async () => {
+      const { id } = await enqueueJob(operator, 'ping', { seconds: 1, message: 'nobody' }, { pool: 'nobody' });
+      expect((await jobRow(id))!.status).toBe('queued');
+      expect(await cancelJob(operator, id, null)).toEqual({ id, status: 'cancelled' });
+      const job = (await jobRow(id))!;
+      expect(job).toMatchObject({ status: 'cancelled', error_code: 'JOB_CANCELLED', started_at: null, worker_id: null });
+      expect(job.finished_at).toBeInstanceOf(Date);
+
+      // A worker for that pool takes the message from the queue and must leave the job alone.
+      const other = spawnWorker({ LIFEBOAT_WORKER_POOL: 'nobody' });
+      await waitFor(
+        'the nobody worker to consume the message',
+        async () => (await sql<{ state: string }>(url, 'SELECT state FROM pgboss.job WHERE id = $1', [id]))[0]?.state === 'completed',
+        20_000,
+        200,
+      ).catch((err) => {
+        throw new Error(`${(err as Error).message}${tail(other)}`);
+      });
+      expect(other.lines.some((l) => l.includes(`job ${id} (ping): skipped`)), tail(other)).toBe(true);
+      expect(await jobRow(id)).toMatchObject({ status: 'cancelled', started_at: null, worker_id: null, error_code: 'JOB_CANCELLED' });
+      expect(await logLines(id)).toEqual([]);
+      killGroup(other.child, 'SIGTERM');
+      expect((await exitWithin(other.child, 10_000))?.exitCode).toBe(0);
+    }, 45_000);
+
+    it('refuses to cancel a finished job (JOB_NOT_CANCELLABLE) or an unknown one (NOT_FOUND), writing no audit entry', async () => {
+      const before = await counts();
+      const err = await rejection(cancelJob(operator, firstJobId, null));
+      expect(err).toBeInstanceOf(UserError);
+      expect(err.code).toBe('JOB_NOT_CANCELLABLE');
+      expect(err.message).toBe('The job has already succeeded.');
+      expect((await rejection(cancelJob(operator, randomUUID(), null))).code).toBe('NOT_FOUND');
+      expect(await counts()).toEqual(before);
+    });
+
+    it('stops gracefully on SIGTERM when idle: exit 0 within a few seconds, stopped_at set', async () => {
+      const sent = Date.now();
+      process.kill(main.child.pid!, 'SIGTERM');
+      const result = await exitWithin(main.child, 8_000);
+      expect(result, `no exit within 8 s${tail(main)}`).toBeDefined();
+      expect(result!.exitCode).toBe(0);
+      expect(Date.now() - sent).toBeLessThan(5_000);
+      const [w] = await sql<{ stopped_at: Date | null }>(url, 'SELECT stopped_at FROM workers WHERE pid = $1', [main.child.pid]);
+      expect(w?.stopped_at).toBeInstanceOf(Date);
+      expect(main.lines.some((l) => l.includes('SIGTERM: stopping; 0 job(s) running'))).toBe(true);
+    });
+  });
+
+  describe('a worker killed mid-job', () => {
+    it('is swept by the next worker at boot: job WORKER_LOST, partial file removed, old worker stopped', async () => {
+      const dir = mkdtempSync(path.join(os.tmpdir(), 'lifeboat-partial-'));
+      tempDirs.push(dir);
+      const partial = path.join(dir, 'dump.partial');
+      writeFileSync(partial, 'half a backup');
+
+      const doomed = spawnWorker();
+      const { id } = await enqueueJob(operator, 'ping', { seconds: 60, message: 'crash' });
+      const running = await waitForStatus(id, 'running', 20_000, doomed);
+      await sql(url, 'UPDATE jobs SET partial_paths = ARRAY[$1] WHERE id = $2', [partial, id]);
+      const [doomedRow] = await sql<{ id: string }>(url, 'SELECT id FROM workers WHERE pid = $1', [doomed.child.pid]);
+      expect(running.worker_id).toBe(doomedRow!.id);
+
+      killGroup(doomed.child, 'SIGKILL');
+      const killed = await exitWithin(doomed.child, 5_000);
+      expect(killed?.signal).toBe('SIGKILL');
+      expect((await jobRow(id))!.status).toBe('running');
+
+      const next = spawnWorker();
+      const job = await waitForStatus(id, 'failed', 15_000, next);
+      expect(Date.now() - next.startedAt).toBeLessThan(15_000);
+      expect(job.error_code).toBe('WORKER_LOST');
+      expect(job.error_hint).toBe(errorRegistry.WORKER_LOST.hint);
+      expect(job.finished_at).toBeInstanceOf(Date);
+      // The sweep fails the job first, then removes its files and clears the list.
+      await waitFor('the partial list to be cleared', async () => (await jobRow(id))!.partial_paths.length === 0, 3_000);
+      expect(existsSync(partial)).toBe(false);
+      expect(existsSync(dir)).toBe(true);
+      const [old] = await sql<{ stopped_at: Date | null }>(url, 'SELECT stopped_at FROM workers WHERE id = $1', [doomedRow!.id]);
+      expect(old?.stopped_at).toBeInstanceOf(Date);
+      await waitFor('the boot sweep log line', async () => next.lines.some((l) => l.includes(`boot sweep failed 1 job(s) left by a dead worker: ${id}`)), 5_000).catch(
+        (err) => {
+          throw new Error(`${(err as Error).message}${tail(next)}`);
+        },
+      );
+      expect(await logLines(id)).toContain('failed by the sweep: its worker is gone or its time ran out');
+      expect(await sql(url, `SELECT id, payload, worker_id, started_at FROM jobs WHERE status = 'running'`), tail(next)).toEqual([]);
+
+      killGroup(next.child, 'SIGTERM');
+      expect((await exitWithin(next.child, 10_000))?.exitCode).toBe(0);
+    }, 60_000);
+  });
+
+  describe('a worker stopped mid-job', () => {
+    it('on SIGTERM waits its grace period, then fails the job WORKER_LOST and exits 0', async () => {
+      const w = spawnWorker();
+      const { id } = await enqueueJob(operator, 'ping', { seconds: 60, message: 'interrupted' });
+      const running = await waitForStatus(id, 'running', 20_000, w);
+      const [own] = await sql<{ id: string }>(url, 'SELECT id FROM workers WHERE pid = $1', [w.child.pid]);
+      expect(running.worker_id).toBe(own!.id);
+      const sent = Date.now();
+      process.kill(w.child.pid!, 'SIGTERM');
+      const result = await exitWithin(w.child, 20_000);
+      expect(result, `no exit within 20 s${tail(w)}`).toBeDefined();
+      expect(result!.exitCode).toBe(0);
+      // The 10 s grace, then the abort; not the full 60 s of the job.
+      expect(Date.now() - sent).toBeGreaterThanOrEqual(9_000);
+      expect(Date.now() - sent).toBeLessThan(15_000);
+      const job = (await jobRow(id))!;
+      expect(job.status).toBe('failed');
+      expect(job.error_code).toBe('WORKER_LOST');
+      expect(job.error_message).toBe('The worker was stopped while the job ran.');
+      const [row] = await sql<{ stopped_at: Date | null }>(url, 'SELECT stopped_at FROM workers WHERE pid = $1', [w.child.pid]);
+      expect(row?.stopped_at).toBeInstanceOf(Date);
+      expect(w.lines.some((l) => l.includes('SIGTERM: stopping; 1 job(s) running'))).toBe(true);
+    }, 45_000);
+  });
+
+  describe('runJob in-process', () => {
+    let workerId: string;
+    beforeAll(async () => {
+      workerId = await registerWorker('in-process', 'test');
+    });
+    afterAll(async () => {
+      await markWorkerStopped(workerId).catch(() => {});
+    });
+
+    const newJob = async (data: { status?: 'queued' | 'cancelled'; cancelRequested?: boolean } = {}) =>
+      (await getDb().job.create({ data: { kind: 'ping', queue: 'ping.in-process', payload: { seconds: 1 }, ...data }, select: { id: true } })).id;
+
+    it('stops a job past its expiry: failed, JOB_EXPIRED, tracked partial file removed', async () => {
+      const id = await newJob();
+      const dir = mkdtempSync(path.join(os.tmpdir(), 'lifeboat-expiry-'));
+      tempDirs.push(dir);
+      const partial = path.join(dir, 'x.partial');
+      let sawAbort: unknown;
+      const started = Date.now();
+      const outcome = await runJob<{ seconds: number }, unknown>({ jobId: id, workerId, expireInSeconds: 2 }, async (ctx) => {
+        await ctx.step('sleeping');
+        writeFileSync(partial, 'partial');
+        await ctx.trackPartial(partial);
+        try {
+          await sleep(60_000, undefined, { signal: ctx.signal });
+        } catch (err) {
+          sawAbort = err;
+          throw err;
+        }
+      });
+      const elapsed = Date.now() - started;
+      expect(outcome).toBe('failed');
+      expect(elapsed).toBeGreaterThanOrEqual(1_900);
+      expect(elapsed).toBeLessThan(5_000);
+      expect((sawAbort as Error).name).toBe('AbortError');
+      const job = (await jobRow(id))!;
+      expect(job.status).toBe('failed');
+      expect(job.error_code).toBe('JOB_EXPIRED');
+      expect(job.error_message).toContain('2 s');
+      expect(job.error_hint).toBe(errorRegistry.JOB_EXPIRED.hint);
+      expect(job.worker_id).toBe(workerId);
+      expect(job.partial_paths).toEqual([]);
+      expect(existsSync(partial)).toBe(false);
+    }, 15_000);
+
+    it('skips a job that is no longer queued (cancelled) without running it', async () => {
+      const id = await newJob({ status: 'cancelled' });
+      let ran = false;
+      const outcome = await runJob({ jobId: id, workerId, expireInSeconds: 10 }, async () => {
+        ran = true;
+      });
+      expect(outcome).toBe('skipped');
+      expect(ran).toBe(false);
+      expect(await jobRow(id)).toMatchObject({ status: 'cancelled', worker_id: null, started_at: null });
+    });
+
+    it('cancels a job whose cancel was requested before it started, without running it', async () => {
+      const id = await newJob({ cancelRequested: true });
+      let ran = false;
+      const outcome = await runJob({ jobId: id, workerId, expireInSeconds: 10 }, async () => {
+        ran = true;
+      });
+      expect(outcome).toBe('cancelled');
+      expect(ran).toBe(false);
+      expect(await jobRow(id)).toMatchObject({ status: 'cancelled', error_code: 'JOB_CANCELLED' });
+    });
+
+    it('never revives a job a sweep took away: the sweep outcome stays on the row', async () => {
+      const id = await newJob();
+      const run = runJob({ jobId: id, workerId, expireInSeconds: 30 }, async (ctx) => {
+        await sleep(60_000, undefined, { signal: ctx.signal });
+        return { done: true };
+      });
+      await waitForStatus(id, 'running', 5_000);
+      await sql(url, `UPDATE jobs SET status = 'failed', error_code = 'WORKER_LOST', error_message = 'swept by the test', finished_at = now() WHERE id = $1`, [id]);
+      const outcome = await Promise.race([run, sleep(5_000).then(() => 'still running')]);
+      expect(outcome).toBe('failed');
+      expect(await jobRow(id)).toMatchObject({ status: 'failed', error_code: 'WORKER_LOST', error_message: 'swept by the test' });
+    }, 15_000);
+  });
+
+  describe('a bad environment', () => {
+    it('without DATABASE_URL: exits 1 with one line naming DATABASE_URL', async () => {
+      const w = spawnWorker({ DATABASE_URL: undefined });
+      const result = await exitWithin(w.child, 20_000);
+      expect(result, tail(w)).toBeDefined();
+      expect(result!.exitCode).toBe(1);
+      expect(w.lines, tail(w)).toHaveLength(1);
+      expect(w.lines[0]).toMatch(/^Configuration error: DATABASE_URL is not set\. Set DATABASE_URL to /);
+    }, 30_000);
+
+    it('with the database unreachable: keeps running, says "unreachable" and "retrying", never prints the password', async () => {
+      const port = await freePort();
+      const w = spawnWorker({ DATABASE_URL: `postgres://postgres:hunter2-not-shown@127.0.0.1:${port}/lifeboat` });
+      await waitFor('an unreachable line', async () => w.lines.some((l) => /unreachable/.test(l) && /retrying/.test(l)), 20_000, 100).catch((err) => {
+        throw new Error(`${(err as Error).message}${tail(w)}`);
+      });
+      const line = w.lines.find((l) => /unreachable/.test(l))!;
+      expect(line).toContain(`127.0.0.1:${port}/lifeboat`);
+      await sleep(2_500);
+      expect(w.child.exitCode, tail(w)).toBeNull();
+      expect(w.lines.filter((l) => /unreachable/.test(l)).length).toBeGreaterThanOrEqual(2);
+      expect(w.lines.join('\n')).not.toContain('hunter2-not-shown');
+      killGroup(w.child, 'SIGTERM');
+      expect((await exitWithin(w.child, 10_000))?.exitCode).toBe(0);
+    }, 40_000);
+  });
+});
