@@ -323,12 +323,19 @@ describe('user administration', () => {
     await page.goto('/users');
     const select = page.getByLabel(`Role of ${e2eUsers.admin.email}`);
     await select.waitFor();
+    // Demoting yourself asks first; say yes, and the server still refuses.
+    const asked: string[] = [];
+    page.once('dialog', (d) => {
+      asked.push(d.message());
+      void d.accept();
+    });
     await select.selectOption('viewer');
     const row = page.locator(`tr[data-email="${e2eUsers.admin.email}"]`);
     const alert = row.getByRole('alert');
     await alert.waitFor();
     expect(await alert.textContent()).toContain(lastMessage);
     expect(await alert.textContent()).toContain('LAST_ADMIN');
+    expect(asked).toEqual(['Remove your own admin role? You will lose access to this page.']);
     await expect.poll(() => select.inputValue()).toBe('admin');
   });
 });
