@@ -44,6 +44,13 @@ export async function sweepJobs(selfId: string): Promise<string[]> {
     WHERE status = 'running' AND expires_at < now() - interval '30 seconds'
     RETURNING id, partial_paths`;
   const swept = [...lost, ...expired];
+  // Backups those jobs were writing end with them: never left "running" in backup_log.
+  if (swept.length) {
+    await db.backupLog.updateMany({
+      where: { jobId: { in: swept.map((j) => j.id) }, status: 'running' },
+      data: { status: 'failed', errorCode: 'WORKER_LOST', errorMessage: 'The worker stopped before the backup finished; its partial file was removed.', finishedAt: new Date() },
+    });
+  }
   for (const job of swept) {
     await db.jobLog.create({ data: { jobId: job.id, level: 'error', line: 'failed by the sweep: its worker is gone or its time ran out' } });
   }
