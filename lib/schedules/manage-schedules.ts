@@ -5,19 +5,31 @@ import { UserError } from '../errors';
 import { writeAudit, type Actor } from '../audit/write-audit';
 import { nextRuns } from './cron';
 
-export const scheduleInput = z
-  .object({
-    targetId: z.uuid(),
-    cron: z.string().trim().min(1).max(100),
-    timezone: z.string().trim().min(1).max(64).default('UTC'),
-    format: z.enum(['custom-zstd', 'custom']).default('custom-zstd'),
-    compressLevel: z.number().int().min(0).max(9).default(0),
-    zstdLevel: z.number().int().min(1).max(19).default(3),
-    retentionDays: z.number().int().min(1).max(3650).nullable().default(30),
-    retentionCount: z.number().int().min(1).max(10000).nullable().default(null),
-    enabled: z.boolean().default(true),
-  })
-  .refine((s) => s.format !== 'custom' || s.compressLevel >= 0, 'compressLevel is 0-9');
+const fields = {
+  cron: z.string().trim().min(1).max(100),
+  timezone: z.string().trim().min(1).max(64),
+  format: z.enum(['custom-zstd', 'custom']),
+  compressLevel: z.number().int().min(0).max(9),
+  zstdLevel: z.number().int().min(1).max(19),
+  retentionDays: z.number().int().min(1).max(3650).nullable(),
+  retentionCount: z.number().int().min(1).max(10000).nullable(),
+  enabled: z.boolean(),
+};
+
+export const scheduleInput = z.object({
+  targetId: z.uuid(),
+  cron: fields.cron,
+  timezone: fields.timezone.default('UTC'),
+  format: fields.format.default('custom-zstd'),
+  compressLevel: fields.compressLevel.default(0),
+  zstdLevel: fields.zstdLevel.default(3),
+  retentionDays: fields.retentionDays.default(30),
+  retentionCount: fields.retentionCount.default(null),
+  enabled: fields.enabled.default(true),
+});
+
+/** An edit: only what is sent changes (no defaults, which would silently reset other settings). */
+export const schedulePatch = z.object(fields).partial();
 
 export type ScheduleInput = z.infer<typeof scheduleInput>;
 
@@ -32,7 +44,7 @@ export async function createSchedule(actor: Actor, input: ScheduleInput, ip: str
   });
 }
 
-export async function updateSchedule(actor: Actor, id: string, input: Partial<ScheduleInput>, ip: string | null) {
+export async function updateSchedule(actor: Actor, id: string, input: z.infer<typeof schedulePatch>, ip: string | null) {
   return getDb().$transaction(async (tx) => {
     const before = await tx.schedule.findUnique({ where: { id } });
     if (!before) throw new UserError('NOT_FOUND', `There is no schedule ${id}.`);

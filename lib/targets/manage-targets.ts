@@ -3,7 +3,8 @@ import { getDb } from '../db';
 import { UserError } from '../errors';
 import { writeAudit, type Actor } from '../audit/write-audit';
 import { encryptSecret } from '../secrets/crypto';
-import type { TargetInput } from './schemas';
+import type { z } from 'zod';
+import type { TargetInput, targetPatch } from './schemas';
 
 const publicSelect = {
   id: true,
@@ -66,7 +67,7 @@ export async function createTarget(actor: Actor, input: TargetInput, ip: string 
   });
 }
 
-export async function updateTarget(actor: Actor, id: string, input: Partial<TargetInput>, ip: string | null) {
+export async function updateTarget(actor: Actor, id: string, input: z.infer<typeof targetPatch>, ip: string | null) {
   return getDb().$transaction(async (tx) => {
     const before = await tx.target.findUnique({ where: { id } });
     if (!before) throw new UserError('NOT_FOUND', `There is no target ${id}.`);

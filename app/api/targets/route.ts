@@ -1,5 +1,8 @@
-// GET /api/targets: the protected databases (no secrets).
+// GET /api/targets: protected databases with their last backup (no secrets); POST: add one (admin).
 import { route } from '@/lib/http';
-import { listTargets } from '@/lib/targets/list-targets';
+import { createTarget, listTargets } from '@/lib/targets/manage-targets';
+import { targetInput } from '@/lib/targets/schemas';
 
 export const GET = route({ role: 'viewer' }, async () => ({ targets: await listTargets() }));
+
+export const POST = route({ role: 'admin', body: targetInput }, async ({ user, body, ip }) => ({ target: await createTarget(user, body, ip) }));
