@@ -70,7 +70,7 @@ export function Overview({ canRunJobs, isAdmin }: { canRunJobs: boolean; isAdmin
               <tbody className="divide-y divide-slate-100">
                 {[...online, ...data.workers.filter((w) => !w.online)].slice(0, 8).map((w) => (
                   <tr key={w.id}>
-                    <td className="py-2"><StatusBadge status={w.online ? 'online' : 'offline'} /></td>
+                    <td className="py-2">{w.online ? <StatusBadge status="online" /> : w.stoppedAt ? <StatusBadge tone="gray">stopped</StatusBadge> : <StatusBadge status="offline">silent</StatusBadge>}</td>
                     <td className="py-2 font-mono text-xs">{w.host} <span className="text-slate-400">pid {w.pid}</span></td>
                     <td className="py-2">{w.pool}</td>
                     <td className="py-2">{w.version}</td>

@@ -49,7 +49,10 @@ export function UsersAdmin({ selfId }: { selfId: string }) {
                     <select
                       aria-label={`Role of ${u.email}`}
                       value={u.role}
-                      onChange={(e) => update.mutate({ id: u.id, body: { role: e.target.value } })}
+                      onChange={(e) => {
+                        if (u.id === selfId && e.target.value !== 'admin' && !confirm('Remove your own admin role? You will lose access to this page.')) return;
+                        update.mutate({ id: u.id, body: { role: e.target.value } });
+                      }}
                       className="rounded-md border border-slate-300 bg-white px-2 py-1 text-sm"
                     >
                       <option value="viewer">viewer</option>
@@ -60,13 +63,20 @@ export function UsersAdmin({ selfId }: { selfId: string }) {
                   <td className="py-2.5"><StatusBadge status={u.disabled ? 'disabled' : 'succeeded'}>{u.disabled ? 'disabled' : 'active'}</StatusBadge></td>
                   <td className="py-2.5 text-slate-600"><Ago value={u.lastLoginAt} /></td>
                   <td className="py-2.5 text-right">
-                    <Button
-                      variant={u.disabled ? 'secondary' : 'danger'}
-                      onClick={() => update.mutate({ id: u.id, body: { disabled: !u.disabled } })}
-                      disabled={update.isPending}
-                    >
-                      {u.disabled ? 'Enable' : 'Disable'}
-                    </Button>
+                    {u.id !== selfId && (
+                      <Button
+                        variant="secondary"
+                        className={u.disabled ? '' : 'text-red-700'}
+                        onClick={() => {
+                          if (u.disabled || confirm(`Disable ${u.email}? They are signed out at their next click and cannot sign in until enabled again.`)) {
+                            update.mutate({ id: u.id, body: { disabled: !u.disabled } });
+                          }
+                        }}
+                        disabled={update.isPending}
+                      >
+                        {u.disabled ? 'Enable' : 'Disable'}
+                      </Button>
+                    )}
                   </td>
                 </tr>
               ))}

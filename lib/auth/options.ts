@@ -3,6 +3,7 @@ import type { NextAuthOptions } from 'next-auth';
 import CredentialsProvider from 'next-auth/providers/credentials';
 import { getDb } from '../db';
 import { getEnv } from '../env';
+import { isDatabaseUnavailable } from '../errors';
 import { verifyPassword } from './password';
 import { checkThrottle, clearFailures, recordFailure } from './throttle';
 
@@ -17,8 +18,29 @@ function clientIp(headers: Record<string, unknown> | undefined): string | null {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Checks email and password; throws a message next-auth passes to the sign-in page. */
+export const databaseDownSignInError =
+  'Lifeboat cannot reach its own database, so nobody can sign in right now. Check that its PostgreSQL is running, then try again.';
+
+/** Checks email and password; throws a message next-auth shows on the sign-in page (never a driver's error text). */
 export async function authorizeCredentials(
+  email: string,
+  password: string,
+  ip: string | null,
+): Promise<{ id: string; email: string; name: string }> {
+  try {
+    return await checkCredentials(email, password, ip);
+  } catch (err) {
+    if (err instanceof SignInRefused) throw new Error(err.message);
+    if (isDatabaseUnavailable(err)) throw new Error(databaseDownSignInError);
+    console.error('[lifeboat] sign-in failed with an unexpected error:', err);
+    throw new Error('Sign-in failed because of a server error. Try again; if it persists, an admin can find details in the server log.');
+  }
+}
+
+/** A refusal whose message is meant for the person signing in. */
+class SignInRefused extends Error {}
+
+async function checkCredentials(
   email: string,
   password: string,
   ip: string | null,
@@ -28,14 +50,14 @@ export async function authorizeCredentials(
   const throttle = await checkThrottle(db, normalized, ip);
   if (throttle.lockedUntil) {
     const minutes = Math.max(1, Math.ceil((throttle.lockedUntil.getTime() - Date.now()) / 60_000));
-    throw new Error(`Too many failed sign-ins. Sign-in is locked for ${minutes} more minute${minutes === 1 ? '' : 's'}.`);
+    throw new SignInRefused(`Too many failed sign-ins. Sign-in is locked for ${minutes} more minute${minutes === 1 ? '' : 's'}.`);
   }
   if (throttle.delayMs) await sleep(throttle.delayMs);
   const user = await db.user.findUnique({ where: { email: normalized } });
   const ok = await verifyPassword(user?.passwordHash, password);
   if (!user || !ok || user.disabled) {
     await recordFailure(db, normalized, ip);
-    throw new Error(genericSignInError);
+    throw new SignInRefused(genericSignInError);
   }
   await clearFailures(db, normalized);
   await db.user.update({ where: { id: user.id }, data: { lastLoginAt: new Date() } });
