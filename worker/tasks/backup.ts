@@ -17,6 +17,7 @@ import { parseServerVersionNum, toolsFor, type ToolSet } from '../pg/tools';
 
 type BackupPayload = JobPayload<'backup'>;
 
+const MAX_TOOL_LOG_LINES = 2000;
 const tail = (s: string, n = 8000) => (s.length > n ? s.slice(-n) : s);
 
 function quoteIdent(name: string): string {
@@ -236,16 +237,29 @@ async function streamDump(ctx: JobContext<BackupPayload>, run: DbRun, env: Recor
   });
   let tablesDone = 0;
   let current = '';
+  // pg_dump's own words go to the job log, batched once a second (capped: a 50 000-table schema is not a log).
+  let pendingLines: string[] = [];
+  let loggedLines = 0;
+  let partialLine = '';
   dump.stderr!.on('data', (chunk: Buffer) => {
-    for (const line of chunk.toString().split('\n')) {
+    const lines = (partialLine + chunk.toString()).split('\n');
+    partialLine = lines.pop() ?? '';
+    for (const line of lines) {
       const p = parseDumpProgress(line);
       if (p.table) {
         tablesDone++;
         current = p.table;
       }
+      if (line.trim() && loggedLines++ < MAX_TOOL_LOG_LINES) pendingLines.push(line);
     }
   });
+  const flushLines = async () => {
+    const lines = pendingLines;
+    pendingLines = [];
+    for (const l of lines) await ctx.log(l, /error/i.test(l) ? 'error' : 'info');
+  };
   const tick = setInterval(() => {
+    void flushLines().catch(() => {});
     const mb = (writer.bytesWritten() / 1e6).toFixed(1);
     const dbPart = run.count > 1 ? `database ${run.index + 1}/${run.count} · ` : '';
     const pct = ((run.index + Math.min(0.99, tablesDone / Math.max(1, tableCount))) / run.count) * 100;
@@ -263,6 +277,9 @@ async function streamDump(ctx: JobContext<BackupPayload>, run: DbRun, env: Recor
     return { stderr, size: writer.bytesWritten() };
   } finally {
     clearInterval(tick);
+    if (partialLine.trim()) pendingLines.push(partialLine);
+    await flushLines().catch(() => {});
+    if (loggedLines > MAX_TOOL_LOG_LINES) await ctx.log(`(${loggedLines - MAX_TOOL_LOG_LINES} more pg_dump lines not logged)`).catch(() => {});
   }
 }
 
