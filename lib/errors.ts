@@ -26,6 +26,21 @@ export const errorRegistry = {
   JOB_EXPIRED: { status: 500, retryable: true, hint: 'The job ran longer than its time limit. Look at the log for where it hung.' },
   JOB_CANCELLED: { status: 409, retryable: true, hint: 'Cancelled on request; run it again when ready.' },
   PING_FAILED: { status: 500, retryable: true, hint: 'The ping was asked to fail; this proves failures reach the console.' },
+  // Targets and backups.
+  TARGET_UNREACHABLE: { status: 502, retryable: true, hint: 'Check host, port and firewall, and that PostgreSQL is running and listening on that address.' },
+  TARGET_AUTH_FAILED: { status: 502, retryable: false, hint: 'Check the user and password of the target (and pg_hba.conf on the server).' },
+  TARGET_DATABASE_MISSING: { status: 502, retryable: false, hint: 'Check the database name; it may have been dropped or renamed.' },
+  TARGET_PRIVILEGES: { status: 502, retryable: false, hint: 'Grant the backup user SELECT on these tables (or use a role with pg_read_all_data).' },
+  TARGET_DISABLED: { status: 409, retryable: false, hint: 'Enable the target first.' },
+  TOOL_TOO_OLD: { status: 502, retryable: false, hint: 'Install the client tools of the server major version on the worker host.' },
+  STORAGE_MISSING: { status: 502, retryable: false, hint: 'Create the storage folder on the worker host, or fix the storage path.' },
+  STORAGE_NOT_WRITABLE: { status: 502, retryable: false, hint: 'Give the worker user write access to the storage folder.' },
+  DISK_FULL: { status: 507, retryable: true, hint: 'Free space in the storage location (or shorten retention), then run the backup again.' },
+  BACKUP_TOOL_FAILED: { status: 502, retryable: true, hint: 'Read the tool output below; earlier backups are untouched.' },
+  BACKUP_VERIFY_FAILED: { status: 502, retryable: true, hint: 'The file could not be read back; it was removed. Run the backup again and check the storage.' },
+  BACKUP_ALREADY_RUNNING: { status: 409, retryable: false, hint: 'Wait for the running backup to finish, or cancel it.' },
+  MASTER_KEY_MISMATCH: { status: 500, retryable: false, hint: 'Start the worker with the same LIFEBOAT_MASTER_KEY as the console, or enter the target password again.' },
+  INVALID_CRON: { status: 400, retryable: false, hint: 'Use five fields: minute hour day-of-month month day-of-week, e.g. "0 2 * * *".' },
   INTERNAL: { status: 500, retryable: false, hint: 'This is a bug in Lifeboat. The server log has the details.' },
 } as const satisfies Record<string, { status: number; retryable: boolean; hint: string }>;
 

@@ -9,12 +9,12 @@ import pg from 'pg';
 import { findServerBinDir, startCluster, type RunningCluster } from './lib/cluster';
 import { migrate } from './lib/migrate';
 import { installQueueSchema } from './lib/queue-schema';
-import { seedDemoDatabase, seedUsers } from './lib/seed';
+import { seedDemoDatabase, seedDemoTarget, seedUsers } from './lib/seed';
 import { ensureBuild, freePort, root, startWeb, startWorker, stopChild, waitForHealth, type Child, type ConsoleEnv } from './lib/stack';
 
 const say = (line: string) => console.log(`[demo] ${line}`);
 
-// install: PostgreSQL 15 server and client tools from Debian when absent (as root), else the one command to run.
+// install: PostgreSQL 15 server and client tools and zstd from Debian when absent (as root), else the one command to run.
 async function ensurePostgres(): Promise<void> {
   const haveServer = (() => {
     try {
@@ -25,15 +25,16 @@ async function ensurePostgres(): Promise<void> {
     }
   })();
   const haveClient = existsSync('/usr/lib/postgresql/15/bin/pg_dump') || (await execa('pg_dump', ['--version'], { reject: false })).exitCode === 0;
-  if (haveServer && haveClient) return;
-  const cmd = 'apt-get install -y postgresql-15 postgresql-client-15';
+  const haveZstd = (await execa('zstd', ['--version'], { reject: false })).exitCode === 0;
+  if (haveServer && haveClient && haveZstd) return;
+  const cmd = 'apt-get install -y postgresql-15 postgresql-client-15 zstd';
   if (process.getuid?.() !== 0) {
     console.error(`PostgreSQL 15 is not installed. Install it, then run the demo again:\n  sudo ${cmd}`);
     process.exit(1);
   }
-  say('installing PostgreSQL 15 from Debian (server and client tools)');
+  say('installing PostgreSQL 15 (server and client tools) and zstd from Debian');
   await execa('apt-get', ['update', '-qq'], { stdio: 'inherit' });
-  await execa('apt-get', ['install', '-y', '-qq', 'postgresql-15', 'postgresql-client-15'], { stdio: 'inherit', env: { DEBIAN_FRONTEND: 'noninteractive' } });
+  await execa('apt-get', ['install', '-y', '-qq', 'postgresql-15', 'postgresql-client-15', 'zstd'], { stdio: 'inherit', env: { DEBIAN_FRONTEND: 'noninteractive' } });
 }
 
 interface Secrets {
@@ -154,6 +155,16 @@ async function main() {
     LIFEBOAT_DATA_DIR: dataDir,
   };
 
+  // The lib reads these from the environment: register the sample target and, at the first start, back it up.
+  Object.assign(process.env, { DATABASE_URL: databaseUrl, LIFEBOAT_MASTER_KEY: secrets.LIFEBOAT_MASTER_KEY });
+  const demoTarget = await seedDemoTarget({
+    port: cluster.port,
+    password: secrets.LIFEBOAT_PG_PASSWORD,
+    backupsDir: join(dataDir, 'backups'),
+    timezone: Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC',
+  });
+  if (demoTarget.created) say('registered "eitherway" as a target with the runbook schedule (daily 02:00, kept 30 days)');
+
   if (stopping) return;
   say('starting the web console and the worker');
   web = startWeb(env, port, (l) => console.log(`[web] ${l}`));
@@ -164,6 +175,12 @@ async function main() {
     });
   }
   await waitForHealth(url, web);
+  if (demoTarget.created) {
+    const { startBackup } = await import('../lib/backups/start-backup');
+    const { systemActor } = await import('../lib/audit/write-audit');
+    const job = await startBackup({ ...systemActor, role: 'admin' }, demoTarget.targetId);
+    say(`first backup of "eitherway" started (job ${job.id}), so the history and chart are not empty`);
+  }
 
   console.log(`
   Lifeboat is running at ${url}

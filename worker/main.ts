@@ -10,6 +10,10 @@ import { runJob } from '../lib/jobs/lifecycle';
 import { HEARTBEAT_SECONDS, sweepJobs } from '../lib/jobs/sweep-jobs';
 import { heartbeat, markWorkerStopped, registerWorker } from '../lib/workers/register-worker';
 import { tasks } from './tasks/index';
+import { runDueSchedules } from '../lib/schedules/run-due-schedules';
+import { applyRetention } from '../lib/backups/apply-retention';
+
+const SCHEDULER_QUEUE = 'scheduler-tick';
 
 const version = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version as string;
 const log = (msg: string) => console.log(`[worker ${new Date().toISOString()}] ${msg}`);
@@ -104,6 +108,17 @@ async function main() {
       }
     });
   }
+  // scheduler: pg-boss's cron fires a tick each minute; one worker's tick starts every due schedule once.
+  if (!(await boss.getQueue(SCHEDULER_QUEUE))) await boss.createQueue(SCHEDULER_QUEUE, { name: SCHEDULER_QUEUE, policy: 'singleton', retryLimit: 0 }).catch(() => {});
+  await boss.schedule(SCHEDULER_QUEUE, '* * * * *', {}, { tz: 'UTC' });
+  await boss.work(SCHEDULER_QUEUE, { batchSize: 1, pollingIntervalSeconds: 5 }, async () => {
+    const now = new Date();
+    await runDueSchedules(now, log);
+    // Retention also runs on its own, hourly, so expired backups go even when a schedule stopped producing new ones.
+    if (now.getUTCMinutes() === 7) {
+      for (const s of await getDb().schedule.findMany({ select: { id: true } })) await applyRetention(s.id, { log }).catch((err) => log(`retention ${s.id}: ${err.message}`));
+    }
+  });
   log(`listening on ${jobKindNames.map((k) => queueName(k, env.LIFEBOAT_WORKER_POOL)).join(', ')}`);
 
   // heartbeat and a periodic sweep (another worker may have died meanwhile).

@@ -6,7 +6,7 @@ import { api } from '@/lib/client/api';
 import { queryKeys } from '@/lib/client/query-keys';
 import { Card } from '@/components/ui/card';
 import { ErrorBox } from '@/components/ui/error-box';
-import { StatusBadge } from '@/components/ui/status-badge';
+import { StatusBadge, type Tone } from '@/components/ui/status-badge';
 import { Ago, LocalTime } from '@/components/ui/time';
 import { PingPanel } from '@/components/jobs/ping-panel';
 
@@ -15,6 +15,7 @@ interface OverviewData {
   onlineWorkers: number;
   targetCount: number;
   failedLastDay: number;
+  targets: { id: string; name: string; database: string | null; protection: string; lastGoodAt: string | null; ageMs: number | null; expectedMs: number | null; lastError: string | null }[];
   staleAfterSeconds: number;
   recentJobs: { id: string; kind: string; status: string; createdAt: string; errorMessage: string | null; step: string | null }[];
 }
@@ -46,9 +47,7 @@ export function Overview({ canRunJobs, isAdmin }: { canRunJobs: boolean; isAdmin
               )}
             </div>
           ) : (
-            <p className="text-sm">
-              {data.targetCount} target{data.targetCount === 1 ? '' : 's'}. <Link href="/targets" className="text-sky-700 underline">See targets</Link>
-            </p>
+            <TargetProtection targets={data.targets} canRun={canRunJobs} />
           )}
         </Card>
         <Card title="Failures, last 24 h">
@@ -104,6 +103,45 @@ export function Overview({ canRunJobs, isAdmin }: { canRunJobs: boolean; isAdmin
         )}
       </Card>
     </div>
+  );
+}
+
+const protectionText: Record<string, { tone: Tone; label: string }> = {
+  ok: { tone: 'green', label: 'protected' },
+  overdue: { tone: 'red', label: 'overdue' },
+  failing: { tone: 'red', label: 'last backup failed' },
+  never: { tone: 'red', label: 'never backed up' },
+  unscheduled: { tone: 'amber', label: 'no schedule' },
+  disabled: { tone: 'gray', label: 'disabled' },
+};
+
+function hours(ms: number | null) {
+  if (ms === null) return '—';
+  const h = ms / 3_600_000;
+  return h < 48 ? `${h.toFixed(h < 10 ? 1 : 0)} h` : `${(h / 24).toFixed(0)} days`;
+}
+
+function TargetProtection({ targets, canRun }: { targets: OverviewData['targets']; canRun: boolean }) {
+  return (
+    <table className="w-full text-sm" data-testid="target-protection">
+      <thead className="text-left text-xs uppercase tracking-wide text-slate-500">
+        <tr><th className="pb-2">Target</th><th className="pb-2">State</th><th className="pb-2">Last good backup</th><th className="pb-2">Expected every</th><th /></tr>
+      </thead>
+      <tbody className="divide-y divide-slate-100">
+        {targets.map((t) => {
+          const p = protectionText[t.protection] ?? { tone: 'gray' as Tone, label: t.protection };
+          return (
+            <tr key={t.id} className="align-top">
+              <td className="py-2"><Link href={`/targets/${t.id}`} className="font-medium text-sky-800 underline">{t.name}</Link></td>
+              <td className="py-2"><StatusBadge tone={p.tone}>{p.label}</StatusBadge>{t.lastError && <p className="mt-1 max-w-xs truncate text-xs text-red-700" title={t.lastError}>{t.lastError}</p>}</td>
+              <td className="py-2">{t.lastGoodAt ? <><Ago value={t.lastGoodAt} /></> : <span className="text-red-700">never</span>}</td>
+              <td className="py-2">{hours(t.expectedMs)}</td>
+              <td className="py-2 text-right">{canRun && p.tone === 'red' && <Link href={`/targets/${t.id}`} className="text-sm font-medium text-sky-700 underline">Back up now</Link>}</td>
+            </tr>
+          );
+        })}
+      </tbody>
+    </table>
   );
 }
 

@@ -10,6 +10,7 @@ export interface NavItem {
 export const navItems: NavItem[] = [
   { href: '/', label: 'Overview', role: 'viewer' },
   { href: '/targets', label: 'Targets', role: 'viewer' },
+  { href: '/backups', label: 'Backups', role: 'viewer' },
   { href: '/jobs', label: 'Jobs', role: 'viewer' },
   { href: '/audit', label: 'Audit log', role: 'admin' },
   { href: '/users', label: 'Users', role: 'admin' },

@@ -7,4 +7,11 @@ export const queryKeys = {
   users: ['users'] as const,
   audit: (filter: Record<string, string | undefined> = {}) => ['audit', filter] as const,
   targets: ['targets'] as const,
+  target: (id: string) => ['target', id] as const,
+  trend: (id: string) => ['trend', id] as const,
+  backups: (filter: Record<string, string | undefined> = {}) => ['backups', filter] as const,
+  backupsAll: ['backups'] as const,
+  backup: (id: string) => ['backup', id] as const,
+  storages: ['storages'] as const,
+  cronPreview: (cron: string, tz: string) => ['cron-preview', cron, tz] as const,
 };

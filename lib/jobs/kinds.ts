@@ -18,6 +18,13 @@ const pingPayload = z.object({
   fail: z.boolean().default(false),
 });
 
+const backupPayload = z.object({
+  targetId: z.uuid({ message: 'must be a target id' }),
+  scheduleId: z.uuid().optional(),
+});
+
+const targetPayload = z.object({ targetId: z.uuid({ message: 'must be a target id' }) });
+
 export const jobKinds = {
   ping: {
     label: 'Ping the worker',
@@ -25,6 +32,19 @@ export const jobKinds = {
     role: 'operator',
     expireInSeconds: (p: z.infer<typeof pingPayload>) => p.seconds + 60,
   } satisfies JobKind<typeof pingPayload>,
+  backup: {
+    label: 'Logical backup',
+    payload: backupPayload,
+    role: 'operator',
+    // Sized for large databases; a hung pg_dump is stopped after this and the job failed.
+    expireInSeconds: () => Number(process.env.LIFEBOAT_BACKUP_TIMEOUT_SECONDS ?? 6 * 3600),
+  } satisfies JobKind<typeof backupPayload>,
+  'test-connection': {
+    label: 'Test connection',
+    payload: targetPayload,
+    role: 'admin',
+    expireInSeconds: () => 120,
+  } satisfies JobKind<typeof targetPayload>,
 } as const;
 
 export type JobKindName = keyof typeof jobKinds;

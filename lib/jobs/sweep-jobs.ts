@@ -48,6 +48,13 @@ export async function sweepJobs(selfId: string): Promise<string[]> {
   const leftovers = await db.$queryRaw<{ id: string; partial_paths: string[] | null }[]>`
     SELECT id, partial_paths FROM jobs WHERE status NOT IN ('queued', 'running') AND cardinality(partial_paths) > 0`;
   const swept = [...lost, ...expired];
+  // Backups those jobs were writing end with them: never left "running" in backup_log.
+  if (swept.length) {
+    await db.backupLog.updateMany({
+      where: { jobId: { in: swept.map((j) => j.id) }, status: 'running' },
+      data: { status: 'failed', errorCode: 'WORKER_LOST', errorMessage: 'The worker stopped before the backup finished; its partial file was removed.', finishedAt: new Date() },
+    });
+  }
   for (const job of swept) {
     await db.jobLog.create({ data: { jobId: job.id, level: 'error', line: 'failed by the sweep: its worker is gone or its time ran out' } });
   }

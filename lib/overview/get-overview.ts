@@ -1,11 +1,12 @@
 // The on-call overview: are workers alive, are there targets, what failed recently.
 import { getDb } from '../db';
 import { WORKER_STALE_SECONDS } from '../jobs/sweep-jobs';
+import { targetHealth } from './target-health';
 
 export async function getOverview() {
   const db = getDb();
   const since = new Date(Date.now() - 24 * 3600_000);
-  const [workers, targetCount, recentJobs, failedLastDay] = await Promise.all([
+  const [workers, targetCount, recentJobs, failedLastDay, targets] = await Promise.all([
     db.worker.findMany({
       where: { OR: [{ stoppedAt: null }, { lastSeenAt: { gt: since } }] },
       orderBy: { lastSeenAt: 'desc' },
@@ -18,6 +19,7 @@ export async function getOverview() {
       select: { id: true, kind: true, status: true, createdAt: true, finishedAt: true, errorMessage: true, step: true, progress: true },
     }),
     db.job.count({ where: { status: 'failed', createdAt: { gt: since } } }),
+    targetHealth(),
   ]);
   const now = Date.now();
   const withState = workers.map((w) => ({
@@ -35,6 +37,7 @@ export async function getOverview() {
     workers: withState,
     onlineWorkers: withState.filter((w) => w.online).length,
     targetCount,
+    targets,
     recentJobs,
     failedLastDay,
     staleAfterSeconds: WORKER_STALE_SECONDS,

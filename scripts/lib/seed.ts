@@ -119,3 +119,42 @@ export async function seedDemoDatabase(adminUrl: string, dbName = 'eitherway', u
   }
   return { created };
 }
+
+/**
+ * Registers the sample database as a target with the runbook's daily schedule (02:00, kept 30 days) and a local
+ * storage in the data folder. Needs DATABASE_URL and LIFEBOAT_MASTER_KEY in process.env (the lib reads them).
+ */
+export async function seedDemoTarget(opts: { port: number; password: string; backupsDir: string; timezone: string }) {
+  const { getDb } = await import('../../lib/db');
+  const { systemActor } = await import('../../lib/audit/write-audit');
+  const { createTarget } = await import('../../lib/targets/manage-targets');
+  const { createSchedule } = await import('../../lib/schedules/manage-schedules');
+  const db = getDb();
+  let storage = await db.storage.findUnique({ where: { name: 'local' } });
+  storage ??= await db.storage.create({ data: { name: 'local', kind: 'local', path: opts.backupsDir } });
+  const existing = await db.target.findUnique({ where: { name: 'eitherway' } });
+  if (existing) return { targetId: existing.id, created: false };
+  const target = await createTarget(
+    systemActor,
+    {
+      name: 'eitherway',
+      host: '127.0.0.1',
+      port: opts.port,
+      dbUser: 'postgres',
+      password: opts.password,
+      sslMode: 'disable',
+      database: 'eitherway',
+      keyTables: ['core.users', 'core.sessions'],
+      checkStatements: ['SELECT core.analyze_query_performance()', 'SELECT count(*) FROM core.users', 'SELECT count(*) FROM core.sessions'],
+      workerPool: 'default',
+      storageId: storage.id,
+    },
+    null,
+  );
+  await createSchedule(
+    systemActor,
+    { targetId: target.id as string, cron: '0 2 * * *', timezone: opts.timezone, format: 'custom-zstd', compressLevel: 0, zstdLevel: 3, retentionDays: 30, retentionCount: null, enabled: true },
+    null,
+  );
+  return { targetId: target.id as string, created: true };
+}

@@ -2,8 +2,12 @@
 import type { JobKindName } from '../../lib/jobs/kinds';
 import type { JobContext } from '../../lib/jobs/lifecycle';
 import { ping } from './ping';
+import { backup } from './backup';
+import { testConnection } from './test-connection';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export const tasks: Record<JobKindName, (ctx: JobContext<any>) => Promise<unknown>> = {
   ping,
+  backup,
+  'test-connection': testConnection,
 };

@@ -1,0 +1,8 @@
+// GET /api/backups/:id: one backup with its manifest and job log.
+import { z } from 'zod';
+import { route } from '@/lib/http';
+import { getBackup } from '@/lib/backups/list-backups';
+
+const params = z.object({ id: z.coerce.bigint({ message: 'must be a backup id' }) });
+
+export const GET = route({ role: 'viewer', params }, ({ params }) => getBackup(params.id));

@@ -1,0 +1,15 @@
+// GET /api/targets/:id (viewer), PATCH (admin: edit, disable), DELETE (admin: backups are kept).
+import { z } from 'zod';
+import { route } from '@/lib/http';
+import { deleteTarget, getTarget, updateTarget } from '@/lib/targets/manage-targets';
+import { targetPatch } from '@/lib/targets/schemas';
+
+const params = z.object({ id: z.uuid({ message: 'must be a target id' }) });
+
+export const GET = route({ role: 'viewer', params }, async ({ params }) => ({ target: await getTarget(params.id) }));
+
+export const PATCH = route({ role: 'admin', params, body: targetPatch }, async ({ user, params, body, ip }) => ({
+  target: await updateTarget(user, params.id, body, ip),
+}));
+
+export const DELETE = route({ role: 'admin', params }, ({ user, params, ip }) => deleteTarget(user, params.id, ip));

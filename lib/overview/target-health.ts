@@ -1,0 +1,46 @@
+// Is each target protected right now? Last good backup's age against its schedule's interval, and the last run's result.
+import { getDb } from '../db';
+import { nextRuns } from '../schedules/cron';
+
+export type Protection = 'ok' | 'overdue' | 'failing' | 'never' | 'unscheduled' | 'disabled';
+
+export async function targetHealth(now = new Date()) {
+  const db = getDb();
+  const targets = await db.target.findMany({ orderBy: { name: 'asc' }, include: { schedules: { where: { enabled: true } } } });
+  const lastGood = await db.$queryRaw<{ target_id: string; at: Date }[]>`
+    SELECT target_id, max(created_at) AS at FROM backup_log WHERE status = 'succeeded' AND deleted_at IS NULL AND target_id IS NOT NULL GROUP BY target_id`;
+  const lastRun = await db.$queryRaw<{ target_id: string; status: string; error_message: string | null; at: Date }[]>`
+    SELECT DISTINCT ON (target_id) target_id, status::text, error_message, created_at AS at FROM backup_log
+    WHERE target_id IS NOT NULL AND status IN ('succeeded', 'failed') ORDER BY target_id, created_at DESC`;
+  return targets.map((t) => {
+    const good = lastGood.find((r) => r.target_id === t.id)?.at ?? null;
+    const last = lastRun.find((r) => r.target_id === t.id) ?? null;
+    // The tightest schedule sets the expectation: the gap between two of its runs, with half of it again as grace.
+    const intervals = t.schedules.map((s) => {
+      try {
+        const [a, b] = nextRuns(s.cron, s.timezone, 2, now);
+        return a && b ? b.getTime() - a.getTime() : null;
+      } catch {
+        return null;
+      }
+    }).filter((x): x is number => x !== null);
+    const expectedMs = intervals.length ? Math.min(...intervals) : null;
+    const ageMs = good ? now.getTime() - good.getTime() : null;
+    let protection: Protection;
+    if (t.disabled) protection = 'disabled';
+    else if (last?.status === 'failed') protection = 'failing';
+    else if (!good) protection = 'never';
+    else if (expectedMs === null) protection = 'unscheduled';
+    else protection = ageMs! > expectedMs * 1.5 ? 'overdue' : 'ok';
+    return {
+      id: t.id,
+      name: t.name,
+      database: t.database,
+      protection,
+      lastGoodAt: good,
+      ageMs,
+      expectedMs,
+      lastError: last?.status === 'failed' ? last.error_message : null,
+    };
+  });
+}

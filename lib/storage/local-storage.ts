@@ -1,0 +1,162 @@
+// Local-directory storage: artifacts are written as <name>.partial with SHA-256 while streaming, fsynced, renamed,
+// and the folder fsynced, so a crash, kill or full disk never leaves a file that looks complete.
+import { createHash } from 'node:crypto';
+import { constants, createReadStream, createWriteStream } from 'node:fs';
+import { access, mkdir, open, rename, rm, stat } from 'node:fs/promises';
+import { dirname, join, resolve, sep } from 'node:path';
+import { Transform, type Writable } from 'node:stream';
+import { UserError } from '../errors';
+
+export interface StoredArtifact {
+  path: string;
+  size: number;
+  sha256: string;
+}
+
+export interface ArtifactWriter {
+  partialPath: string;
+  finalPath: string;
+  /** Where the producer writes; counts bytes and hashes on the way. */
+  stream: Writable;
+  bytesWritten(): number;
+  /** Waits for the stream to end, fsyncs, renames to the final name, fsyncs the folder. */
+  commit(): Promise<StoredArtifact>;
+  /** Removes the partial file (idempotent). */
+  abort(): Promise<void>;
+}
+
+export interface Storage {
+  describe(): string;
+  /** Throws STORAGE_MISSING or STORAGE_NOT_WRITABLE with what to do. */
+  check(): Promise<void>;
+  createWriter(name: string): Promise<ArtifactWriter>;
+  remove(name: string): Promise<void>;
+  size(name: string): Promise<number | null>;
+  localPath(name: string): string;
+}
+
+export function diskError(err: unknown, where: string): UserError | null {
+  const code = (err as NodeJS.ErrnoException)?.code;
+  if (code === 'ENOSPC' || code === 'EDQUOT') return new UserError('DISK_FULL', `The storage at ${where} is full.`);
+  if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') return new UserError('STORAGE_NOT_WRITABLE', `Lifeboat cannot write to ${where}.`);
+  if (code === 'ENOENT') return new UserError('STORAGE_MISSING', `The storage folder ${where} does not exist.`);
+  return null;
+}
+
+export class LocalStorage implements Storage {
+  readonly root: string;
+  constructor(root: string) {
+    this.root = resolve(root);
+  }
+
+  describe() {
+    return this.root;
+  }
+
+  localPath(name: string): string {
+    const p = resolve(this.root, name);
+    if (!p.startsWith(this.root + sep)) throw new Error(`artifact name escapes the storage folder: ${name}`);
+    return p;
+  }
+
+  async check(): Promise<void> {
+    try {
+      const st = await stat(this.root);
+      if (!st.isDirectory()) throw new UserError('STORAGE_MISSING', `The storage path ${this.root} is not a folder.`);
+      await access(this.root, constants.W_OK | constants.X_OK);
+    } catch (err) {
+      if (err instanceof UserError) throw err;
+      throw diskError(err, this.root) ?? err;
+    }
+  }
+
+  async createWriter(name: string): Promise<ArtifactWriter> {
+    const finalPath = this.localPath(name);
+    const partialPath = `${finalPath}.partial`;
+    await mkdir(dirname(finalPath), { recursive: true }).catch((err) => {
+      throw diskError(err, this.root) ?? err;
+    });
+    const file = createWriteStream(partialPath, { flags: 'wx', mode: 0o600, highWaterMark: 1 << 20 });
+    // 'wx' never overwrites (a name collision is a bug, not something to paper over); open errors arrive as events.
+    const opened = new Promise<void>((res, rej) => {
+      file.once('open', () => res());
+      file.once('error', rej);
+    });
+    await opened.catch((err) => {
+      throw diskError(err, this.root) ?? err;
+    });
+    const hash = createHash('sha256');
+    let bytes = 0;
+    const counter = new Transform({
+      transform(chunk: Buffer, _enc, cb) {
+        hash.update(chunk);
+        bytes += chunk.length;
+        cb(null, chunk);
+      },
+    });
+    counter.pipe(file);
+    const closed = new Promise<void>((res, rej) => {
+      file.on('close', res);
+      file.on('error', rej);
+      counter.on('error', rej);
+    });
+    closed.catch(() => {}); // observed in commit(); avoid an unhandled rejection when aborted
+    return {
+      partialPath,
+      finalPath,
+      stream: counter,
+      bytesWritten: () => bytes,
+      commit: async () => {
+        try {
+          await closed;
+          // fsync the data, then make the rename durable by fsyncing the folder.
+          const fh = await open(partialPath, 'r+');
+          await fh.sync().finally(() => fh.close());
+          await rename(partialPath, finalPath);
+          const dir = await open(dirname(finalPath), 'r');
+          await dir.sync().finally(() => dir.close());
+        } catch (err) {
+          await rm(partialPath, { force: true });
+          throw diskError(err, this.root) ?? err;
+        }
+        return { path: finalPath, size: bytes, sha256: hash.digest('hex') };
+      },
+      abort: async () => {
+        counter.destroy();
+        file.destroy();
+        await rm(partialPath, { force: true });
+      },
+    };
+  }
+
+  async remove(name: string): Promise<void> {
+    await rm(this.localPath(name), { force: true });
+  }
+
+  async size(name: string): Promise<number | null> {
+    return stat(this.localPath(name)).then((s) => s.size, () => null);
+  }
+
+  read(name: string) {
+    return createReadStream(this.localPath(name));
+  }
+}
+
+/** Writes a small file (manifest, globals) atomically. */
+export async function writeSmallFile(path: string, content: string | Buffer): Promise<{ sha256: string; size: number }> {
+  const partial = `${path}.partial`;
+  const fh = await open(partial, 'w', 0o600);
+  try {
+    await fh.writeFile(content);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  await rename(partial, path);
+  const buf = typeof content === 'string' ? Buffer.from(content) : content;
+  return { sha256: createHash('sha256').update(buf).digest('hex'), size: buf.length };
+}
+
+export function storageFor(root: string | undefined): Storage {
+  return new LocalStorage(root ?? join(process.cwd(), '.lifeboat', 'backups'));
+}

@@ -1,0 +1,94 @@
+// Targets: create, edit, disable, delete (backups are kept), each with its audit entry; passwords sealed at rest.
+import { getDb } from '../db';
+import { UserError } from '../errors';
+import { writeAudit, type Actor } from '../audit/write-audit';
+import { encryptSecret } from '../secrets/crypto';
+import type { z } from 'zod';
+import type { TargetInput, targetPatch } from './schemas';
+
+const publicSelect = {
+  id: true,
+  name: true,
+  host: true,
+  port: true,
+  dbUser: true,
+  sslMode: true,
+  database: true,
+  workerPool: true,
+  disabled: true,
+  keyTables: true,
+  checkStatements: true,
+  storageId: true,
+  lastCheck: true,
+  createdAt: true,
+  updatedAt: true,
+  passwordEnc: true,
+} as const;
+
+type Row = { passwordEnc: string | null } & Record<string, unknown>;
+function present<T extends Row>({ passwordEnc, ...t }: T) {
+  return { ...t, hasPassword: passwordEnc !== null };
+}
+
+export async function listTargets() {
+  const db = getDb();
+  const rows = await db.target.findMany({ orderBy: { name: 'asc' }, select: publicSelect });
+  const last = await db.$queryRaw<{ target_id: string; created_at: Date; status: string; backup_size: bigint | null }[]>`
+    SELECT DISTINCT ON (target_id) target_id, created_at, status, backup_size FROM backup_log
+    WHERE target_id IS NOT NULL AND status IN ('succeeded', 'failed') ORDER BY target_id, created_at DESC`;
+  const lastGood = await db.$queryRaw<{ target_id: string; created_at: Date }[]>`
+    SELECT target_id, max(created_at) AS created_at FROM backup_log WHERE status = 'succeeded' AND deleted_at IS NULL GROUP BY target_id`;
+  return rows.map((t) => ({
+    ...present(t),
+    lastBackup: last.find((l) => l.target_id === t.id) ?? null,
+    lastGoodAt: lastGood.find((l) => l.target_id === t.id)?.created_at ?? null,
+  }));
+}
+
+export async function getTarget(id: string) {
+  const t = await getDb().target.findUnique({ where: { id }, select: { ...publicSelect, schedules: { orderBy: { createdAt: 'asc' } } } });
+  if (!t) throw new UserError('NOT_FOUND', `There is no target ${id}.`);
+  return present(t);
+}
+
+function sealPassword(password: string | null | undefined) {
+  if (password === undefined) return {};
+  return { passwordEnc: password === null || password === '' ? null : encryptSecret(password) };
+}
+
+export async function createTarget(actor: Actor, input: TargetInput, ip: string | null) {
+  return getDb().$transaction(async (tx) => {
+    if (await tx.target.findUnique({ where: { name: input.name } }))
+      throw new UserError('CONFLICT', `A target named "${input.name}" already exists.`, 'Choose another name.', { name: 'is taken' });
+    const { password, ...rest } = input;
+    const t = await tx.target.create({ data: { ...rest, storageId: input.storageId ?? null, disabled: input.disabled ?? false, ...sealPassword(password ?? null) }, select: publicSelect });
+    await writeAudit(tx, actor, 'target.create', { entityType: 'target', entityId: t.id, params: { ...rest, password: password ? 'set' : 'none' }, ip });
+    return present(t);
+  });
+}
+
+export async function updateTarget(actor: Actor, id: string, input: z.infer<typeof targetPatch>, ip: string | null) {
+  return getDb().$transaction(async (tx) => {
+    const before = await tx.target.findUnique({ where: { id } });
+    if (!before) throw new UserError('NOT_FOUND', `There is no target ${id}.`);
+    const { password, ...rest } = input;
+    const t = await tx.target.update({ where: { id }, data: { ...rest, ...sealPassword(password) }, select: publicSelect });
+    await writeAudit(tx, actor, 'target.update', { entityType: 'target', entityId: id, params: { name: before.name, ...rest, ...(password !== undefined ? { password: password ? 'changed' : 'removed' } : {}) }, ip });
+    return present(t);
+  });
+}
+
+/** Deletes the target and its schedules; its backups stay on storage and in backup_log. */
+export async function deleteTarget(actor: Actor, id: string, ip: string | null) {
+  return getDb().$transaction(async (tx) => {
+    const t = await tx.target.findUnique({ where: { id } });
+    if (!t) throw new UserError('NOT_FOUND', `There is no target ${id}.`);
+    const active = await tx.job.count({ where: { targetId: id, status: { in: ['queued', 'running'] } } });
+    if (active) throw new UserError('CONFLICT', `"${t.name}" has ${active} job(s) running.`, 'Wait for them or cancel them, then delete.');
+    const kept = await tx.backupLog.count({ where: { targetId: id, deletedAt: null, status: 'succeeded' } });
+    // Backups keep the target's name in their file path and manifest; the link to the row is cleared.
+    await tx.target.delete({ where: { id } });
+    await writeAudit(tx, actor, 'target.delete', { entityType: 'target', entityId: id, params: { name: t.name, backupsKept: kept }, ip });
+    return { id, name: t.name, backupsKept: kept };
+  });
+}

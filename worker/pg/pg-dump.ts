@@ -1,0 +1,62 @@
+// pg_dump, pg_dumpall and pg_restore --list: argv builders (each flag explained from the manual) and output parsers.
+
+export type DumpFormat = 'custom' | 'custom-zstd';
+
+export interface DumpSettings {
+  format: DumpFormat;
+  /** gzip level inside the archive (custom), 0-9; the runbook uses 9. */
+  compressLevel: number;
+  /** zstd level for custom-zstd (the archive is written uncompressed and streamed through zstd). */
+  zstdLevel: number;
+  zstdThreads: number;
+}
+
+export const defaultDumpSettings: DumpSettings = { format: 'custom-zstd', compressLevel: 0, zstdLevel: 3, zstdThreads: 2 };
+
+export function pgDumpArgs(s: DumpSettings, snapshot?: string): string[] {
+  return [
+    // --format=custom: one seekable archive file that pg_restore can restore selectively and in parallel.
+    '--format=custom',
+    // --compress: gzip inside the archive; 0 when zstd compresses the stream instead (zstd is faster and smaller).
+    `--compress=${s.format === 'custom-zstd' ? 0 : s.compressLevel}`,
+    // --verbose: one stderr line per object, the source of the "current object" shown in progress.
+    '--verbose',
+    // --no-password: never prompt; the password comes from the passfile or the run fails at once.
+    '--no-password',
+    // --snapshot: dump exactly what the key-table row counts were taken from.
+    ...(snapshot ? [`--snapshot=${snapshot}`] : []),
+  ];
+}
+
+export function zstdArgs(s: DumpSettings): string[] {
+  // -c: to stdout; -T: threads; -q: no progress meter on stderr.
+  return [`-${s.zstdLevel}`, `-T${s.zstdThreads}`, '-c', '-q'];
+}
+
+export function pgDumpallGlobalsArgs(noRolePasswords: boolean): string[] {
+  return [
+    // --globals-only: roles and tablespaces, which a per-database dump does not contain.
+    '--globals-only',
+    '--no-password',
+    // --no-role-passwords: needed when the backup user cannot read pg_authid (not a superuser).
+    ...(noRolePasswords ? ['--no-role-passwords'] : []),
+  ];
+}
+
+export function fileExtension(s: DumpSettings): string {
+  return s.format === 'custom-zstd' ? 'dump.zst' : 'dump';
+}
+
+const tableLine = /dumping contents of table "([^"]+)"/;
+
+/** The object pg_dump --verbose is working on, from one of its stderr lines. */
+export function parseDumpProgress(line: string): { table?: string } {
+  const m = tableLine.exec(line);
+  return m ? { table: m[1] } : {};
+}
+
+/** Counts the TOC entries `pg_restore --list` printed (lines that are not comments). */
+export function countTocEntries(list: string): { entries: number; tableData: number } {
+  const lines = list.split('\n').filter((l) => l.trim() && !l.startsWith(';'));
+  return { entries: lines.length, tableData: lines.filter((l) => / TABLE DATA /.test(l)).length };
+}

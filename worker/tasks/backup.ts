@@ -1,0 +1,326 @@
+// The logical backup: pg_dump (optionally through zstd) to storage, verified by reading its table of contents back,
+// with the roles and tablespaces beside it and a manifest that explains the file without the catalog.
+import { execa } from 'execa';
+import { hostname } from 'node:os';
+import type pg from 'pg';
+import { getDb } from '../../lib/db';
+import { UserError } from '../../lib/errors';
+import type { JobContext } from '../../lib/jobs/lifecycle';
+import type { JobPayload } from '../../lib/jobs/kinds';
+import { ToolError } from '../../lib/jobs/lifecycle';
+import { LocalStorage, writeSmallFile, diskError, type ArtifactWriter } from '../../lib/storage/local-storage';
+import { safeName, targetConn } from '../../lib/targets/target-conn';
+import { applyRetention } from '../../lib/backups/apply-retention';
+import { connect, toolEnv, type TargetConn } from '../pg/connect';
+import { countTocEntries, defaultDumpSettings, fileExtension, parseDumpProgress, pgDumpallGlobalsArgs, pgDumpArgs, zstdArgs, type DumpSettings } from '../pg/pg-dump';
+import { parseServerVersionNum, toolsFor, type ToolSet } from '../pg/tools';
+
+type BackupPayload = JobPayload<'backup'>;
+
+const MAX_TOOL_LOG_LINES = 2000;
+const tail = (s: string, n = 8000) => (s.length > n ? s.slice(-n) : s);
+
+function quoteIdent(name: string): string {
+  return name
+    .split('.')
+    .map((p) => `"${p.replaceAll('"', '""')}"`)
+    .join('.');
+}
+
+export async function backup(ctx: JobContext<BackupPayload>) {
+  const db = getDb();
+
+  // resolve: target, schedule settings, storage.
+  await ctx.step('resolving target');
+  const target = await db.target.findUnique({ where: { id: ctx.payload.targetId }, include: { storage: true } });
+  if (!target) throw new UserError('NOT_FOUND', 'The target was deleted.');
+  if (target.disabled) throw new UserError('TARGET_DISABLED', `Target "${target.name}" is disabled.`);
+  const schedule = ctx.payload.scheduleId ? await db.schedule.findUnique({ where: { id: ctx.payload.scheduleId } }) : await db.schedule.findFirst({ where: { targetId: target.id, kind: 'logical' }, orderBy: { createdAt: 'asc' } });
+  const settings: DumpSettings = schedule
+    ? { format: schedule.format === 'custom' ? 'custom' : 'custom-zstd', compressLevel: schedule.compressLevel, zstdLevel: schedule.zstdLevel, zstdThreads: 2 }
+    : defaultDumpSettings;
+  const storage = new LocalStorage(target.storage?.path ?? `${process.env.LIFEBOAT_DATA_DIR ?? '.lifeboat'}/backups`);
+  await storage.check();
+
+  // connect: server version and the databases to dump ("every database" is discovered now, at each run).
+  await ctx.step('connecting');
+  const admin = await connect(targetConn(target, target.database ?? 'postgres'));
+  let serverVersion: string;
+  let major: number;
+  let databases: string[];
+  try {
+    const v = await admin.query<{ server_version_num: string; server_version: string }>('SELECT current_setting($1) AS server_version_num, current_setting($2) AS server_version', ['server_version_num', 'server_version']);
+    serverVersion = v.rows[0]!.server_version;
+    major = parseServerVersionNum(v.rows[0]!.server_version_num).major;
+    databases = target.database
+      ? [target.database]
+      : (await admin.query<{ datname: string }>('SELECT datname FROM pg_database WHERE datallowconn AND NOT datistemplate ORDER BY datname')).rows.map((r) => r.datname);
+  } finally {
+    await admin.end().catch(() => {});
+  }
+
+  // tools: a pg_dump at least as new as the server, or stop before anything starts.
+  const tools = await toolsFor(major, serverVersion);
+  await ctx.log(`server PostgreSQL ${serverVersion}; using ${tools.binDir} (pg_dump ${tools.version}); ${databases.length} database(s)`);
+
+  const results = [];
+  for (const [i, database] of databases.entries()) {
+    if (ctx.signal.aborted) break;
+    results.push(await backupDatabase(ctx, { target, schedule, storage, settings, tools, serverVersion, database, index: i, count: databases.length }));
+  }
+
+  // retention: after a success, by the schedule's policy; the newest good backup always stays.
+  if (schedule) {
+    await ctx.step('applying retention');
+    const removed = await applyRetention(schedule.id, { log: (l) => ctx.log(l) });
+    if (removed.length) await ctx.log(`retention removed ${removed.length} backup(s)`);
+  }
+  return { backups: results.map((r) => ({ id: r.id, database: r.database, size: r.size, file: r.file })) };
+}
+
+interface DbRun {
+  target: { id: string; name: string; host: string; port: number; dbUser: string; passwordEnc: string | null; sslMode: string; keyTables: string[]; storageId: string | null };
+  schedule: { id: string } | null;
+  storage: LocalStorage;
+  settings: DumpSettings;
+  tools: ToolSet;
+  serverVersion: string;
+  database: string;
+  index: number;
+  count: number;
+}
+
+async function backupDatabase(ctx: JobContext<BackupPayload>, run: DbRun) {
+  const db = getDb();
+  const started = new Date();
+  const stamp = started.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  const file = `${safeName(run.target.name)}/${safeName(run.database)}/${stamp}-${safeName(run.database)}.${fileExtension(run.settings)}`;
+  const row = await db.backupLog.create({
+    data: {
+      backupType: 'logical',
+      backupFile: file,
+      status: 'running',
+      targetId: run.target.id,
+      scheduleId: run.schedule?.id ?? null,
+      jobId: ctx.jobId,
+      databaseName: run.database,
+      format: run.settings.format,
+      storageId: run.target.storageId,
+      location: run.storage.describe(),
+      serverVersion: run.serverVersion,
+      toolVersion: run.tools.version,
+      createdAt: started,
+    },
+  });
+  const conn = targetConn(run.target, run.database);
+  let writer: ArtifactWriter | undefined;
+  let snapshotClient: pg.Client | undefined;
+  const pass = await toolEnv(conn);
+  try {
+    // snapshot: one exported snapshot for the row counts and for pg_dump, so the counts describe the file exactly.
+    await ctx.step(`${run.database}: counting key tables`);
+    snapshotClient = await connect(conn);
+    await snapshotClient.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    const snapshot = (await snapshotClient.query<{ s: string }>('SELECT pg_export_snapshot() AS s')).rows[0]!.s;
+    const tableCount = Number((await snapshotClient.query<{ n: string }>("SELECT count(*) AS n FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind IN ('r','p','m') AND n.nspname NOT IN ('pg_catalog','information_schema') AND n.nspname NOT LIKE 'pg_toast%'")).rows[0]!.n);
+    const keyTableCounts: Record<string, number> = {};
+    for (const t of run.target.keyTables) {
+      try {
+        keyTableCounts[t] = Number((await snapshotClient.query<{ n: string }>(`SELECT count(*) AS n FROM ${quoteIdent(t)}`)).rows[0]!.n);
+      } catch (err) {
+        await ctx.log(`key table ${t}: ${(err as Error).message}`, 'warn');
+      }
+    }
+
+    // dump: pg_dump [| zstd] into <file>.partial, hashing as it streams.
+    await ctx.step(`${run.database}: dumping`);
+    writer = await run.storage.createWriter(file);
+    await ctx.trackPartial(writer.partialPath);
+    const { stderr, size } = await streamDump(ctx, run, pass.env, snapshot, writer, tableCount);
+    await snapshotClient.query('COMMIT').catch(() => {});
+    await snapshotClient.end().catch(() => {});
+    snapshotClient = undefined;
+    const stored = await writer.commit();
+    await ctx.untrackPartial(writer.partialPath);
+    writer = undefined;
+    if (stored.size === 0) throw new UserError('BACKUP_VERIFY_FAILED', 'pg_dump exited cleanly but wrote an empty file.');
+
+    // verify: pg_restore --list must read the table of contents back from storage.
+    await ctx.step(`${run.database}: verifying`);
+    const toc = await verifyArchive(ctx, run, stored.path);
+
+    // globals: roles and tablespaces, which a database dump lacks.
+    await ctx.step(`${run.database}: saving roles and tablespaces`);
+    const globalsFile = `${file}.globals.sql`;
+    const globals = await dumpGlobals(ctx, run, pass.env);
+    const globalsStored = await writeSmallFile(run.storage.localPath(globalsFile), globals);
+
+    // manifest: enough to understand and restore the file without Lifeboat's catalog.
+    const finished = new Date();
+    const manifest = {
+      lifeboat: 1,
+      target: { name: run.target.name, host: run.target.host, port: run.target.port },
+      database: run.database,
+      file: file.split('/').pop(),
+      format: run.settings.format,
+      compression: run.settings.format === 'custom-zstd' ? `zstd -${run.settings.zstdLevel} (archive: pg_dump --compress=0)` : `pg_dump --compress=${run.settings.compressLevel}`,
+      size: stored.size,
+      sha256: stored.sha256,
+      serverVersion: run.serverVersion,
+      toolVersion: `pg_dump ${run.tools.version}`,
+      startedAt: started.toISOString(),
+      finishedAt: finished.toISOString(),
+      snapshot,
+      keyTableCounts,
+      toc,
+      globals: { file: globalsFile.split('/').pop(), sha256: globalsStored.sha256 },
+      worker: hostname(),
+      restoreByHand: restoreCommands(run.settings, file.split('/').pop()!, run.database),
+    };
+    await writeSmallFile(run.storage.localPath(`${file}.manifest.json`), JSON.stringify(manifest, null, 2) + '\n');
+
+    await db.backupLog.update({
+      where: { id: row.id },
+      data: {
+        status: 'succeeded',
+        backupSize: BigInt(stored.size),
+        checksumSha256: stored.sha256,
+        durationMs: finished.getTime() - started.getTime(),
+        finishedAt: finished,
+        verifiedAt: finished,
+        manifest: manifest as object,
+        keyTableCounts,
+        globalsFile,
+      },
+    });
+    await ctx.log(`${run.database}: ${stored.size} bytes, sha256 ${stored.sha256}, ${toc.entries} TOC entries (stderr lines: ${stderr.split('\n').length})`);
+    return { id: row.id, database: run.database, size: size, file };
+  } catch (err) {
+    if (snapshotClient) await snapshotClient.end().catch(() => {});
+    if (writer) {
+      await writer.abort();
+      await ctx.untrackPartial(writer.partialPath).catch(() => {});
+    }
+    const e = err instanceof UserError ? err : (diskError(err, run.storage.describe()) ?? null);
+    const status = ctx.signal.aborted && (ctx.signal.reason as UserError)?.code === 'JOB_CANCELLED' ? 'cancelled' : 'failed';
+    await db.backupLog.update({
+      where: { id: row.id },
+      data: {
+        status,
+        finishedAt: new Date(),
+        durationMs: Date.now() - started.getTime(),
+        errorCode: ctx.signal.aborted ? ((ctx.signal.reason as UserError)?.code ?? 'JOB_CANCELLED') : (e?.code ?? 'INTERNAL'),
+        errorMessage: ctx.signal.aborted ? ((ctx.signal.reason as Error)?.message ?? 'Stopped') : (e?.message ?? (err as Error).message),
+      },
+    });
+    throw e ?? err;
+  } finally {
+    await pass.cleanup();
+  }
+}
+
+async function streamDump(ctx: JobContext<BackupPayload>, run: DbRun, env: Record<string, string>, snapshot: string, writer: ArtifactWriter, tableCount: number) {
+  const common = { env: { ...process.env, ...env }, extendEnv: false, cancelSignal: ctx.signal, reject: false, buffer: { stdout: false, stderr: true } } as const;
+  const dump = execa(run.tools.path('pg_dump'), pgDumpArgs(run.settings, snapshot), { ...common, stdin: 'ignore' });
+  const zstd = run.settings.format === 'custom-zstd' ? execa('zstd', zstdArgs(run.settings), { cancelSignal: ctx.signal, reject: false, buffer: { stdout: false, stderr: true } }) : null;
+  if (zstd) {
+    dump.stdout!.pipe(zstd.stdin!);
+    zstd.stdout!.pipe(writer.stream);
+  } else {
+    dump.stdout!.pipe(writer.stream);
+  }
+  let writeError: unknown;
+  writer.stream.on('error', (err) => {
+    writeError = err;
+    dump.kill('SIGTERM');
+    zstd?.kill('SIGTERM');
+  });
+  let tablesDone = 0;
+  let current = '';
+  // pg_dump's own words go to the job log, batched once a second (capped: a 50 000-table schema is not a log).
+  let pendingLines: string[] = [];
+  let loggedLines = 0;
+  let partialLine = '';
+  dump.stderr!.on('data', (chunk: Buffer) => {
+    const lines = (partialLine + chunk.toString()).split('\n');
+    partialLine = lines.pop() ?? '';
+    for (const line of lines) {
+      const p = parseDumpProgress(line);
+      if (p.table) {
+        tablesDone++;
+        current = p.table;
+      }
+      if (line.trim() && loggedLines++ < MAX_TOOL_LOG_LINES) pendingLines.push(line);
+    }
+  });
+  const flushLines = async () => {
+    const lines = pendingLines;
+    pendingLines = [];
+    for (const l of lines) await ctx.log(l, /error/i.test(l) ? 'error' : 'info');
+  };
+  const tick = setInterval(() => {
+    void flushLines().catch(() => {});
+    const mb = (writer.bytesWritten() / 1e6).toFixed(1);
+    const dbPart = run.count > 1 ? `database ${run.index + 1}/${run.count} · ` : '';
+    const pct = ((run.index + Math.min(0.99, tablesDone / Math.max(1, tableCount))) / run.count) * 100;
+    void ctx.progress(pct, `${dbPart}${current ? `table ${current} · ` : ''}${mb} MB written`).catch(() => {});
+  }, 1000);
+  try {
+    const [d, z] = await Promise.all([dump, zstd ?? Promise.resolve(null)]);
+    if (!zstd) dump.stdout!.unpipe();
+    await new Promise<void>((res) => (writer.stream.writableEnded ? res() : writer.stream.end(res)));
+    const stderr = String(d.stderr ?? '');
+    if (writeError) throw diskError(writeError, run.storage.describe()) ?? writeError;
+    if (ctx.signal.aborted) throw ctx.signal.reason;
+    if (d.exitCode !== 0) throw dumpFailure(stderr, d.exitCode ?? d.signal ?? 'unknown');
+    if (z && z.exitCode !== 0) throw new ToolError('BACKUP_TOOL_FAILED', `zstd failed (exit ${z.exitCode}).`, String(z.stderr ?? ''));
+    return { stderr, size: writer.bytesWritten() };
+  } finally {
+    clearInterval(tick);
+    if (partialLine.trim()) pendingLines.push(partialLine);
+    await flushLines().catch(() => {});
+    if (loggedLines > MAX_TOOL_LOG_LINES) await ctx.log(`(${loggedLines - MAX_TOOL_LOG_LINES} more pg_dump lines not logged)`).catch(() => {});
+  }
+}
+
+function dumpFailure(stderr: string, exit: string | number): UserError {
+  const denied = [...stderr.matchAll(/permission denied for (?:table|relation|schema|sequence) ([^\s]+)/g)].map((m) => m[1]);
+  if (denied.length) return new ToolError('TARGET_PRIVILEGES', `pg_dump could not read: ${[...new Set(denied)].join(', ')}.`, tail(stderr));
+  if (/server version mismatch|aborting because of server version mismatch/.test(stderr))
+    return new ToolError('TOOL_TOO_OLD', 'pg_dump is older than the server.', tail(stderr));
+  if (/password authentication failed|no password supplied/.test(stderr)) return new ToolError('TARGET_AUTH_FAILED', 'pg_dump could not sign in to the target.', tail(stderr));
+  if (/could not connect|Connection refused|could not translate host/.test(stderr)) return new ToolError('TARGET_UNREACHABLE', 'pg_dump could not connect to the target.', tail(stderr));
+  const last = stderr.trim().split('\n').filter((l) => /error/i.test(l)).pop();
+  return new ToolError('BACKUP_TOOL_FAILED', `pg_dump failed (exit ${exit})${last ? `: ${last.replace(/^pg_dump: error: /, '')}` : ''}.`, tail(stderr));
+}
+
+async function verifyArchive(ctx: JobContext<BackupPayload>, run: DbRun, path: string) {
+  const opts = { cancelSignal: ctx.signal, reject: false } as const;
+  const res =
+    run.settings.format === 'custom-zstd'
+      ? await execa('zstd', ['-dc', '-q', path], { ...opts, buffer: { stdout: false } }).pipe(run.tools.path('pg_restore'), ['--list'], opts)
+      : await execa(run.tools.path('pg_restore'), ['--list', path], opts);
+  if (res.exitCode !== 0 || !String(res.stdout).includes('; Archive created at')) {
+    throw new ToolError('BACKUP_VERIFY_FAILED', 'pg_restore --list could not read the stored file back.', tail(String(res.stderr ?? '')));
+  }
+  return countTocEntries(String(res.stdout));
+}
+
+async function dumpGlobals(ctx: JobContext<BackupPayload>, run: DbRun, env: Record<string, string>): Promise<string> {
+  const opts = { env: { ...process.env, ...env }, extendEnv: false, cancelSignal: ctx.signal, reject: false } as const;
+  let res = await execa(run.tools.path('pg_dumpall'), pgDumpallGlobalsArgs(false), opts);
+  if (res.exitCode !== 0 && /permission denied/.test(String(res.stderr))) {
+    await ctx.log('the backup user cannot read role passwords; saving roles without passwords', 'warn');
+    res = await execa(run.tools.path('pg_dumpall'), pgDumpallGlobalsArgs(true), opts);
+  }
+  if (res.exitCode !== 0) throw new ToolError('BACKUP_TOOL_FAILED', 'pg_dumpall --globals-only failed.', tail(String(res.stderr)));
+  return String(res.stdout);
+}
+
+function restoreCommands(s: DumpSettings, file: string, database: string): string[] {
+  const db = `'${database.replaceAll("'", "'\\''")}'`;
+  const pre = [`psql -d postgres -f ${file}.globals.sql   # roles and tablespaces (errors for existing roles are harmless)`, `createdb ${db}`];
+  return s.format === 'custom-zstd'
+    ? [...pre, `zstd -d ${file} -o restore.dump && pg_restore --dbname=${db} --jobs=4 restore.dump`]
+    : [...pre, `pg_restore --dbname=${db} --jobs=4 ${file}`];
+}
