@@ -1,7 +1,7 @@
 // Retention (worker only: it deletes files): keep N days or the last N per schedule, never the target's newest good backup.
 import { getDb } from '../db';
 import { systemActor, writeAudit } from '../audit/write-audit';
-import { LocalStorage } from '../storage/local-storage';
+import { defaultStoragePath, LocalStorage } from '../storage/local-storage';
 
 export async function applyRetention(scheduleId: string, opts: { log?: (line: string) => unknown; now?: Date } = {}) {
   const db = getDb();
@@ -24,7 +24,7 @@ export async function applyRetention(scheduleId: string, opts: { log?: (line: st
     const byAge = schedule.retentionDays !== null && now.getTime() - b.createdAt.getTime() > schedule.retentionDays * 86_400_000;
     return schedule.retentionCount !== null && schedule.retentionDays !== null ? byCount && byAge : byCount || byAge;
   });
-  const storage = new LocalStorage(schedule.target.storage?.path ?? `${process.env.LIFEBOAT_DATA_DIR ?? '.lifeboat'}/backups`);
+  const storage = new LocalStorage(schedule.target.storage?.path ?? defaultStoragePath());
   for (const b of expired) {
     for (const name of [b.backupFile, `${b.backupFile}.manifest.json`, b.globalsFile ?? `${b.backupFile}.globals.sql`]) {
       await storage.remove(name).catch(() => {});

@@ -157,6 +157,7 @@ export async function writeSmallFile(path: string, content: string | Buffer): Pr
   return { sha256: createHash('sha256').update(buf).digest('hex'), size: buf.length };
 }
 
-export function storageFor(root: string | undefined): Storage {
-  return new LocalStorage(root ?? join(process.cwd(), '.lifeboat', 'backups'));
+/** Where backups go when a target names no storage: <LIFEBOAT_DATA_DIR>/backups. */
+export function defaultStoragePath(): string {
+  return join(process.env.LIFEBOAT_DATA_DIR ?? join(process.cwd(), '.lifeboat'), 'backups');
 }

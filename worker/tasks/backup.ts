@@ -1,6 +1,7 @@
 // The logical backup: pg_dump (optionally through zstd) to storage, verified by reading its table of contents back,
 // with the roles and tablespaces beside it and a manifest that explains the file without the catalog.
 import { execa } from 'execa';
+import { mkdir } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import type pg from 'pg';
 import { getDb } from '../../lib/db';
@@ -8,7 +9,7 @@ import { UserError } from '../../lib/errors';
 import type { JobContext } from '../../lib/jobs/lifecycle';
 import type { JobPayload } from '../../lib/jobs/kinds';
 import { ToolError } from '../../lib/jobs/lifecycle';
-import { LocalStorage, writeSmallFile, diskError, type ArtifactWriter } from '../../lib/storage/local-storage';
+import { LocalStorage, writeSmallFile, diskError, defaultStoragePath, type ArtifactWriter } from '../../lib/storage/local-storage';
 import { safeName, targetConn } from '../../lib/targets/target-conn';
 import { applyRetention } from '../../lib/backups/apply-retention';
 import { connect, toolEnv, type TargetConn } from '../pg/connect';
@@ -39,7 +40,9 @@ export async function backup(ctx: JobContext<BackupPayload>) {
   const settings: DumpSettings = schedule
     ? { format: schedule.format === 'custom' ? 'custom' : 'custom-zstd', compressLevel: schedule.compressLevel, zstdLevel: schedule.zstdLevel, zstdThreads: 2 }
     : defaultDumpSettings;
-  const storage = new LocalStorage(target.storage?.path ?? `${process.env.LIFEBOAT_DATA_DIR ?? '.lifeboat'}/backups`);
+  // A configured storage must exist (a missing mount is an error to see); the implicit default is created on first use.
+  const storage = new LocalStorage(target.storage?.path ?? defaultStoragePath());
+  if (!target.storage) await mkdir(storage.root, { recursive: true, mode: 0o700 });
   await storage.check();
 
   // connect: server version and the databases to dump ("every database" is discovered now, at each run).
