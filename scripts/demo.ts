@@ -178,6 +178,8 @@ async function main() {
   if (demoTarget.created) {
     const { startBackup } = await import('../lib/backups/start-backup');
     const { systemActor } = await import('../lib/audit/write-audit');
+    const { enqueueJob } = await import('../lib/jobs/enqueue-job');
+    await enqueueJob({ ...systemActor, role: 'admin' }, 'test-connection', { targetId: demoTarget.targetId }, { targetId: demoTarget.targetId });
     const job = await startBackup({ ...systemActor, role: 'admin' }, demoTarget.targetId);
     say(`first backup of "eitherway" started (job ${job.id}), so the history and chart are not empty`);
   }

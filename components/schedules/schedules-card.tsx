@@ -23,6 +23,7 @@ function formatLabel(s: ScheduleRow) {
 
 export function SchedulesCard({ targetId, schedules, isAdmin }: { targetId: string; schedules: ScheduleRow[]; isAdmin: boolean }) {
   const qc = useQueryClient();
+  const [adding, setAdding] = useState(false);
   const refresh = () => qc.invalidateQueries({ queryKey: queryKeys.target(targetId) });
   const patch = useMutation({ mutationFn: ({ id, body }: { id: string; body: object }) => api(`/api/schedules/${id}`, { method: 'PATCH', body }), onSettled: refresh });
   const remove = useMutation({ mutationFn: (id: string) => api(`/api/schedules/${id}`, { method: 'DELETE' }), onSettled: refresh });
@@ -56,12 +57,12 @@ export function SchedulesCard({ targetId, schedules, isAdmin }: { targetId: stri
         </table>
       )}
       <ErrorBox error={patch.error ?? remove.error} />
-      {isAdmin && <AddSchedule targetId={targetId} onDone={refresh} />}
+      {isAdmin && (adding ? <AddSchedule targetId={targetId} onDone={() => { setAdding(false); void refresh(); }} onCancel={() => setAdding(false)} /> : <Button variant="secondary" onClick={() => setAdding(true)}>Add a schedule</Button>)}
     </div>
   );
 }
 
-function AddSchedule({ targetId, onDone }: { targetId: string; onDone: () => void }) {
+function AddSchedule({ targetId, onDone, onCancel }: { targetId: string; onDone: () => void; onCancel: () => void }) {
   const [cron, setCron] = useState('0 2 * * *');
   const [timezone, setTimezone] = useState(() => Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC');
   const [format, setFormat] = useState<'custom-zstd' | 'custom'>('custom-zstd');
@@ -114,7 +115,10 @@ function AddSchedule({ targetId, onDone }: { targetId: string; onDone: () => voi
       </div>
       <div className="space-y-2 sm:col-span-2">
         <ErrorBox error={create.error} />
-        <Button type="submit" disabled={create.isPending || !!cronError}>{create.isPending ? 'Saving…' : 'Add schedule'}</Button>
+        <div className="flex gap-2">
+          <Button type="submit" disabled={create.isPending || !!cronError}>{create.isPending ? 'Saving…' : 'Add schedule'}</Button>
+          <Button type="button" variant="secondary" onClick={onCancel}>Cancel</Button>
+        </div>
       </div>
     </form>
   );

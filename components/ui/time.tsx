@@ -51,6 +51,7 @@ export function Ago({ value }: { value: string | Date | null | undefined }) {
 }
 
 export function duration(ms: number): string {
+  if (ms > 0 && ms < 1000) return '< 1 s';
   const s = Math.max(0, Math.round(ms / 1000));
   if (s < 60) return `${s} s`;
   if (s < 3600) return `${Math.floor(s / 60)} min ${s % 60} s`;

@@ -8,7 +8,8 @@ export async function getOverview() {
   const since = new Date(Date.now() - 24 * 3600_000);
   const [workers, targetCount, recentJobs, failedLastDay, targets] = await Promise.all([
     db.worker.findMany({
-      where: { OR: [{ stoppedAt: null }, { lastSeenAt: { gt: since } }] },
+      // Live workers, and ones that stopped within the hour (older history is noise at 3 a.m.).
+      where: { OR: [{ stoppedAt: null }, { stoppedAt: { gt: new Date(Date.now() - 3600_000) } }] },
       orderBy: { lastSeenAt: 'desc' },
       take: 20,
     }),
