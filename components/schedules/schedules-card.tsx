@@ -8,7 +8,7 @@ import { Button } from '@/components/ui/button';
 import { ErrorBox } from '@/components/ui/error-box';
 import { LocalTime } from '@/components/ui/time';
 
-export interface ScheduleRow { id: string; cron: string; timezone: string; format: string; compressLevel: number; zstdLevel: number; retentionDays: number | null; retentionCount: number | null; enabled: boolean; nextRunAt: string | null; lastRunAt: string | null }
+export interface ScheduleRow { id: string; cron: string; timezone: string; format: string; compressLevel: number; zstdLevel: number; jobs: number; retentionDays: number | null; retentionCount: number | null; enabled: boolean; nextRunAt: string | null; lastRunAt: string | null }
 
 const presets = [
   { label: 'Daily at 02:00 (runbook)', cron: '0 2 * * *' },
@@ -18,7 +18,9 @@ const presets = [
 const input = 'mt-1 block w-full rounded-md border border-slate-300 px-3 py-2 text-sm shadow-sm';
 
 function formatLabel(s: ScheduleRow) {
-  return s.format === 'custom' ? `custom, gzip -Z${s.compressLevel}` : `custom + zstd -${s.zstdLevel}`;
+  if (s.format === 'custom') return `custom, gzip -Z${s.compressLevel}`;
+  if (s.format === 'directory') return `directory, --jobs ${s.jobs}, gzip -Z${s.compressLevel}`;
+  return `custom + zstd -${s.zstdLevel}`;
 }
 
 export function SchedulesCard({ targetId, schedules, isAdmin }: { targetId: string; schedules: ScheduleRow[]; isAdmin: boolean }) {
@@ -65,7 +67,7 @@ export function SchedulesCard({ targetId, schedules, isAdmin }: { targetId: stri
 function AddSchedule({ targetId, onDone, onCancel }: { targetId: string; onDone: () => void; onCancel: () => void }) {
   const [cron, setCron] = useState('0 2 * * *');
   const [timezone, setTimezone] = useState(() => Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC');
-  const [format, setFormat] = useState<'custom-zstd' | 'custom'>('custom-zstd');
+  const [format, setFormat] = useState<'custom-zstd' | 'custom' | 'directory'>('custom-zstd');
   const [retentionDays, setRetentionDays] = useState('30');
   const preview = useQuery({
     queryKey: queryKeys.cronPreview(cron, timezone),
@@ -77,7 +79,7 @@ function AddSchedule({ targetId, onDone, onCancel }: { targetId: string; onDone:
     mutationFn: () =>
       api('/api/schedules', {
         method: 'POST',
-        body: { targetId, cron, timezone, format, compressLevel: format === 'custom' ? 9 : 0, retentionDays: retentionDays ? Number(retentionDays) : null },
+        body: { targetId, cron, timezone, format, compressLevel: format === 'custom' ? 9 : format === 'directory' ? 1 : 0, jobs: 2, retentionDays: retentionDays ? Number(retentionDays) : null },
       }),
     onSuccess: onDone,
   });
@@ -95,9 +97,10 @@ function AddSchedule({ targetId, onDone, onCancel }: { targetId: string; onDone:
       </label>
       <label className="text-sm font-medium text-slate-700">Time zone<input value={timezone} onChange={(e) => setTimezone(e.target.value)} className={input} /></label>
       <label className="text-sm font-medium text-slate-700">Format
-        <select value={format} onChange={(e) => setFormat(e.target.value as 'custom' | 'custom-zstd')} className={input}>
+        <select value={format} onChange={(e) => setFormat(e.target.value as 'custom' | 'custom-zstd' | 'directory')} className={input}>
           <option value="custom-zstd">custom + zstd -3 (default: fastest, smallest)</option>
-          <option value="custom">custom, gzip -Z9 (the runbook's flags; slow)</option>
+          <option value="custom">custom, gzip -Z9 (the runbook&apos;s flags; several times slower)</option>
+          <option value="directory">directory, 2 parallel dumps, gzip -Z1 (big databases with many tables)</option>
         </select>
       </label>
       <label className="text-sm font-medium text-slate-700">Keep for (days)<input type="number" min={1} value={retentionDays} onChange={(e) => setRetentionDays(e.target.value)} className={input} />

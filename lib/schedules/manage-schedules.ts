@@ -8,9 +8,10 @@ import { nextRuns } from './cron';
 const fields = {
   cron: z.string().trim().min(1).max(100),
   timezone: z.string().trim().min(1).max(64),
-  format: z.enum(['custom-zstd', 'custom']),
+  format: z.enum(['custom-zstd', 'custom', 'directory']),
   compressLevel: z.number().int().min(0).max(9),
   zstdLevel: z.number().int().min(1).max(19),
+  jobs: z.number().int().min(1).max(32),
   retentionDays: z.number().int().min(1).max(3650).nullable(),
   retentionCount: z.number().int().min(1).max(10000).nullable(),
   enabled: z.boolean(),
@@ -23,6 +24,7 @@ export const scheduleInput = z.object({
   format: fields.format.default('custom-zstd'),
   compressLevel: fields.compressLevel.default(0),
   zstdLevel: fields.zstdLevel.default(3),
+  jobs: fields.jobs.default(2),
   retentionDays: fields.retentionDays.default(30),
   retentionCount: fields.retentionCount.default(null),
   enabled: fields.enabled.default(true),
@@ -31,9 +33,10 @@ export const scheduleInput = z.object({
 /** An edit: only what is sent changes (no defaults, which would silently reset other settings). */
 export const schedulePatch = z.object(fields).partial();
 
-export type ScheduleInput = z.infer<typeof scheduleInput>;
+export type ScheduleInput = z.input<typeof scheduleInput>;
 
-export async function createSchedule(actor: Actor, input: ScheduleInput, ip: string | null) {
+export async function createSchedule(actor: Actor, raw: ScheduleInput, ip: string | null) {
+  const input = scheduleInput.parse(raw);
   const [next] = nextRuns(input.cron, input.timezone, 1);
   return getDb().$transaction(async (tx) => {
     const target = await tx.target.findUnique({ where: { id: input.targetId } });

@@ -2,7 +2,7 @@
 // and the folder fsynced, so a crash, kill or full disk never leaves a file that looks complete.
 import { createHash } from 'node:crypto';
 import { constants, createReadStream, createWriteStream } from 'node:fs';
-import { access, mkdir, open, rename, rm, stat } from 'node:fs/promises';
+import { access, mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import { Transform, type Writable } from 'node:stream';
 import { UserError } from '../errors';
@@ -140,6 +140,41 @@ export class LocalStorage implements Storage {
   read(name: string) {
     return createReadStream(this.localPath(name));
   }
+}
+
+/**
+ * A folder artifact (pg_dump's directory format): the producer fills <name>.partial/; commit fsyncs every file,
+ * hashes each, renames the folder into place and fsyncs the parent. The artifact's checksum is the SHA-256 of
+ * its sorted "sha256  file" list, which the manifest also carries.
+ */
+export async function commitFolder(partialPath: string, finalPath: string) {
+  const files: { name: string; size: number; sha256: string }[] = [];
+  for (const name of (await readdir(partialPath)).sort()) {
+    const path = join(partialPath, name);
+    const fh = await open(path, 'r+');
+    try {
+      await fh.sync();
+      const hash = createHash('sha256');
+      for await (const chunk of fh.createReadStream({ autoClose: false })) hash.update(chunk as Buffer);
+      files.push({ name, size: (await fh.stat()).size, sha256: hash.digest('hex') });
+    } finally {
+      await fh.close();
+    }
+  }
+  const dir = await open(partialPath, 'r');
+  await dir.sync().finally(() => dir.close());
+  await rename(partialPath, finalPath);
+  const parent = await open(dirname(finalPath), 'r');
+  await parent.sync().finally(() => parent.close());
+  const sha256 = createHash('sha256').update(files.map((f) => `${f.sha256}  ${f.name}\n`).join('')).digest('hex');
+  return { path: finalPath, size: files.reduce((a, f) => a + f.size, 0), sha256, files };
+}
+
+/** Bytes in a folder (progress of a directory-format dump). */
+export async function folderSize(path: string): Promise<number> {
+  let total = 0;
+  for (const name of await readdir(path).catch(() => [] as string[])) total += await stat(join(path, name)).then((s) => s.size, () => 0);
+  return total;
 }
 
 /** Writes a small file (manifest, globals) atomically. */

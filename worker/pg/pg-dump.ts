@@ -1,6 +1,6 @@
 // pg_dump, pg_dumpall and pg_restore --list: argv builders (each flag explained from the manual) and output parsers.
 
-export type DumpFormat = 'custom' | 'custom-zstd';
+export type DumpFormat = 'custom' | 'custom-zstd' | 'directory';
 
 export interface DumpSettings {
   format: DumpFormat;
@@ -9,14 +9,22 @@ export interface DumpSettings {
   /** zstd level for custom-zstd (the archive is written uncompressed and streamed through zstd). */
   zstdLevel: number;
   zstdThreads: number;
+  /** Parallel dump processes for the directory format. */
+  jobs: number;
 }
 
-export const defaultDumpSettings: DumpSettings = { format: 'custom-zstd', compressLevel: 0, zstdLevel: 3, zstdThreads: 2 };
+export const defaultDumpSettings: DumpSettings = { format: 'custom-zstd', compressLevel: 0, zstdLevel: 3, zstdThreads: 2, jobs: 2 };
 
-export function pgDumpArgs(s: DumpSettings, snapshot?: string): string[] {
+export function pgDumpArgs(s: DumpSettings, snapshot?: string, directory?: string): string[] {
+  const format =
+    s.format === 'directory'
+      ? // --format=directory with --jobs: one file per table, dumped by parallel workers, restorable in parallel;
+        // --file names the folder pg_dump creates.
+        ['--format=directory', `--jobs=${s.jobs}`, `--file=${directory}`]
+      : // --format=custom: one seekable archive file that pg_restore can restore selectively and in parallel.
+        ['--format=custom'];
   return [
-    // --format=custom: one seekable archive file that pg_restore can restore selectively and in parallel.
-    '--format=custom',
+    ...format,
     // --compress: gzip inside the archive; 0 when zstd compresses the stream instead (zstd is faster and smaller).
     `--compress=${s.format === 'custom-zstd' ? 0 : s.compressLevel}`,
     // --verbose: one stderr line per object, the source of the "current object" shown in progress.
@@ -44,7 +52,7 @@ export function pgDumpallGlobalsArgs(noRolePasswords: boolean): string[] {
 }
 
 export function fileExtension(s: DumpSettings): string {
-  return s.format === 'custom-zstd' ? 'dump.zst' : 'dump';
+  return s.format === 'custom-zstd' ? 'dump.zst' : s.format === 'directory' ? 'dir' : 'dump';
 }
 
 const tableLine = /dumping contents of table "([^"]+)"/;

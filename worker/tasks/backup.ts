@@ -1,7 +1,8 @@
 // The logical backup: pg_dump (optionally through zstd) to storage, verified by reading its table of contents back,
 // with the roles and tablespaces beside it and a manifest that explains the file without the catalog.
 import { execa } from 'execa';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { hostname } from 'node:os';
 import type pg from 'pg';
 import { getDb } from '../../lib/db';
@@ -9,7 +10,7 @@ import { UserError } from '../../lib/errors';
 import type { JobContext } from '../../lib/jobs/lifecycle';
 import type { JobPayload } from '../../lib/jobs/kinds';
 import { ToolError } from '../../lib/jobs/lifecycle';
-import { LocalStorage, writeSmallFile, diskError, defaultStoragePath, type ArtifactWriter } from '../../lib/storage/local-storage';
+import { LocalStorage, writeSmallFile, diskError, defaultStoragePath, commitFolder, folderSize, type ArtifactWriter } from '../../lib/storage/local-storage';
 import { safeName, targetConn } from '../../lib/targets/target-conn';
 import { applyRetention } from '../../lib/backups/apply-retention';
 import { connect, toolEnv, type TargetConn } from '../pg/connect';
@@ -38,7 +39,7 @@ export async function backup(ctx: JobContext<BackupPayload>) {
   if (target.disabled) throw new UserError('TARGET_DISABLED', `Target "${target.name}" is disabled.`);
   const schedule = ctx.payload.scheduleId ? await db.schedule.findUnique({ where: { id: ctx.payload.scheduleId } }) : await db.schedule.findFirst({ where: { targetId: target.id, kind: 'logical' }, orderBy: { createdAt: 'asc' } });
   const settings: DumpSettings = schedule
-    ? { format: schedule.format === 'custom' ? 'custom' : 'custom-zstd', compressLevel: schedule.compressLevel, zstdLevel: schedule.zstdLevel, zstdThreads: 2 }
+    ? { format: schedule.format as DumpSettings['format'], compressLevel: schedule.compressLevel, zstdLevel: schedule.zstdLevel, zstdThreads: 2, jobs: schedule.jobs }
     : defaultDumpSettings;
   // A configured storage must exist (a missing mount is an error to see); the implicit default is created on first use.
   const storage = new LocalStorage(target.storage?.path ?? defaultStoragePath());
@@ -117,7 +118,15 @@ async function backupDatabase(ctx: JobContext<BackupPayload>, run: DbRun) {
   });
   const conn = targetConn(run.target, run.database);
   let writer: ArtifactWriter | undefined;
+  let folder: string | undefined;
+  // Files already in their final place: removed again if a later step fails, so nothing half-done looks complete.
+  let committed: string[] = [];
   let snapshotClient: pg.Client | undefined;
+  const endSnapshot = async () => {
+    await snapshotClient?.query('COMMIT').catch(() => {});
+    await snapshotClient?.end().catch(() => {});
+    snapshotClient = undefined;
+  };
   const pass = await toolEnv(conn);
   try {
     // snapshot: one exported snapshot for the row counts and for pg_dump, so the counts describe the file exactly.
@@ -137,15 +146,30 @@ async function backupDatabase(ctx: JobContext<BackupPayload>, run: DbRun) {
 
     // dump: pg_dump [| zstd] into <file>.partial, hashing as it streams.
     await ctx.step(`${run.database}: dumping`);
-    writer = await run.storage.createWriter(file);
-    await ctx.trackPartial(writer.partialPath);
-    const { stderr, size } = await streamDump(ctx, run, pass.env, snapshot, writer, tableCount);
-    await snapshotClient.query('COMMIT').catch(() => {});
-    await snapshotClient.end().catch(() => {});
-    snapshotClient = undefined;
-    const stored = await writer.commit();
-    await ctx.untrackPartial(writer.partialPath);
-    writer = undefined;
+    let stored: { path: string; size: number; sha256: string; files?: { name: string; size: number; sha256: string }[] };
+    let stderr: string;
+    let size: number;
+    if (run.settings.format === 'directory') {
+      const finalDir = run.storage.localPath(file);
+      folder = `${finalDir}.partial`;
+      await mkdir(dirname(finalDir), { recursive: true });
+      await ctx.trackPartial(folder);
+      ({ stderr, size } = await streamDump(ctx, run, pass.env, snapshot, { folder }, tableCount));
+      await endSnapshot();
+      stored = await commitFolder(folder, finalDir);
+      committed = [stored.path];
+      await ctx.untrackPartial(folder);
+      folder = undefined;
+    } else {
+      writer = await run.storage.createWriter(file);
+      await ctx.trackPartial(writer.partialPath);
+      ({ stderr, size } = await streamDump(ctx, run, pass.env, snapshot, { writer }, tableCount));
+      await endSnapshot();
+      stored = await writer.commit();
+      committed = [stored.path];
+      await ctx.untrackPartial(writer.partialPath);
+      writer = undefined;
+    }
     if (stored.size === 0) throw new UserError('BACKUP_VERIFY_FAILED', 'pg_dump exited cleanly but wrote an empty file.');
 
     // verify: pg_restore --list must read the table of contents back from storage.
@@ -156,6 +180,7 @@ async function backupDatabase(ctx: JobContext<BackupPayload>, run: DbRun) {
     await ctx.step(`${run.database}: saving roles and tablespaces`);
     const globalsFile = `${file}.globals.sql`;
     const globals = await dumpGlobals(ctx, run, pass.env);
+    committed.push(run.storage.localPath(globalsFile));
     const globalsStored = await writeSmallFile(run.storage.localPath(globalsFile), globals);
 
     // manifest: enough to understand and restore the file without Lifeboat's catalog.
@@ -169,6 +194,7 @@ async function backupDatabase(ctx: JobContext<BackupPayload>, run: DbRun) {
       compression: run.settings.format === 'custom-zstd' ? `zstd -${run.settings.zstdLevel} (archive: pg_dump --compress=0)` : `pg_dump --compress=${run.settings.compressLevel}`,
       size: stored.size,
       sha256: stored.sha256,
+      ...(stored.files ? { files: stored.files, sha256Of: 'the sorted "sha256  file" lines of files' } : {}),
       serverVersion: run.serverVersion,
       toolVersion: `pg_dump ${run.tools.version}`,
       startedAt: started.toISOString(),
@@ -180,6 +206,7 @@ async function backupDatabase(ctx: JobContext<BackupPayload>, run: DbRun) {
       worker: hostname(),
       restoreByHand: restoreCommands(run.settings, file.split('/').pop()!, run.database),
     };
+    committed.push(run.storage.localPath(`${file}.manifest.json`));
     await writeSmallFile(run.storage.localPath(`${file}.manifest.json`), JSON.stringify(manifest, null, 2) + '\n');
 
     await db.backupLog.update({
@@ -196,6 +223,7 @@ async function backupDatabase(ctx: JobContext<BackupPayload>, run: DbRun) {
         globalsFile,
       },
     });
+    committed = []; // recorded as succeeded: from here on the files are the backup
     await ctx.log(`${run.database}: ${stored.size} bytes, sha256 ${stored.sha256}, ${toc.entries} TOC entries (stderr lines: ${stderr.split('\n').length})`);
     return { id: row.id, database: run.database, size: size, file };
   } catch (err) {
@@ -204,10 +232,15 @@ async function backupDatabase(ctx: JobContext<BackupPayload>, run: DbRun) {
       await writer.abort();
       await ctx.untrackPartial(writer.partialPath).catch(() => {});
     }
+    for (const path of committed) await rm(path, { recursive: true, force: true }).catch(() => {});
+    if (folder) {
+      await rm(folder, { recursive: true, force: true });
+      await ctx.untrackPartial(folder).catch(() => {});
+    }
     const e = err instanceof UserError ? err : (diskError(err, run.storage.describe()) ?? null);
     const status = ctx.signal.aborted && (ctx.signal.reason as UserError)?.code === 'JOB_CANCELLED' ? 'cancelled' : 'failed';
-    await db.backupLog.update({
-      where: { id: row.id },
+    await db.backupLog.updateMany({
+      where: { id: row.id, status: 'running' },
       data: {
         status,
         finishedAt: new Date(),
@@ -222,22 +255,27 @@ async function backupDatabase(ctx: JobContext<BackupPayload>, run: DbRun) {
   }
 }
 
-async function streamDump(ctx: JobContext<BackupPayload>, run: DbRun, env: Record<string, string>, snapshot: string, writer: ArtifactWriter, tableCount: number) {
+/** Where pg_dump's output goes: a stream into one file, or (directory format) a folder pg_dump fills itself. */
+type Sink = { writer: ArtifactWriter } | { folder: string };
+
+async function streamDump(ctx: JobContext<BackupPayload>, run: DbRun, env: Record<string, string>, snapshot: string, sink: Sink, tableCount: number) {
   const common = { env: { ...process.env, ...env }, extendEnv: false, cancelSignal: ctx.signal, reject: false, buffer: { stdout: false, stderr: true } } as const;
-  const dump = execa(run.tools.path('pg_dump'), pgDumpArgs(run.settings, snapshot), { ...common, stdin: 'ignore' });
+  const writer = 'writer' in sink ? sink.writer : null;
+  const dump = execa(run.tools.path('pg_dump'), pgDumpArgs(run.settings, snapshot, 'folder' in sink ? sink.folder : undefined), { ...common, stdin: 'ignore' });
   const zstd = run.settings.format === 'custom-zstd' ? execa('zstd', zstdArgs(run.settings), { cancelSignal: ctx.signal, reject: false, buffer: { stdout: false, stderr: true } }) : null;
-  if (zstd) {
+  if (writer && zstd) {
     dump.stdout!.pipe(zstd.stdin!);
     zstd.stdout!.pipe(writer.stream);
-  } else {
+  } else if (writer) {
     dump.stdout!.pipe(writer.stream);
   }
   let writeError: unknown;
-  writer.stream.on('error', (err) => {
+  writer?.stream.on('error', (err) => {
     writeError = err;
     dump.kill('SIGTERM');
     zstd?.kill('SIGTERM');
   });
+  let folderBytes = 0;
   let tablesDone = 0;
   let current = '';
   // pg_dump's own words go to the job log, batched once a second (capped: a 50 000-table schema is not a log).
@@ -263,21 +301,23 @@ async function streamDump(ctx: JobContext<BackupPayload>, run: DbRun, env: Recor
   };
   const tick = setInterval(() => {
     void flushLines().catch(() => {});
-    const mb = (writer.bytesWritten() / 1e6).toFixed(1);
+    if ('folder' in sink) void folderSize(sink.folder).then((n) => (folderBytes = n));
+    const mb = ((writer ? writer.bytesWritten() : folderBytes) / 1e6).toFixed(1);
     const dbPart = run.count > 1 ? `database ${run.index + 1}/${run.count} · ` : '';
     const pct = ((run.index + Math.min(0.99, tablesDone / Math.max(1, tableCount))) / run.count) * 100;
     void ctx.progress(pct, `${dbPart}${current ? `table ${current} · ` : ''}${mb} MB written`).catch(() => {});
   }, 1000);
   try {
     const [d, z] = await Promise.all([dump, zstd ?? Promise.resolve(null)]);
-    if (!zstd) dump.stdout!.unpipe();
-    await new Promise<void>((res) => (writer.stream.writableEnded ? res() : writer.stream.end(res)));
+    if (writer) await new Promise<void>((res) => (writer.stream.writableEnded ? res() : writer.stream.end(res)));
     const stderr = String(d.stderr ?? '');
     if (writeError) throw diskError(writeError, run.storage.describe()) ?? writeError;
+    // pg_dump writing a folder reports a full disk in its own words.
+    if (/No space left on device/.test(stderr)) throw new ToolError('DISK_FULL', `The storage at ${run.storage.describe()} is full.`, tail(stderr));
     if (ctx.signal.aborted) throw ctx.signal.reason;
     if (d.exitCode !== 0) throw dumpFailure(stderr, d.exitCode ?? d.signal ?? 'unknown');
     if (z && z.exitCode !== 0) throw new ToolError('BACKUP_TOOL_FAILED', `zstd failed (exit ${z.exitCode}).`, String(z.stderr ?? ''));
-    return { stderr, size: writer.bytesWritten() };
+    return { stderr, size: writer ? writer.bytesWritten() : await folderSize((sink as { folder: string }).folder) };
   } finally {
     clearInterval(tick);
     if (partialLine.trim()) pendingLines.push(partialLine);
@@ -323,7 +363,6 @@ async function dumpGlobals(ctx: JobContext<BackupPayload>, run: DbRun, env: Reco
 function restoreCommands(s: DumpSettings, file: string, database: string): string[] {
   const db = `'${database.replaceAll("'", "'\\''")}'`;
   const pre = [`psql -d postgres -f ${file}.globals.sql   # roles and tablespaces (errors for existing roles are harmless)`, `createdb ${db}`];
-  return s.format === 'custom-zstd'
-    ? [...pre, `zstd -d ${file} -o restore.dump && pg_restore --dbname=${db} --jobs=4 restore.dump`]
-    : [...pre, `pg_restore --dbname=${db} --jobs=4 ${file}`];
+  if (s.format === 'custom-zstd') return [...pre, `zstd -d ${file} -o restore.dump && pg_restore --dbname=${db} --jobs=4 restore.dump`];
+  return [...pre, `pg_restore --dbname=${db} --jobs=4 ${file}`];
 }
