@@ -28,6 +28,16 @@ const shape = {
       .regex(/^[a-z0-9-]+$/, 'must be lowercase letters, digits and dashes')
       .default('default')
       .describe('the pool (queue suffix) this worker serves'),
+    LIFEBOAT_PG_BIN_DIRS: z
+      .string()
+      .optional()
+      .describe('extra folders with PostgreSQL client tools, separated by ":" (e.g. /opt/pg17/bin)'),
+    LIFEBOAT_BACKUP_TIMEOUT_SECONDS: z.coerce
+      .number()
+      .int()
+      .min(60, 'must be at least 60')
+      .optional()
+      .describe('the longest a backup may run before it is stopped and failed, in seconds (default 21600)'),
     OIDC_ISSUER: httpUrl.optional().describe('the OpenID Connect issuer URL'),
     OIDC_CLIENT_ID: z.string().min(1).optional().describe('the OpenID Connect client id'),
     OIDC_CLIENT_SECRET: z.string().min(1).optional().describe('the OpenID Connect client secret'),
