@@ -25,6 +25,28 @@ const backupPayload = z.object({
 
 const targetPayload = z.object({ targetId: z.uuid({ message: 'must be a target id' }) });
 
+const dbName = z.string().trim().min(1, 'is required').max(63, 'is longer than PostgreSQL allows (63 bytes)');
+
+export const restorePayload = z.object({
+  backupId: z.string().regex(/^\d+$/, 'must be a backup id'),
+  destination: z.discriminatedUnion('mode', [
+    // A new database on the backup's own target or on another target.
+    z.object({ mode: z.literal('new'), targetId: z.uuid(), database: dbName }),
+    // Production itself: restore beside it and swap names (short outage), or the runbook's drop-create-restore.
+    z.object({ mode: z.literal('replace'), method: z.enum(['swap', 'in-place']) }),
+    // A drill: a scratch database that is checked, timed and dropped.
+    z.object({ mode: z.literal('drill') }),
+  ]),
+  jobs: z.number().int().min(1).max(32).default(2),
+  schemas: z.array(z.string().min(1).max(63)).max(100).default([]),
+  tables: z.array(z.string().min(1).max(130)).max(500).default([]),
+  section: z.enum(['all', 'schema', 'data']).default('all'),
+  runChecks: z.boolean().default(true),
+});
+
+const rollbackPayload = z.object({ targetId: z.uuid(), keptDatabase: dbName });
+const dropCopyPayload = z.object({ targetId: z.uuid(), database: dbName });
+
 export const jobKinds = {
   ping: {
     label: 'Ping the worker',
@@ -39,6 +61,37 @@ export const jobKinds = {
     // Sized for large databases; a hung pg_dump is stopped after this and the job failed.
     expireInSeconds: () => Number(process.env.LIFEBOAT_BACKUP_TIMEOUT_SECONDS ?? 6 * 3600),
   } satisfies JobKind<typeof backupPayload>,
+  restore: {
+    label: 'Restore',
+    payload: restorePayload,
+    role: 'admin',
+    expireInSeconds: () => Number(process.env.LIFEBOAT_RESTORE_TIMEOUT_SECONDS ?? 6 * 3600),
+  } satisfies JobKind<typeof restorePayload>,
+  // Checks that run before anything touches a database: the file, its checksum, tools, roles, destination.
+  'restore-preflight': {
+    label: 'Restore preflight',
+    payload: restorePayload,
+    role: 'operator',
+    expireInSeconds: () => 1800,
+  } satisfies JobKind<typeof restorePayload>,
+  drill: {
+    label: 'Restore drill',
+    payload: targetPayload,
+    role: 'operator',
+    expireInSeconds: () => Number(process.env.LIFEBOAT_RESTORE_TIMEOUT_SECONDS ?? 6 * 3600),
+  } satisfies JobKind<typeof targetPayload>,
+  rollback: {
+    label: 'Roll back a production swap',
+    payload: rollbackPayload,
+    role: 'admin',
+    expireInSeconds: () => 600,
+  } satisfies JobKind<typeof rollbackPayload>,
+  'drop-copy': {
+    label: 'Drop a kept copy',
+    payload: dropCopyPayload,
+    role: 'admin',
+    expireInSeconds: () => 600,
+  } satisfies JobKind<typeof dropCopyPayload>,
   'test-connection': {
     label: 'Test connection',
     payload: targetPayload,

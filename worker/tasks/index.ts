@@ -4,10 +4,18 @@ import type { JobContext } from '../../lib/jobs/lifecycle';
 import { ping } from './ping';
 import { backup } from './backup';
 import { testConnection } from './test-connection';
+import { restore, restorePreflight } from './restore';
+import { drill } from './drill';
+import { dropCopy, rollback } from './rollback';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export const tasks: Record<JobKindName, (ctx: JobContext<any>) => Promise<unknown>> = {
   ping,
   backup,
   'test-connection': testConnection,
+  restore,
+  'restore-preflight': restorePreflight,
+  drill,
+  rollback,
+  'drop-copy': dropCopy,
 };

@@ -1,0 +1,58 @@
+// Rolling back a production swap: the kept previous database takes production's name again; the restored one is kept.
+import { getDb } from '../../lib/db';
+import { UserError } from '../../lib/errors';
+import type { JobContext } from '../../lib/jobs/lifecycle';
+import type { JobPayload } from '../../lib/jobs/kinds';
+import { targetConn } from '../../lib/targets/target-conn';
+import { connect } from '../pg/connect';
+import { allowConnections, blockAndTerminate, copyPattern, databaseExists, dropDatabase, fitName, renameDatabase, stamp } from '../restore/database-ops';
+
+async function maintenance(targetId: string) {
+  const t = await getDb().target.findUnique({ where: { id: targetId } });
+  if (!t) throw new UserError('NOT_FOUND', 'The target does not exist.');
+  return { target: t, client: await connect(targetConn(t, 'postgres')) };
+}
+
+export async function rollback(ctx: JobContext<JobPayload<'rollback'>>) {
+  const { keptDatabase } = ctx.payload;
+  const m = /^(.*)_before_restore_\d{8}t\d{6}z$/.exec(keptDatabase);
+  if (!m) throw new UserError('VALIDATION', `"${keptDatabase}" is not a copy kept by a production swap.`);
+  const prod = m[1]!;
+  const { target, client } = await maintenance(ctx.payload.targetId);
+  try {
+    await ctx.step('checking the kept copy');
+    if (!(await databaseExists(client, keptDatabase))) throw new UserError('NOTHING_TO_ROLL_BACK', `"${keptDatabase}" no longer exists on ${target.name}.`);
+
+    // swap back: the restored database steps aside (kept, so nothing is lost), the previous one returns.
+    await ctx.step('swapping back');
+    const aside = fitName(prod, `_rolled_back_${stamp()}`);
+    const t0 = Date.now();
+    const prodExists = await databaseExists(client, prod);
+    if (prodExists) {
+      await blockAndTerminate(client, prod);
+      await renameDatabase(client, prod, aside);
+    }
+    await renameDatabase(client, keptDatabase, prod);
+    await allowConnections(client, prod);
+    const downtimeMs = Date.now() - t0;
+    await ctx.log(`rolled back: "${prod}" is the previous database again; the restored one is kept as "${aside}" (outage ${downtimeMs} ms)`);
+    return { target: target.name, database: prod, keptCopy: prodExists ? aside : null, downtimeMs };
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+export async function dropCopy(ctx: JobContext<JobPayload<'drop-copy'>>) {
+  const { database } = ctx.payload;
+  // Only the copies Lifeboat made beside production; never production itself.
+  if (!copyPattern.test(database)) throw new UserError('VALIDATION', `"${database}" is not a copy Lifeboat kept; it will not be dropped from here.`);
+  const { target, client } = await maintenance(ctx.payload.targetId);
+  try {
+    if (!(await databaseExists(client, database))) throw new UserError('NOT_FOUND', `"${database}" does not exist on ${target.name}.`);
+    await ctx.step('dropping the kept copy');
+    await dropDatabase(client, database);
+    return { target: target.name, dropped: database };
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
