@@ -35,11 +35,12 @@ export interface LogLine {
 
 export const isActive = (s: JobView['status'] | undefined) => s === 'queued' || s === 'running';
 
-export function useJob(id: string) {
+export function useJob(id: string | null) {
   const lines = useRef<LogLine[]>([]);
   const lastId = useRef(0);
   const query = useQuery({
-    queryKey: queryKeys.job(id),
+    queryKey: queryKeys.job(id ?? 'none'),
+    enabled: id !== null,
     queryFn: async () => {
       const data = await api<{ job: JobView; logs: LogLine[] }>(`/api/jobs/${id}?afterLogId=${lastId.current}`);
       if (data.logs.length) {

@@ -15,7 +15,7 @@ interface OverviewData {
   onlineWorkers: number;
   targetCount: number;
   failedLastDay: number;
-  targets: { id: string; name: string; database: string | null; protection: string; lastGoodAt: string | null; ageMs: number | null; expectedMs: number | null; lastError: string | null }[];
+  targets: { id: string; name: string; database: string | null; protection: string; lastGoodAt: string | null; ageMs: number | null; expectedMs: number | null; lastError: string | null; lastDrill: { status: string; restoreMs: number | null; at: string } | null }[];
   staleAfterSeconds: number;
   recentJobs: { id: string; kind: string; status: string; createdAt: string; errorMessage: string | null; step: string | null }[];
 }
@@ -125,7 +125,7 @@ function TargetProtection({ targets, canRun }: { targets: OverviewData['targets'
   return (
     <table className="w-full text-sm" data-testid="target-protection">
       <thead className="text-left text-xs uppercase tracking-wide text-slate-500">
-        <tr><th className="pb-2">Target</th><th className="pb-2">State</th><th className="pb-2">Last good backup</th><th className="pb-2">Expected every</th><th /></tr>
+        <tr><th className="pb-2">Target</th><th className="pb-2">State</th><th className="pb-2">Last good backup</th><th className="pb-2">Expected every</th><th className="pb-2">Last drill</th><th /></tr>
       </thead>
       <tbody className="divide-y divide-slate-100">
         {targets.map((t) => {
@@ -136,6 +136,7 @@ function TargetProtection({ targets, canRun }: { targets: OverviewData['targets'
               <td className="py-2"><StatusBadge tone={p.tone}>{p.label}</StatusBadge>{t.lastError && <p className="mt-1 max-w-xs truncate text-xs text-red-700" title={t.lastError}>{t.lastError}</p>}</td>
               <td className="py-2">{t.lastGoodAt ? <><Ago value={t.lastGoodAt} /></> : <span className="text-red-700">never</span>}</td>
               <td className="py-2">{hours(t.expectedMs)}</td>
+              <td className="py-2">{t.lastDrill ? <StatusBadge status={t.lastDrill.status}>{t.lastDrill.status === 'failed' ? 'failed' : `ok, ${Math.round((t.lastDrill.restoreMs ?? 0) / 1000)} s`}</StatusBadge> : <span className="text-amber-800">never</span>}</td>
               <td className="py-2 text-right">{canRun && p.tone === 'red' && <Link href={`/targets/${t.id}`} className="text-sm font-medium text-sky-700 underline">Back up now</Link>}</td>
             </tr>
           );

@@ -8,7 +8,7 @@ import { Button } from '@/components/ui/button';
 import { ErrorBox } from '@/components/ui/error-box';
 import { LocalTime } from '@/components/ui/time';
 
-export interface ScheduleRow { id: string; cron: string; timezone: string; format: string; compressLevel: number; zstdLevel: number; jobs: number; retentionDays: number | null; retentionCount: number | null; enabled: boolean; nextRunAt: string | null; lastRunAt: string | null }
+export interface ScheduleRow { id: string; kind: string; cron: string; timezone: string; format: string; compressLevel: number; zstdLevel: number; jobs: number; retentionDays: number | null; retentionCount: number | null; enabled: boolean; nextRunAt: string | null; lastRunAt: string | null }
 
 const presets = [
   { label: 'Daily at 02:00 (runbook)', cron: '0 2 * * *' },

@@ -11,6 +11,7 @@ export const navItems: NavItem[] = [
   { href: '/', label: 'Overview', role: 'viewer' },
   { href: '/targets', label: 'Targets', role: 'viewer' },
   { href: '/backups', label: 'Backups', role: 'viewer' },
+  { href: '/restore', label: 'Restore', role: 'operator' },
   { href: '/jobs', label: 'Jobs', role: 'viewer' },
   { href: '/audit', label: 'Audit log', role: 'admin' },
   { href: '/users', label: 'Users', role: 'admin' },

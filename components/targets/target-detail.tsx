@@ -15,6 +15,9 @@ import { TrendChart } from '@/components/charts/trend-chart';
 import { BackupTable } from '@/components/backups/backup-table';
 import { SchedulesCard, type ScheduleRow } from '@/components/schedules/schedules-card';
 import { BackupNowButton } from './backup-now-button';
+import Link from 'next/link';
+import { DrillsCard } from '@/components/restores/drills-card';
+import { KeptCopiesCard } from '@/components/restores/kept-copies-card';
 
 interface Check { at: string; ok: boolean; serverVersion: string; user: string; sizes: { database: string; bytes: number }[]; unreadable: string[]; tool: { version: string; binDir: string } | null; toolProblem: { message: string; hint: string } | null }
 interface Target { id: string; name: string; host: string; port: number; dbUser: string; database: string | null; sslMode: string; disabled: boolean; keyTables: string[]; checkStatements: string[]; workerPool: string; hasPassword: boolean; lastCheck: Check | null; schedules: ScheduleRow[] }
@@ -38,7 +41,14 @@ export function TargetDetail({ id, role }: { id: string; role: 'viewer' | 'opera
       <PageHeader
         title={t.name}
         subtitle={<span className="font-mono text-xs">{t.dbUser}@{t.host}:{t.port} · {t.database ?? 'every database'} · sslmode {t.sslMode} · pool {t.workerPool}{t.disabled ? ' · DISABLED' : ''}</span>}
-        action={canRun && !t.disabled ? <BackupNowButton targetId={id} onStarted={setJobId} /> : null}
+        action={
+          canRun ? (
+            <div className="flex items-start gap-3">
+              <Link href={`/restore?targetId=${id}`} className="rounded-md border border-slate-300 bg-white px-3.5 py-2 text-sm font-medium text-slate-800 hover:bg-slate-100">Restore…</Link>
+              {!t.disabled && <BackupNowButton targetId={id} onStarted={setJobId} />}
+            </div>
+          ) : null
+        }
       />
       <div className="space-y-6">
         {jobId && (
@@ -57,7 +67,13 @@ export function TargetDetail({ id, role }: { id: string; role: 'viewer' | 'opera
           </Card>
         </div>
         <Card title="Schedules">
-          <SchedulesCard targetId={id} schedules={t.schedules} isAdmin={isAdmin} />
+          <SchedulesCard targetId={id} schedules={t.schedules.filter((s) => s.kind !== 'drill')} isAdmin={isAdmin} />
+        </Card>
+        <Card title="Restore drills (the proof that backups restore)">
+          <DrillsCard targetId={id} canRun={canRun} isAdmin={isAdmin} drillSchedule={t.schedules.find((s) => s.kind === 'drill')} />
+        </Card>
+        <Card title="Copies kept beside production">
+          <KeptCopiesCard targetId={id} isAdmin={isAdmin} />
         </Card>
         <Card title="Backups of this target">
           <BackupTable fixedTargetId={id} pageSize={10} />

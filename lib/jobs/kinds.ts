@@ -64,7 +64,8 @@ export const jobKinds = {
   restore: {
     label: 'Restore',
     payload: restorePayload,
-    role: 'admin',
+    // Operators restore into new databases; replacing production is checked for admin in startRestore.
+    role: 'operator',
     expireInSeconds: () => Number(process.env.LIFEBOAT_RESTORE_TIMEOUT_SECONDS ?? 6 * 3600),
   } satisfies JobKind<typeof restorePayload>,
   // Checks that run before anything touches a database: the file, its checksum, tools, roles, destination.

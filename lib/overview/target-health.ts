@@ -12,11 +12,15 @@ export async function targetHealth(now = new Date()) {
   const lastRun = await db.$queryRaw<{ target_id: string; status: string; error_message: string | null; at: Date }[]>`
     SELECT DISTINCT ON (target_id) target_id, status::text, error_message, created_at AS at FROM backup_log
     WHERE target_id IS NOT NULL AND status IN ('succeeded', 'failed') ORDER BY target_id, created_at DESC`;
+  const lastDrill = await db.$queryRaw<{ target_id: string; status: string; restore_ms: number | null; started_at: Date }[]>`
+    SELECT DISTINCT ON (target_id) target_id, status, restore_ms, started_at FROM drills
+    WHERE target_id IS NOT NULL AND status IN ('succeeded', 'failed') ORDER BY target_id, started_at DESC`;
   return targets.map((t) => {
+    const drill = lastDrill.find((d) => d.target_id === t.id) ?? null;
     const good = lastGood.find((r) => r.target_id === t.id)?.at ?? null;
     const last = lastRun.find((r) => r.target_id === t.id) ?? null;
     // The tightest schedule sets the expectation: the gap between two of its runs, with half of it again as grace.
-    const intervals = t.schedules.map((s) => {
+    const intervals = t.schedules.filter((s) => s.kind === 'logical').map((s) => {
       try {
         const [a, b] = nextRuns(s.cron, s.timezone, 2, now);
         return a && b ? b.getTime() - a.getTime() : null;
@@ -41,6 +45,7 @@ export async function targetHealth(now = new Date()) {
       ageMs,
       expectedMs,
       lastError: last?.status === 'failed' ? last.error_message : null,
+      lastDrill: drill ? { status: drill.status, restoreMs: drill.restore_ms, at: drill.started_at } : null,
     };
   });
 }

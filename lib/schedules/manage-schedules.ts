@@ -19,6 +19,8 @@ const fields = {
 
 export const scheduleInput = z.object({
   targetId: z.uuid(),
+  // logical: a backup; drill: a restore drill of the latest good backup (runbook: monthly).
+  kind: z.enum(['logical', 'drill']).default('logical'),
   cron: fields.cron,
   timezone: fields.timezone.default('UTC'),
   format: fields.format.default('custom-zstd'),

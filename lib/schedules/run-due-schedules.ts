@@ -3,6 +3,7 @@ import { getDb } from '../db';
 import { systemActor } from '../audit/write-audit';
 import { UserError } from '../errors';
 import { startBackup } from '../backups/start-backup';
+import { startTargetJob } from '../restores/start-restore';
 import { nextRuns } from './cron';
 
 export async function runDueSchedules(now = new Date(), log: (l: string) => void = () => {}) {
@@ -15,9 +16,10 @@ export async function runDueSchedules(now = new Date(), log: (l: string) => void
     const claimed = await db.schedule.updateMany({ where: { id: s.id, nextRunAt: s.nextRunAt }, data: { nextRunAt: next ?? null, lastRunAt: now } });
     if (claimed.count !== 1) continue;
     try {
-      const job = await startBackup({ ...systemActor, role: 'admin' }, s.targetId, { scheduleId: s.id });
+      const actor = { ...systemActor, role: 'admin' as const };
+      const job = s.kind === 'drill' ? await startTargetJob(actor, 'drill', s.targetId, {}, null) : await startBackup(actor, s.targetId, { scheduleId: s.id });
       started.push(job.id);
-      log(`schedule ${s.id}: started backup job ${job.id}`);
+      log(`schedule ${s.id}: started ${s.kind === 'drill' ? 'drill' : 'backup'} job ${job.id}`);
     } catch (err) {
       // A backup still running from the last run is reported, not queued twice.
       log(`schedule ${s.id}: ${err instanceof UserError ? err.message : String(err)}`);

@@ -226,9 +226,11 @@ export async function runRestore(ctx: JobContext<RestorePayload>, p: RestorePayl
       if (pre !== null) await ctx.log(`pre-restore hook: ${pre}`);
       await ctx.step('swapping production');
       const kept = fitName(plan.prod, `_before_restore_${stamp()}`);
+      const prodExists = await databaseExists(c, plan.prod);
+      const keptCopySize = prodExists ? Number((await c.query<{ n: string }>('SELECT pg_database_size($1) AS n', [plan.prod])).rows[0]!.n) : null;
+      // The outage starts here: production stops taking connections.
       downtimeStart = Date.now();
       productionTouched = true;
-      const prodExists = await databaseExists(c, plan.prod);
       const terminated = prodExists ? await blockAndTerminate(c, plan.prod) : 0;
       if (prodExists) await renameDatabase(c, plan.prod, kept);
       try {
@@ -247,7 +249,7 @@ export async function runRestore(ctx: JobContext<RestorePayload>, p: RestorePayl
         return null;
       });
       if (post !== null) await ctx.log(`post-restore hook: ${post}`);
-      Object.assign(result, { database: plan.prod, keptCopy: prodExists ? kept : null, downtimeMs, connectionsEnded: terminated });
+      Object.assign(result, { database: plan.prod, keptCopy: prodExists ? kept : null, keptCopySize, downtimeMs, connectionsEnded: terminated });
     } else if (plan.mode === 'replace') {
       const downtimeMs = Date.now() - downtimeStart!;
       Object.assign(result, { database: plan.prod, downtimeMs });

@@ -42,7 +42,14 @@ export default async function BackupPage({ params }: { params: Promise<{ id: str
       <PageHeader
         title={`Backup #${b.id}`}
         subtitle={b.backupFile}
-        action={user.role === 'admin' && b.status === 'succeeded' && !b.deletedAt ? <a href={`/api/backups/${b.id}/download`} className="rounded-md bg-sky-700 px-3.5 py-2 text-sm font-medium text-white hover:bg-sky-800">Download</a> : null}
+        action={
+          b.status === 'succeeded' && !b.deletedAt ? (
+            <div className="flex gap-3">
+              {user.role !== 'viewer' && <Link href={`/restore?backupId=${b.id}`} className="rounded-md bg-sky-700 px-3.5 py-2 text-sm font-medium text-white hover:bg-sky-800">Restore this backup</Link>}
+              {user.role === 'admin' && <a href={`/api/backups/${b.id}/download`} className="rounded-md border border-slate-300 bg-white px-3.5 py-2 text-sm font-medium text-slate-800 hover:bg-slate-100">Download</a>}
+            </div>
+          ) : null
+        }
       />
       <div className="grid gap-6 lg:grid-cols-2">
         <Card title="Details">

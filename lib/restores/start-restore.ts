@@ -1,0 +1,47 @@
+// Starting restores, drills, rollbacks and copy drops: who may do which, and the typed confirmation for production.
+import { z } from 'zod';
+import { getDb } from '../db';
+import { UserError } from '../errors';
+import type { Actor } from '../audit/write-audit';
+import { hasRole, type Role } from '../auth/roles';
+import { enqueueJob } from '../jobs/enqueue-job';
+import { restorePayload } from '../jobs/kinds';
+
+export const restoreRequest = restorePayload.extend({
+  // For "replace production": the production database's name, typed by the admin.
+  confirm: z.string().max(100).optional(),
+});
+
+async function backupTarget(backupId: string) {
+  const b = await getDb().backupLog.findUnique({ where: { id: BigInt(backupId) }, include: { target: true } });
+  if (!b) throw new UserError('NOT_FOUND', `There is no backup ${backupId}.`);
+  return b;
+}
+
+export async function startRestore(actor: Actor & { role: Role }, input: z.infer<typeof restoreRequest>, ip: string | null, opts: { preflightOnly?: boolean } = {}) {
+  const { confirm, ...payload } = input;
+  const b = await backupTarget(payload.backupId);
+  let pool = b.target?.workerPool ?? 'default';
+  let targetId = b.targetId ?? undefined;
+  if (payload.destination.mode === 'new') {
+    const dest = await getDb().target.findUnique({ where: { id: payload.destination.targetId } });
+    if (!dest) throw new UserError('NOT_FOUND', 'The destination target does not exist.');
+    pool = dest.workerPool;
+    targetId = dest.id;
+  }
+  if (payload.destination.mode === 'replace' && !opts.preflightOnly) {
+    if (!hasRole(actor.role, 'admin')) throw new UserError('FORBIDDEN', `Replacing production needs the admin role; you are ${actor.role}.`);
+    const prod = b.databaseName ?? '';
+    if (confirm !== prod) {
+      throw new UserError('VALIDATION', `Type the production database name "${prod}" exactly to confirm.`, 'This replaces production; the typed name is the last check.', { confirm: 'does not match the database name' });
+    }
+  }
+  if (payload.destination.mode === 'replace' && !b.target) throw new UserError('NOT_FOUND', "The backup's target was deleted; restore to a new database instead.");
+  return enqueueJob(actor, opts.preflightOnly ? 'restore-preflight' : 'restore', payload, { ...(targetId ? { targetId } : {}), pool, ip });
+}
+
+export async function startTargetJob(actor: Actor & { role: Role }, kind: 'drill' | 'rollback' | 'drop-copy', targetId: string, extra: Record<string, string>, ip: string | null) {
+  const t = await getDb().target.findUnique({ where: { id: targetId } });
+  if (!t) throw new UserError('NOT_FOUND', `There is no target ${targetId}.`);
+  return enqueueJob(actor, kind, { targetId, ...extra }, { targetId, pool: t.workerPool, ip });
+}
