@@ -22,7 +22,7 @@ function Elapsed({ from, to }: { from: string | null; to: string | null }) {
   return <span>{duration((to ? new Date(to).getTime() : now) - new Date(from).getTime())}</span>;
 }
 
-export function JobLive({ id, canCancel, compact = false }: { id: string; canCancel: boolean; compact?: boolean }) {
+export function JobLive({ id, canCancel, compact = false, showResult = true }: { id: string; canCancel: boolean; compact?: boolean; showResult?: boolean }) {
   const { data, error } = useJob(id);
   const qc = useQueryClient();
   const cancel = useMutation({
@@ -52,7 +52,7 @@ export function JobLive({ id, canCancel, compact = false }: { id: string; canCan
       </div>
       {active && <ProgressBar value={job.status === 'queued' ? 0 : job.progress} label={job.progressDetail ?? undefined} />}
       <ErrorBox error={cancel.error} />
-      {job.status === 'succeeded' && job.result && (
+      {showResult && job.status === 'succeeded' && job.result && (
         <div className="rounded-md border border-emerald-300 bg-emerald-50 px-4 py-3 text-sm text-emerald-900" data-testid="job-result">
           <p className="font-semibold">Finished {job.finishedAt && <LocalTime value={job.finishedAt} />}</p>
           <dl className="mt-2 grid grid-cols-[max-content_1fr] gap-x-4 gap-y-1">

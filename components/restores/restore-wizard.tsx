@@ -115,7 +115,7 @@ export function RestoreWizard({ targets, isAdmin, initialTargetId, initialBackup
         <Card title="4. Preflight: checked before anything runs">
           {!preflightJob && <Button onClick={() => preflight.mutate()}>Run preflight</Button>}
           <ErrorBox error={preflight.error} />
-          {preflightJob && !report && !pfFailed && <JobLive id={preflightJob} canCancel={false} compact />}
+          {preflightJob && !report && !pfFailed && <JobLive id={preflightJob} canCancel={false} compact showResult={false} />}
           {pfFailed && (
             <div role="alert" className="rounded-md border border-red-300 bg-red-50 px-4 py-3 text-sm text-red-900" data-testid="preflight-failed">
               <p className="font-semibold">{pfFailed.errorMessage}</p>
@@ -294,7 +294,7 @@ function RestoreResult({ jobId, isAdmin }: { jobId: string; isAdmin: boolean }) 
   return (
     <div className="space-y-6">
       <Card title="6. Restoring">
-        <JobLive id={jobId} canCancel={(job?.payload as { destination?: { mode?: string } })?.destination?.mode !== 'replace'} />
+        <JobLive id={jobId} canCancel={(job?.payload as { destination?: { mode?: string } })?.destination?.mode !== 'replace'} showResult={false} />
       </Card>
       {result && (
         <Card title="7. Result">
