@@ -2,39 +2,24 @@
 // against Lifeboat's default (custom archive streamed through zstd), alternating, on pgbench and on an
 // application-like database with realistic entropy. Prints wall time, size and MB/s; the last line is the summary.
 import { execa } from 'execa';
-import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm, stat, chmod } from 'node:fs/promises';
+import { chmod, mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
-import { createThrowawayCluster, type RunningCluster } from '../scripts/lib/cluster';
-import { migrate } from '../scripts/lib/migrate';
-import { installQueueSchema } from '../scripts/lib/queue-schema';
-import { ensurePrismaClient, startWorker, stopChild, type Child } from '../scripts/lib/stack';
+import { createThrowawayCluster } from '../scripts/lib/cluster';
 import { createAppDatabase, createPgbench } from './generate';
+import { createDb, dbBytes, mean, say, startConsole } from './harness';
 
 const reps = Number(process.env.BENCH_REPS ?? 2);
 const appScale = Number(process.env.BENCH_APP_SCALE ?? 0.65); // about 1 GB on disk
 const pgbenchScale = Number(process.env.BENCH_PGBENCH_SCALE ?? 50);
-const say = (s: string) => console.log(`[bench] ${s}`);
 
 interface Sample { wall: number; size: number }
-const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-
-async function createDb(c: RunningCluster, name: string) {
-  const client = new pg.Client({ connectionString: c.url('postgres') });
-  await client.connect();
-  await client.query(`CREATE DATABASE ${name}`);
-  await client.end();
-}
 
 async function main() {
-  await ensurePrismaClient(() => {});
   const work = await mkdtemp(join(tmpdir(), 'lifeboat-bench-'));
   await chmod(work, 0o755);
   const data = await createThrowawayCluster({ settings: { shared_buffers: '1GB', max_wal_size: '4GB' } });
-  const consoleDb = await createThrowawayCluster();
-  let worker: Child | undefined;
+  let stopConsole: (() => Promise<void>) | undefined;
   try {
     // data: the two databases to back up.
     say(`creating bench_app (application-like, scale ${appScale}) and bench_pgbench (scale ${pgbenchScale})`);
@@ -44,22 +29,13 @@ async function main() {
     await createPgbench(data.url('bench_pgbench'), pgbenchScale);
 
     // console: its own cluster, a worker, a storage folder, one target per database and one schedule per variant.
-    await createDb(consoleDb, 'lifeboat');
-    const url = consoleDb.url('lifeboat');
-    await migrate(url);
-    await installQueueSchema(url);
-    const env = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', DATABASE_URL: url, NEXTAUTH_SECRET: randomBytes(32).toString('base64'), NEXTAUTH_URL: 'http://127.0.0.1:1', LIFEBOAT_MASTER_KEY: randomBytes(32).toString('base64'), LIFEBOAT_DATA_DIR: work };
-    Object.assign(process.env, env);
-    worker = startWorker(env);
-    const { getDb } = await import('../lib/db');
+    const lb = await startConsole(work);
+    stopConsole = lb.stop;
+    const { db, storage, actor } = lb;
     const { createTarget } = await import('../lib/targets/manage-targets');
     const { createSchedule } = await import('../lib/schedules/manage-schedules');
     const { startBackup } = await import('../lib/backups/start-backup');
-    const { systemActor } = await import('../lib/audit/write-audit');
-    const db = getDb();
-    const storage = await db.storage.create({ data: { name: 'bench', path: join(work, 'lifeboat') } });
-    await execa('mkdir', ['-p', join(work, 'lifeboat'), join(work, 'raw')]);
-    const actor = { ...systemActor, role: 'admin' as const };
+    await execa('mkdir', ['-p', join(work, 'raw')]);
 
     const results: Record<string, Record<string, Sample[]>> = {};
     for (const database of ['bench_pgbench', 'bench_app']) {
@@ -70,16 +46,10 @@ async function main() {
 
       const runJob = async (scheduleId: string): Promise<Sample> => {
         const job = await startBackup(actor, target.id as string, { scheduleId });
-        for (;;) {
-          const row = await db.job.findUnique({ where: { id: job.id } });
-          if (row && (row.status === 'succeeded' || row.status === 'failed' || row.status === 'cancelled')) {
-            if (row.status !== 'succeeded') throw new Error(`bench job failed: ${row.errorMessage}\n${row.errorDetail ?? ''}`);
-            const b = await db.backupLog.findFirst({ where: { jobId: job.id } });
-            // Job path time: from the worker picking it up to done (snapshot, dump, fsync, verify, globals, manifest).
-            return { wall: (row.finishedAt!.getTime() - row.startedAt!.getTime()) / 1000, size: Number(b!.backupSize) };
-          }
-          await new Promise((res) => setTimeout(res, 200));
-        }
+        const row = await lb.waitJob(job.id);
+        const b = await db.backupLog.findFirst({ where: { jobId: job.id } });
+        // Job path time: from the worker picking it up to done (snapshot, dump, fsync, verify, globals, manifest).
+        return { wall: (row.finishedAt!.getTime() - row.startedAt!.getTime()) / 1000, size: Number(b!.backupSize) };
       };
       const runRaw = async (i: number): Promise<Sample> => {
         const file = join(work, 'raw', `${database}-${i}.dump`);
@@ -102,18 +72,11 @@ async function main() {
       }
     }
 
-    const dbBytes = async (name: string) => {
-      const c = new pg.Client({ connectionString: data.url(name) });
-      await c.connect();
-      const n = Number((await c.query('SELECT pg_database_size(current_database()) AS n')).rows[0].n);
-      await c.end();
-      return n;
-    };
     console.log('');
     console.log('database        variant                               wall s    size MB    MB/s (db size / wall)');
     const summary: Record<string, { speedup: number; sizeRatio: number; overhead: number }> = {};
     for (const [database, r] of Object.entries(results)) {
-      const size = await dbBytes(database);
+      const size = await dbBytes(data, database);
       const row = (label: string, xs: Sample[]) => {
         const w = mean(xs.map((x) => x.wall));
         const s = mean(xs.map((x) => x.size));
@@ -129,9 +92,8 @@ async function main() {
     const app = summary.bench_app!;
     console.log(`bench:backup default_speedup=${app.speedup.toFixed(2)} default_size_ratio=${app.sizeRatio.toFixed(3)} job_overhead_pct=${app.overhead.toFixed(2)}`);
   } finally {
-    await stopChild(worker, 10_000);
+    await stopConsole?.();
     await data.remove();
-    await consoleDb.remove();
     await rm(work, { recursive: true, force: true });
     process.exit(0);
   }

@@ -25,10 +25,16 @@ export async function applyRetention(scheduleId: string, opts: { log?: (line: st
     return schedule.retentionCount !== null && schedule.retentionDays !== null ? byCount && byAge : byCount || byAge;
   });
   const storage = new LocalStorage(schedule.target.storage?.path ?? defaultStoragePath());
+  const removed: typeof expired = [];
   for (const b of expired) {
-    for (const name of [b.backupFile, `${b.backupFile}.manifest.json`, b.globalsFile ?? `${b.backupFile}.globals.sql`]) {
-      await storage.remove(name).catch(() => {});
+    try {
+      for (const name of [b.backupFile, `${b.backupFile}.manifest.json`, b.globalsFile ?? `${b.backupFile}.globals.sql`]) await storage.remove(name);
+    } catch (err) {
+      // Not marked deleted: the row keeps saying where the file is, and the next run tries again.
+      await log(`retention: could not remove ${b.backupFile}: ${(err as Error).message}`);
+      continue;
     }
+    removed.push(b);
     await db.$transaction(async (tx) => {
       await tx.backupLog.update({ where: { id: b.id }, data: { deletedAt: now } });
       await writeAudit(tx, systemActor, 'backup.delete', {
@@ -39,5 +45,5 @@ export async function applyRetention(scheduleId: string, opts: { log?: (line: st
     });
     await log(`retention: deleted ${b.backupFile} (from ${b.createdAt.toISOString()})`);
   }
-  return expired.map((b) => b.id);
+  return removed.map((b) => b.id);
 }

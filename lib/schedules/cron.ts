@@ -51,5 +51,7 @@ export function nextRuns(expr: string, timezone: string, count = 5, from = new D
   } catch (err) {
     throw new UserError('INVALID_CRON', `The schedule "${expr}" is not valid: ${(err as Error).message}.`, undefined, { cron: (err as Error).message });
   }
-  return job.nextRuns(count, from);
+  const runs = job.nextRuns(count, from);
+  if (runs.length === 0) throw new UserError('INVALID_CRON', `The schedule "${expr}" never runs (a date that does not exist, such as 31 February).`, undefined, { cron: 'never runs' });
+  return runs;
 }

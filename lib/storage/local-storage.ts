@@ -2,7 +2,7 @@
 // and the folder fsynced, so a crash, kill or full disk never leaves a file that looks complete.
 import { createHash } from 'node:crypto';
 import { constants, createReadStream, createWriteStream } from 'node:fs';
-import { access, mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
+import { access, link, mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import { Transform, type Writable } from 'node:stream';
 import { UserError } from '../errors';
@@ -95,6 +95,8 @@ export class LocalStorage implements Storage {
       },
     });
     counter.pipe(file);
+    // A write error (full disk) must reach the producer's side, or pg_dump would block on a pipe nobody drains.
+    file.on('error', (err) => counter.destroy(err));
     const closed = new Promise<void>((res, rej) => {
       file.on('close', res);
       file.on('error', rej);
@@ -112,7 +114,9 @@ export class LocalStorage implements Storage {
           // fsync the data, then make the rename durable by fsyncing the folder.
           const fh = await open(partialPath, 'r+');
           await fh.sync().finally(() => fh.close());
-          await rename(partialPath, finalPath);
+          // link + unlink instead of rename: never replace an existing artifact of the same name.
+          await link(partialPath, finalPath);
+          await rm(partialPath, { force: true });
           const dir = await open(dirname(finalPath), 'r');
           await dir.sync().finally(() => dir.close());
         } catch (err) {
@@ -130,7 +134,8 @@ export class LocalStorage implements Storage {
   }
 
   async remove(name: string): Promise<void> {
-    await rm(this.localPath(name), { force: true });
+    // recursive: directory-format artifacts are folders.
+    await rm(this.localPath(name), { force: true, recursive: true });
   }
 
   async size(name: string): Promise<number | null> {
@@ -180,14 +185,19 @@ export async function folderSize(path: string): Promise<number> {
 /** Writes a small file (manifest, globals) atomically. */
 export async function writeSmallFile(path: string, content: string | Buffer): Promise<{ sha256: string; size: number }> {
   const partial = `${path}.partial`;
-  const fh = await open(partial, 'w', 0o600);
   try {
-    await fh.writeFile(content);
-    await fh.sync();
-  } finally {
-    await fh.close();
+    const fh = await open(partial, 'w', 0o600);
+    try {
+      await fh.writeFile(content);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await rename(partial, path);
+  } catch (err) {
+    await rm(partial, { force: true });
+    throw diskError(err, dirname(path)) ?? err;
   }
-  await rename(partial, path);
   const buf = typeof content === 'string' ? Buffer.from(content) : content;
   return { sha256: createHash('sha256').update(buf).digest('hex'), size: buf.length };
 }

@@ -52,7 +52,7 @@ export async function connect(t: TargetConn): Promise<pg.Client> {
 }
 
 /** Libpq environment for pg tools: host, port, user, database and sslmode, and a 0600 passfile for the password. */
-export async function toolEnv(t: TargetConn): Promise<{ env: Record<string, string>; cleanup: () => Promise<void> }> {
+export async function toolEnv(t: TargetConn): Promise<{ env: Record<string, string>; dir: string | null; cleanup: () => Promise<void> }> {
   const env: Record<string, string> = {
     PGHOST: t.host,
     PGPORT: String(t.port),
@@ -63,11 +63,11 @@ export async function toolEnv(t: TargetConn): Promise<{ env: Record<string, stri
     PGAPPNAME: 'lifeboat',
     PGCONNECT_TIMEOUT: '10',
   };
-  if (t.password === null) return { env, cleanup: async () => {} };
+  if (t.password === null) return { env, dir: null, cleanup: async () => {} };
   const dir = await mkdtemp(join(tmpdir(), 'lifeboat-pass-'));
   const file = join(dir, 'pgpass');
   const esc = (v: string) => v.replaceAll('\\', '\\\\').replaceAll(':', '\\:');
   await writeFile(file, `*:*:*:${esc(t.user)}:${esc(t.password)}\n`, { mode: 0o600 });
   env.PGPASSFILE = file;
-  return { env, cleanup: () => rm(dir, { recursive: true, force: true }) };
+  return { env, dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
 }

@@ -3,6 +3,7 @@
 import { execa } from 'execa';
 import { mkdir, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { finished } from 'node:stream/promises';
 import { hostname } from 'node:os';
 import type pg from 'pg';
 import { getDb } from '../../lib/db';
@@ -41,31 +42,40 @@ export async function backup(ctx: JobContext<BackupPayload>) {
   const settings: DumpSettings = schedule
     ? { format: schedule.format as DumpSettings['format'], compressLevel: schedule.compressLevel, zstdLevel: schedule.zstdLevel, zstdThreads: 2, jobs: schedule.jobs }
     : defaultDumpSettings;
-  // A configured storage must exist (a missing mount is an error to see); the implicit default is created on first use.
-  const storage = new LocalStorage(target.storage?.path ?? defaultStoragePath());
-  if (!target.storage) await mkdir(storage.root, { recursive: true, mode: 0o700 });
-  await storage.check();
-
-  // connect: server version and the databases to dump ("every database" is discovered now, at each run).
-  await ctx.step('connecting');
-  const admin = await connect(targetConn(target, target.database ?? 'postgres'));
+  // Failures before any database is dumped (storage, connection, tools) still leave a failed row in backup_log,
+  // so history and the overview show the target as failing, not as quietly unbacked.
+  let storage: LocalStorage;
   let serverVersion: string;
-  let major: number;
   let databases: string[];
+  let tools: Awaited<ReturnType<typeof toolsFor>>;
   try {
-    const v = await admin.query<{ server_version_num: string; server_version: string }>('SELECT current_setting($1) AS server_version_num, current_setting($2) AS server_version', ['server_version_num', 'server_version']);
-    serverVersion = v.rows[0]!.server_version;
-    major = parseServerVersionNum(v.rows[0]!.server_version_num).major;
-    databases = target.database
-      ? [target.database]
-      : (await admin.query<{ datname: string }>('SELECT datname FROM pg_database WHERE datallowconn AND NOT datistemplate ORDER BY datname')).rows.map((r) => r.datname);
-  } finally {
-    await admin.end().catch(() => {});
-  }
+    // A configured storage must exist (a missing mount is an error to see); the implicit default is created on first use.
+    storage = new LocalStorage(target.storage?.path ?? defaultStoragePath());
+    if (!target.storage) await mkdir(storage.root, { recursive: true, mode: 0o700 });
+    await storage.check();
 
-  // tools: a pg_dump at least as new as the server, or stop before anything starts.
-  const tools = await toolsFor(major, serverVersion);
-  await ctx.log(`server PostgreSQL ${serverVersion}; using ${tools.binDir} (pg_dump ${tools.version}); ${databases.length} database(s)`);
+    // connect: server version and the databases to dump ("every database" is discovered now, at each run).
+    await ctx.step('connecting');
+    const admin = await connect(targetConn(target, target.database ?? 'postgres'));
+    let major: number;
+    try {
+      const v = await admin.query<{ server_version_num: string; server_version: string }>('SELECT current_setting($1) AS server_version_num, current_setting($2) AS server_version', ['server_version_num', 'server_version']);
+      serverVersion = v.rows[0]!.server_version;
+      major = parseServerVersionNum(v.rows[0]!.server_version_num).major;
+      databases = target.database
+        ? [target.database]
+        : (await admin.query<{ datname: string }>('SELECT datname FROM pg_database WHERE datallowconn AND NOT datistemplate ORDER BY datname')).rows.map((r) => r.datname);
+    } finally {
+      await admin.end().catch(() => {});
+    }
+
+    // tools: a pg_dump at least as new as the server, or stop before anything starts.
+    tools = await toolsFor(major, serverVersion);
+    await ctx.log(`server PostgreSQL ${serverVersion}; using ${tools.binDir} (pg_dump ${tools.version}); ${databases.length} database(s)`);
+  } catch (err) {
+    await recordEarlyFailure(ctx, target, schedule?.id ?? null, settings, err);
+    throw err;
+  }
 
   const results = [];
   for (const [i, database] of databases.entries()) {
@@ -80,6 +90,28 @@ export async function backup(ctx: JobContext<BackupPayload>) {
     if (removed.length) await ctx.log(`retention removed ${removed.length} backup(s)`);
   }
   return { backups: results.map((r) => ({ id: r.id, database: r.database, size: r.size, file: r.file })) };
+}
+
+async function recordEarlyFailure(ctx: JobContext<BackupPayload>, target: { id: string; database: string | null; storageId: string | null }, scheduleId: string | null, settings: DumpSettings, err: unknown) {
+  const e = err instanceof UserError ? err : null;
+  const aborted = ctx.signal.aborted ? (ctx.signal.reason as UserError | undefined) : undefined;
+  await getDb().backupLog.create({
+    data: {
+      backupType: 'logical',
+      backupFile: '(not written)',
+      status: aborted?.code === 'JOB_CANCELLED' ? 'cancelled' : 'failed',
+      targetId: target.id,
+      scheduleId,
+      jobId: ctx.jobId,
+      databaseName: target.database,
+      format: settings.format,
+      storageId: target.storageId,
+      finishedAt: new Date(),
+      durationMs: 0,
+      errorCode: aborted?.code ?? e?.code ?? 'INTERNAL',
+      errorMessage: aborted?.message ?? e?.message ?? (err as Error).message,
+    },
+  }).catch(() => {});
 }
 
 interface DbRun {
@@ -97,8 +129,9 @@ interface DbRun {
 async function backupDatabase(ctx: JobContext<BackupPayload>, run: DbRun) {
   const db = getDb();
   const started = new Date();
-  const stamp = started.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
-  const file = `${safeName(run.target.name)}/${safeName(run.database)}/${stamp}-${safeName(run.database)}.${fileExtension(run.settings)}`;
+  // Milliseconds and the job id: two backups in the same second never share a name.
+  const stamp = started.toISOString().replace(/[-:]/g, '').replace('.', '');
+  const file = `${safeName(run.target.name)}/${safeName(run.database)}/${stamp}-${safeName(run.database)}-${ctx.jobId.slice(0, 8)}.${fileExtension(run.settings)}`;
   const row = await db.backupLog.create({
     data: {
       backupType: 'logical',
@@ -128,6 +161,8 @@ async function backupDatabase(ctx: JobContext<BackupPayload>, run: DbRun) {
     snapshotClient = undefined;
   };
   const pass = await toolEnv(conn);
+  // The passfile is a secret on disk: tracked like a partial file, so a crash sweep removes it too.
+  if (pass.dir) await ctx.trackPartial(pass.dir);
   try {
     // snapshot: one exported snapshot for the row counts and for pg_dump, so the counts describe the file exactly.
     await ctx.step(`${run.database}: counting key tables`);
@@ -252,6 +287,7 @@ async function backupDatabase(ctx: JobContext<BackupPayload>, run: DbRun) {
     throw e ?? err;
   } finally {
     await pass.cleanup();
+    if (pass.dir) await ctx.untrackPartial(pass.dir).catch(() => {});
   }
 }
 
@@ -309,7 +345,7 @@ async function streamDump(ctx: JobContext<BackupPayload>, run: DbRun, env: Recor
   }, 1000);
   try {
     const [d, z] = await Promise.all([dump, zstd ?? Promise.resolve(null)]);
-    if (writer) await new Promise<void>((res) => (writer.stream.writableEnded ? res() : writer.stream.end(res)));
+    if (writer && !writer.stream.destroyed) await finished(writer.stream).catch(() => {});
     const stderr = String(d.stderr ?? '');
     if (writeError) throw diskError(writeError, run.storage.describe()) ?? writeError;
     // pg_dump writing a folder reports a full disk in its own words.
@@ -363,6 +399,6 @@ async function dumpGlobals(ctx: JobContext<BackupPayload>, run: DbRun, env: Reco
 function restoreCommands(s: DumpSettings, file: string, database: string): string[] {
   const db = `'${database.replaceAll("'", "'\\''")}'`;
   const pre = [`psql -d postgres -f ${file}.globals.sql   # roles and tablespaces (errors for existing roles are harmless)`, `createdb ${db}`];
-  if (s.format === 'custom-zstd') return [...pre, `zstd -d ${file} -o restore.dump && pg_restore --dbname=${db} --jobs=4 restore.dump`];
+  if (s.format === 'custom-zstd') return [...pre, `zstd -d -f ${file} -o restore.dump && pg_restore --dbname=${db} --jobs=4 restore.dump`];
   return [...pre, `pg_restore --dbname=${db} --jobs=4 ${file}`];
 }

@@ -154,6 +154,7 @@ export async function runRestore(ctx: JobContext<RestorePayload>, p: RestorePayl
   if (first) throw new UserError(first.code as 'ROLES_MISSING', first.message);
   const c = await admin();
   const pass = await toolEnv(targetConn(dest, 'postgres'));
+  if (pass.dir) await ctx.trackPartial(pass.dir);
   let temp: string | null = null;
   let created = false;
   let productionTouched = false;
@@ -272,6 +273,7 @@ export async function runRestore(ctx: JobContext<RestorePayload>, p: RestorePayl
       await ctx.untrackPartial(temp).catch(() => {});
     }
     await pass.cleanup();
+    if (pass.dir) await ctx.untrackPartial(pass.dir).catch(() => {});
     await Promise.all(clients.map((x) => x.end().catch(() => {})));
   }
 }
