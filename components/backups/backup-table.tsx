@@ -34,7 +34,14 @@ export function BackupTable({ fixedTargetId, targets, pageSize = 25 }: { fixedTa
   const [filter, setFilter] = useState<Record<string, string>>({});
   const [cursors, setCursors] = useState<(string | null)[]>([null]);
   const cursor = cursors[cursors.length - 1];
-  const params = new URLSearchParams({ limit: String(pageSize), ...(fixedTargetId ? { targetId: fixedTargetId } : {}), ...filter, ...(cursor ? { cursor } : {}) });
+  // Dates are the viewer's days: From is that day's local midnight, Until includes the whole chosen day.
+  const day = (d: string, plusDays = 0) => {
+    const t = new Date(`${d}T00:00:00`);
+    t.setDate(t.getDate() + plusDays);
+    return t.toISOString();
+  };
+  const apiFilter = { ...filter, ...(filter.from ? { from: day(filter.from) } : {}), ...(filter.to ? { to: day(filter.to, 1) } : {}) };
+  const params = new URLSearchParams({ limit: String(pageSize), ...(fixedTargetId ? { targetId: fixedTargetId } : {}), ...apiFilter, ...(cursor ? { cursor } : {}) });
   for (const [k, v] of [...params]) if (!v) params.delete(k);
   const { data, error, isPending } = useQuery({
     queryKey: queryKeys.backups(Object.fromEntries(params)),

@@ -2,7 +2,7 @@
 // One target: back up now with live progress, connection check, schedules, size trend, history; admin actions.
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useRouter } from 'next/navigation';
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import { api } from '@/lib/client/api';
 import { queryKeys } from '@/lib/client/query-keys';
 import { Button } from '@/components/ui/button';
@@ -11,6 +11,7 @@ import { ErrorBox } from '@/components/ui/error-box';
 import { LocalTime } from '@/components/ui/time';
 import { bytes } from '@/components/ui/format';
 import { JobLive } from '@/components/jobs/job-live';
+import { isActive, useJob } from '@/components/jobs/use-job';
 import { TrendChart } from '@/components/charts/trend-chart';
 import { BackupTable } from '@/components/backups/backup-table';
 import { SchedulesCard, type ScheduleRow } from '@/components/schedules/schedules-card';
@@ -51,11 +52,7 @@ export function TargetDetail({ id, role }: { id: string; role: 'viewer' | 'opera
         }
       />
       <div className="space-y-6">
-        {jobId && (
-          <Card title="Backup in progress">
-            <JobLive id={jobId} canCancel={canRun} />
-          </Card>
-        )}
+        {jobId && <BackupRun jobId={jobId} targetId={id} canCancel={canRun} />}
         <div className="grid gap-6 lg:grid-cols-2">
           <Card title="Connection" action={isAdmin ? <Button variant="secondary" onClick={() => test.mutate()} disabled={test.isPending}>Test connection</Button> : null}>
             <ErrorBox error={test.error} />
@@ -97,6 +94,29 @@ export function TargetDetail({ id, role }: { id: string; role: 'viewer' | 'opera
         )}
       </div>
     </>
+  );
+}
+
+/** The backup started here: live while it runs; when it ends, history, chart and target refresh, and a link to it. */
+function BackupRun({ jobId, targetId, canCancel }: { jobId: string; targetId: string; canCancel: boolean }) {
+  const qc = useQueryClient();
+  const { data } = useJob(jobId);
+  const status = data?.job.status;
+  const ended = status !== undefined && !isActive(status);
+  useEffect(() => {
+    if (!ended) return;
+    for (const key of [queryKeys.backupsAll, queryKeys.trend(targetId), queryKeys.target(targetId), queryKeys.targets]) void qc.invalidateQueries({ queryKey: key });
+  }, [ended, qc, targetId]);
+  const backups = ((data?.job.result as { backups?: { id: string; database: string }[] } | null)?.backups ?? []);
+  return (
+    <Card title={ended ? `Backup ${status}` : 'Backup in progress'}>
+      <JobLive id={jobId} canCancel={canCancel} showResult={false} />
+      {backups.map((b) => (
+        <p key={b.id} className="mt-3 text-sm">
+          <Link href={`/backups/${b.id}`} className="font-medium text-sky-800 underline">Open backup #{b.id}</Link> of {b.database}
+        </p>
+      ))}
+    </Card>
   );
 }
 

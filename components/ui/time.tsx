@@ -1,6 +1,10 @@
 'use client';
 // Times in the viewer's own time zone, with the zone named; ages in words. Rendered in the browser, which knows the zone.
 import { useEffect, useState } from 'react';
+import { ago } from './format';
+
+// ago and duration live in format.ts (server pages call them too); re-exported for client code.
+export { ago, duration } from './format';
 
 const formatter = () =>
   new Intl.DateTimeFormat(undefined, {
@@ -26,15 +30,6 @@ export function LocalTime({ value }: { value: string | Date | null | undefined }
   );
 }
 
-export function ago(value: string | Date, now = Date.now()): string {
-  const s = Math.round((now - new Date(value).getTime()) / 1000);
-  if (s < 5) return 'just now';
-  if (s < 60) return `${s} s ago`;
-  if (s < 3600) return `${Math.floor(s / 60)} min ago`;
-  if (s < 86400) return `${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} min ago`;
-  return `${Math.floor(s / 86400)} d ago`;
-}
-
 export function Ago({ value }: { value: string | Date | null | undefined }) {
   const [now, setNow] = useState<number | null>(null);
   useEffect(() => {
@@ -48,12 +43,4 @@ export function Ago({ value }: { value: string | Date | null | undefined }) {
       {now === null ? '' : ago(value, now)}
     </span>
   );
-}
-
-export function duration(ms: number): string {
-  if (ms > 0 && ms < 1000) return '< 1 s';
-  const s = Math.max(0, Math.round(ms / 1000));
-  if (s < 60) return `${s} s`;
-  if (s < 3600) return `${Math.floor(s / 60)} min ${s % 60} s`;
-  return `${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} min`;
 }

@@ -6,10 +6,10 @@ const tableName = z.string().trim().regex(/^[^.\s]+\.[^.\s]+$/, 'must be schema.
 export const sslModes = ['disable', 'prefer', 'require', 'verify-ca', 'verify-full'] as const;
 
 const fields = {
-  name: z.string().trim().min(1, 'is required').max(80),
-  host: z.string().trim().min(1, 'is required').max(255),
+  name: z.string({ error: 'is required' }).trim().min(1, 'is required').max(80),
+  host: z.string({ error: 'is required' }).trim().min(1, 'is required').max(255),
   port: z.coerce.number().int().min(1).max(65535),
-  dbUser: z.string().trim().min(1, 'is required').max(63),
+  dbUser: z.string({ error: 'is required' }).trim().min(1, 'is required').max(63),
   // undefined: keep the stored one (on edit); null or '': no password (trust or peer); a string: set it.
   password: z.string().max(1000).nullable(),
   sslMode: z.enum(sslModes),

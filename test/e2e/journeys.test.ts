@@ -1,6 +1,9 @@
 // User journeys in Chromium (one browser, a fresh context each): navigation per role, overview, ping, 403 pages,
-// sign-in redirects and errors, user admin (create, disable, last admin), sign-in throttling.
-import { mkdirSync } from 'node:fs';
+// sign-in redirects and errors, user admin (create, disable, last admin), sign-in throttling, and "back up now"
+// (live job, history, trend, detail, download, viewer limits, one backup at a time).
+import { createHash } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
@@ -28,10 +31,11 @@ function uniqueIp(): string {
   return `10.${ipPrefix}.${ipCounter}`;
 }
 
-async function newPage(opts: { ip?: string } = {}): Promise<{ context: BrowserContext; page: Page }> {
+async function newPage(opts: { ip?: string; timezoneId?: string } = {}): Promise<{ context: BrowserContext; page: Page }> {
   const context = await browser.newContext({
     baseURL: base,
     viewport: { width: 1280, height: 900 },
+    ...(opts.timezoneId ? { timezoneId: opts.timezoneId } : {}),
     ...(opts.ip ? { extraHTTPHeaders: { 'x-forwarded-for': opts.ip } } : {}),
   });
   contexts.push(context);
@@ -108,9 +112,9 @@ afterAll(async () => {
 
 describe('navigation per role', () => {
   const expected: Record<E2eRole, string[]> = {
-    viewer: ['Overview', 'Targets', 'Jobs'],
-    operator: ['Overview', 'Targets', 'Jobs'],
-    admin: ['Overview', 'Targets', 'Jobs', 'Audit log', 'Users'],
+    viewer: ['Overview', 'Targets', 'Backups', 'Jobs'],
+    operator: ['Overview', 'Targets', 'Backups', 'Restore', 'Jobs'],
+    admin: ['Overview', 'Targets', 'Backups', 'Restore', 'Jobs', 'Audit log', 'Users'],
   };
   for (const role of ['viewer', 'operator', 'admin'] as const) {
     it(`${role} sees exactly ${expected[role].join(', ')} and their role`, async () => {
@@ -130,6 +134,10 @@ describe('overview', () => {
       `SELECT host, version FROM workers WHERE stopped_at IS NULL ORDER BY last_seen_at DESC LIMIT 1`,
     );
     expect(rows.length, 'the e2e setup starts a worker; it should have registered').toBe(1);
+    // The empty state needs no targets: every file that makes one deletes it again (this file's own "back up now"
+    // journey runs after this test). A leftover is named here rather than failing on the page.
+    const left = await db.query<{ name: string }>('SELECT name FROM targets ORDER BY name');
+    expect(left.rows.map((r) => r.name), 'targets left behind by another test file').toEqual([]);
     const { page } = await signedInPage('admin');
     const status = page.locator('[data-testid=worker-status][data-online=true]');
     await status.waitFor();
@@ -189,6 +197,341 @@ describe('viewer limits', () => {
     });
     expect(r.status).toBe(403);
     expect(r.body.error.code).toBe('FORBIDDEN');
+  });
+});
+
+describe('back up now', () => {
+  const journeyDb = 'e2e_journey';
+  const keyTable = 'public.orders';
+  const targetName = `journey-${run}`;
+  let targetId = '';
+  let adminCookie = '';
+  let operatorCookie = '';
+
+  /** A URL on the e2e cluster for another database. */
+  function clusterUrl(database: string) {
+    const u = new URL(databaseUrl);
+    u.pathname = `/${database}`;
+    return u.toString();
+  }
+
+  async function waitForJobEnd(id: string, timeoutMs = 60_000) {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const { rows } = await db.query<{ status: string; error_code: string | null; error_message: string | null }>(
+        'SELECT status, error_code, error_message FROM jobs WHERE id = $1',
+        [id],
+      );
+      if (rows[0] && !['queued', 'running'].includes(rows[0].status)) return rows[0];
+      if (Date.now() > deadline) throw new Error(`job ${id} still ${rows[0]?.status ?? 'missing'} after ${timeoutMs} ms`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+
+  async function waitForTargetIdle(timeoutMs = 60_000) {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const { rows } = await db.query(`SELECT 1 FROM jobs WHERE target_id = $1 AND status IN ('queued', 'running')`, [targetId]);
+      if (rows.length === 0) return;
+      if (Date.now() > deadline) throw new Error(`target ${targetName} still has active jobs after ${timeoutMs} ms`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+
+  beforeAll(async () => {
+    adminCookie = await signInCookie(base, e2eUsers.admin.email, e2eUsers.admin.password);
+    operatorCookie = await signInCookie(base, e2eUsers.operator.email, e2eUsers.operator.password);
+    // An application-like database on the e2e cluster: customers and 1 000 orders with a foreign key and an index.
+    const server = new pg.Client({ connectionString: clusterUrl('postgres') });
+    await server.connect();
+    await server.query(`DROP DATABASE IF EXISTS ${journeyDb}`);
+    await server.query(`CREATE DATABASE ${journeyDb}`);
+    await server.end();
+    const app = new pg.Client({ connectionString: clusterUrl(journeyDb) });
+    await app.connect();
+    await app.query(`
+      CREATE TABLE public.customers (id int PRIMARY KEY, email text NOT NULL UNIQUE, created_at timestamptz NOT NULL);
+      CREATE TABLE public.orders (
+        id bigint PRIMARY KEY, customer_id int NOT NULL REFERENCES public.customers(id),
+        placed_at timestamptz NOT NULL, total_cents bigint NOT NULL, items jsonb NOT NULL);
+      CREATE INDEX orders_customer_idx ON public.orders(customer_id);
+      INSERT INTO public.customers SELECT i, 'customer' || i || '@journey.example', timestamptz '2026-01-01 00:00+00' + i * interval '1 hour'
+        FROM generate_series(1, 100) i;
+      INSERT INTO public.orders SELECT i, 1 + i % 100, timestamptz '2026-02-01 00:00+00' + i * interval '7 minutes', (i * 137) % 100000,
+        jsonb_build_array(jsonb_build_object('sku', 'SKU-' || (i % 50), 'qty', 1 + i % 4))
+        FROM generate_series(1, 1000) i;`);
+    await app.end();
+
+    const r = await api('POST', '/api/targets', adminCookie, {
+      name: targetName,
+      host: '127.0.0.1',
+      port: Number(new URL(databaseUrl).port),
+      dbUser: 'postgres',
+      password: null,
+      sslMode: 'disable',
+      database: journeyDb,
+      keyTables: [keyTable],
+    });
+    expect(r.status, r.text).toBe(200);
+    targetId = r.json.target.id;
+    const test = await waitForJobEnd(r.json.testJob.id);
+    expect(test.status, `connection test: ${test.error_code} ${test.error_message}`).toBe('succeeded');
+  }, 60_000);
+
+  afterAll(async () => {
+    // Whatever happened above, the target goes again so the overview's empty state holds for the next run and file.
+    if (!targetId) return;
+    const { rows } = await db.query('SELECT 1 FROM targets WHERE id = $1', [targetId]);
+    if (rows.length === 0) return;
+    for (const { id } of (await db.query<{ id: string }>(`SELECT id FROM jobs WHERE target_id = $1 AND status IN ('queued', 'running')`, [targetId])).rows) {
+      await api('POST', `/api/jobs/${id}/cancel`, operatorCookie);
+    }
+    await waitForTargetIdle();
+    const del = await api('DELETE', `/api/targets/${targetId}`, adminCookie);
+    expect(del.status, del.text).toBe(200);
+  }, 90_000);
+
+  /** The backup the operator makes in the first test; the later tests look at it. */
+  const made = { jobId: '', backupId: '', sha: '' };
+  function needBackup() {
+    expect(made.backupId, 'needs the backup made by "operator presses Back up now ..." above').not.toBe('');
+  }
+  const backupJobCount = async () =>
+    (await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM jobs WHERE target_id = $1 AND kind = 'backup'`, [targetId])).rows[0]!.n;
+  /** Waits for the backup page to render; the generic error page fails at once with what it says. */
+  async function backupPageShown(p: Page) {
+    const heading = p.getByRole('heading', { name: `Backup #${made.backupId}` });
+    const broken = p.getByText('This page could not be shown');
+    await heading.or(broken).first().waitFor();
+    expect(await broken.count(), `/backups/${made.backupId} rendered the error page: ${await p.locator('body').innerText()}`).toBe(0);
+  }
+  const shownSha = async (p: Page) => (await p.locator('dt', { hasText: /^SHA-256$/ }).locator('xpath=following-sibling::dd[1]').textContent())?.trim();
+
+  it('operator presses "Back up now": a second press says one is already running (one job), then the live card, history and trend show the success', { timeout: 120_000 }, async () => {
+    const { page } = await signedInPage('operator');
+    await page.goto(`/targets/${targetId}`);
+    await page.getByRole('heading', { name: targetName }).waitFor();
+    const backUp = page.getByRole('button', { name: 'Back up now' });
+    expect(await backUp.count()).toBe(1);
+    // A lock on the key table holds the backup at its first step, so "already running" is certain, not a race.
+    const locker = new pg.Client({ connectionString: clusterUrl(journeyDb) });
+    await locker.connect();
+    try {
+      await locker.query('BEGIN');
+      await locker.query(`LOCK TABLE ${keyTable} IN ACCESS EXCLUSIVE MODE`);
+      await backUp.click();
+      const live = page.locator('[data-testid=job-live]');
+      await page.locator('[data-testid=job-live][data-status=running]').waitFor({ timeout: 30_000 });
+      await live.getByText(`${journeyDb}: counting key tables`, { exact: true }).and(live.locator('strong')).waitFor();
+      const jobs = await db.query<{ id: string }>(`SELECT id FROM jobs WHERE target_id = $1 AND kind = 'backup'`, [targetId]);
+      expect(jobs.rows).toHaveLength(1);
+      made.jobId = jobs.rows[0]!.id;
+
+      // The second press: a message with a link to the running job, and no second job.
+      await backUp.click();
+      const already = page.getByRole('status').filter({ hasText: 'already running' });
+      await already.waitFor();
+      expect((await already.textContent())?.trim()).toBe('A backup of this target is already running. Watch it');
+      expect(await already.getByRole('link', { name: 'Watch it' }).getAttribute('href')).toBe(`/jobs/${made.jobId}`);
+      // The same through the API, with the running job named.
+      const again = await api('POST', `/api/targets/${targetId}/backup`, operatorCookie);
+      expect(again.status, again.text).toBe(409);
+      expect(again.json.error).toEqual({
+        code: 'BACKUP_ALREADY_RUNNING',
+        message: `A backup of "${targetName}" is already running.`,
+        hint: 'Wait for the running backup to finish, or cancel it.',
+        fields: { jobId: made.jobId },
+      });
+      expect(await backupJobCount()).toBe(1);
+    } finally {
+      await locker.query('ROLLBACK').catch(() => {});
+      await locker.end();
+    }
+
+    // With the lock gone the live card ends in "succeeded"; history and trend follow without a reload.
+    await page.locator('[data-testid=job-live][data-status=succeeded]').waitFor({ timeout: 60_000 });
+    const { rows } = await db.query<{ id: string; checksum_sha256: string; key_table_counts: Record<string, number>; status: string; database_name: string }>(
+      `SELECT id::text, checksum_sha256, key_table_counts, status, database_name FROM backup_log WHERE job_id = $1`,
+      [made.jobId],
+    );
+    expect(rows).toHaveLength(1);
+    const b = rows[0]!;
+    expect(b).toMatchObject({ status: 'succeeded', database_name: journeyDb, key_table_counts: { [keyTable]: 1000 } });
+    expect(b.checksum_sha256).toMatch(/^[0-9a-f]{64}$/);
+    made.backupId = b.id;
+    made.sha = b.checksum_sha256;
+    const row = page.locator(`[data-testid=backup-table] tr[data-backup-id="${b.id}"]`);
+    await row.waitFor({ timeout: 15_000 });
+    await expect.poll(async () => (await row.locator('td').first().textContent())?.trim(), { timeout: 15_000 }).toBe('succeeded');
+    expect(await row.textContent()).toContain(journeyDb);
+    const chart = page.locator('[data-testid=trend-chart]');
+    await chart.waitFor({ timeout: 25_000 });
+    expect(Number(await chart.getAttribute('data-points'))).toBeGreaterThanOrEqual(1);
+    await page.screenshot({ path: join(shots, 'target.png'), fullPage: true });
+    // The "already running" note was true when shown; once that backup has ended it must not stay beside "succeeded".
+    await expect
+      .poll(() => page.getByRole('status').filter({ hasText: 'already running' }).count(), {
+        timeout: 5_000,
+        message: 'the "A backup of this target is already running" note is still shown after the backup succeeded',
+      })
+      .toBe(0);
+  });
+
+  it('/backups lists the backup with its target (screenshot)', async () => {
+    needBackup();
+    const { page } = await signedInPage('viewer');
+    await page.goto('/backups');
+    const listed = page.locator(`[data-testid=backup-table] tr[data-backup-id="${made.backupId}"]`);
+    await listed.waitFor();
+    expect(await listed.textContent()).toContain(targetName);
+    expect((await listed.locator('td').first().textContent())?.trim()).toBe('succeeded');
+    await page.screenshot({ path: join(shots, 'backups.png'), fullPage: true });
+  });
+
+  it('/backups with From and Until both set to the day of the backup still lists it (Until includes that day)', async () => {
+    needBackup();
+    const { rows } = await db.query<{ day: string }>(`SELECT to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day FROM backup_log WHERE id = $1`, [made.backupId]);
+    const day = rows[0]!.day;
+    // The browser runs in UTC here, so "that day" is the same day for the page and for the row.
+    const { page } = await newPage({ timezoneId: 'UTC' });
+    await signInPage(page, base, e2eUsers.viewer.email, e2eUsers.viewer.password);
+    await page.goto('/backups');
+    const listed = page.locator(`[data-testid=backup-table] tr[data-backup-id="${made.backupId}"]`);
+    await listed.waitFor();
+    await page.getByLabel('From').fill(day);
+    await page.getByLabel('Until').fill(day);
+    await expect
+      .poll(async () => (await page.locator('[data-testid=backup-table]').count()) + (await page.getByText('No backups match.').count()), { timeout: 10_000 })
+      .toBeGreaterThan(0);
+    await expect
+      .poll(() => listed.count(), { timeout: 10_000, message: `a backup made on ${day} is missing from From ${day} Until ${day}` })
+      .toBe(1);
+  });
+
+  it("the backup's page shows its SHA-256 and the key table's row count; only an admin gets Download, and the file matches the SHA-256", async () => {
+    needBackup();
+    // The operator opens it from the target's history.
+    const { page } = await signedInPage('operator');
+    await page.goto(`/targets/${targetId}`);
+    await page.locator(`[data-testid=backup-table] tr[data-backup-id="${made.backupId}"]`).getByRole('link').first().click();
+    await page.waitForURL(`${base}/backups/${made.backupId}`);
+    await backupPageShown(page);
+    expect(await shownSha(page)).toBe(made.sha);
+    const keyRow = page.locator('tr', { has: page.locator('td', { hasText: new RegExp(`^${keyTable.replace('.', '\\.')}$`) }) });
+    expect((await keyRow.locator('td').nth(1).textContent())?.replace(/\D/g, '')).toBe('1000');
+    expect(await page.getByRole('link', { name: 'Download' }).count()).toBe(0);
+
+    // The admin downloads the file from the same page: its SHA-256 is the one shown.
+    const { page: admin } = await signedInPage('admin');
+    await admin.goto(`/backups/${made.backupId}`);
+    await backupPageShown(admin);
+    const sha = await shownSha(admin);
+    expect(sha).toBe(made.sha);
+    await admin.screenshot({ path: join(shots, 'backup.png'), fullPage: true });
+    const [download] = await Promise.all([admin.waitForEvent('download'), admin.getByRole('link', { name: 'Download' }).click()]);
+    expect(download.suggestedFilename()).toMatch(new RegExp(`-${journeyDb}-[0-9a-f]{8}\\.dump(\\.zst)?$`));
+    expect(createHash('sha256').update(readFileSync(await download.path())).digest('hex')).toBe(sha);
+  });
+
+  it('the stored file has its manifest beside it, and restores into an empty database with the same rows (counts and checksums)', { timeout: 60_000 }, async () => {
+    needBackup();
+    // On disk in the default storage: the artifact and a manifest that describes it without the catalog.
+    const { rows } = await db.query<{ backup_file: string }>('SELECT backup_file FROM backup_log WHERE id = $1', [made.backupId]);
+    const dataDir = inject('consoleEnv').LIFEBOAT_DATA_DIR;
+    expect(dataDir, 'the e2e setup gives the console a data folder').toBeTruthy();
+    const stored = join(dataDir!, 'backups', rows[0]!.backup_file);
+    expect(createHash('sha256').update(readFileSync(stored)).digest('hex')).toBe(made.sha);
+    const manifest = JSON.parse(readFileSync(`${stored}.manifest.json`, 'utf8'));
+    expect(manifest).toMatchObject({ sha256: made.sha, database: journeyDb, keyTableCounts: { [keyTable]: 1000 } });
+
+    // What an admin downloads restores with the stock tools (zstd, then pg_restore) into an empty database.
+    const res = await fetch(`${base}/api/backups/${made.backupId}/download`, { headers: { cookie: adminCookie } });
+    expect(res.status).toBe(200);
+    const file = Buffer.from(await res.arrayBuffer());
+    expect(createHash('sha256').update(file).digest('hex')).toBe(made.sha);
+    const zstdMagic = file.subarray(0, 4).equals(Buffer.from([0x28, 0xb5, 0x2f, 0xfd]));
+    const archive = zstdMagic ? execFileSync('zstd', ['-d', '-c'], { input: file, maxBuffer: 64 << 20 }) : file;
+    expect(archive.subarray(0, 5).toString()).toBe('PGDMP'); // pg_dump's custom format
+    const restored = `${journeyDb}_restored`;
+    const server = new pg.Client({ connectionString: clusterUrl('postgres') });
+    await server.connect();
+    await server.query(`DROP DATABASE IF EXISTS ${restored}`);
+    await server.query(`CREATE DATABASE ${restored}`);
+    try {
+      const u = new URL(databaseUrl);
+      execFileSync('pg_restore', ['--exit-on-error', '--no-owner', '--dbname', restored], {
+        input: archive,
+        env: { ...process.env, PGHOST: u.hostname, PGPORT: u.port, PGUSER: decodeURIComponent(u.username) },
+        stdio: ['pipe', 'pipe', 'pipe'],
+      });
+      const fingerprint = async (database: string) => {
+        const c = new pg.Client({ connectionString: clusterUrl(database) });
+        await c.connect();
+        try {
+          const out: Record<string, unknown> = {};
+          for (const t of ['public.customers', 'public.orders']) {
+            out[t] = (await c.query(`SELECT count(*)::int AS n, md5(string_agg(x::text, '|' ORDER BY x.id)) AS sum FROM ${t} x`)).rows[0];
+          }
+          out.indexes = (await c.query(`SELECT indexname FROM pg_indexes WHERE schemaname = 'public' ORDER BY 1`)).rows.map((r) => r.indexname);
+          out.foreignKeys = (await c.query(`SELECT conname FROM pg_constraint WHERE contype = 'f' ORDER BY 1`)).rows.map((r) => r.conname);
+          return out;
+        } finally {
+          await c.end();
+        }
+      };
+      const source = await fingerprint(journeyDb);
+      expect(source['public.orders']).toMatchObject({ n: 1000 });
+      expect(await fingerprint(restored)).toEqual(source);
+    } finally {
+      await server.query(`DROP DATABASE IF EXISTS ${restored}`);
+      await server.end();
+    }
+  });
+
+  it('two presses at the same moment (API) make one job: one 200, one 409 BACKUP_ALREADY_RUNNING naming it', { timeout: 90_000 }, async () => {
+    await waitForTargetIdle();
+    const before = await backupJobCount();
+    const pair = await Promise.all([1, 2].map(() => api('POST', `/api/targets/${targetId}/backup`, operatorCookie)));
+    expect(pair.map((r) => r.status).sort(), pair.map((r) => r.text).join('\n')).toEqual([200, 409]);
+    const started = pair.find((r) => r.status === 200)!.json.job.id as string;
+    const refused = pair.find((r) => r.status === 409)!;
+    expect(refused.json.error).toMatchObject({ code: 'BACKUP_ALREADY_RUNNING', fields: { jobId: started } });
+    expect(await backupJobCount()).toBe(before + 1);
+    const end = await waitForJobEnd(started);
+    expect(end.status, `${end.error_code} ${end.error_message}`).toBe('succeeded');
+  });
+
+  it('viewer sees the target without "Back up now", and POST /api/targets/:id/backup answers 403 FORBIDDEN', async () => {
+    const { page } = await signedInPage('viewer');
+    await page.goto(`/targets/${targetId}`);
+    await page.getByRole('heading', { name: targetName }).waitFor();
+    await page.getByRole('heading', { name: 'Backups of this target' }).waitFor();
+    expect(await page.getByRole('button', { name: 'Back up now' }).count()).toBe(0);
+    const before = await backupJobCount();
+    const r = await page.evaluate(async (id) => {
+      const res = await fetch(`/api/targets/${id}/backup`, { method: 'POST' });
+      return { status: res.status, body: await res.json() };
+    }, targetId);
+    expect(r.status).toBe(403);
+    expect(r.body.error).toEqual({ code: 'FORBIDDEN', message: 'This needs the operator role; you are viewer.', hint: 'Ask an admin for a role that allows this.' });
+    expect(await backupJobCount()).toBe(before);
+  });
+
+  it('admin deletes the target: its backups are kept, and the target is gone', async () => {
+    await waitForTargetIdle();
+    const kept = (await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM backup_log WHERE target_id = $1 AND status = 'succeeded' AND deleted_at IS NULL`, [targetId])).rows[0]!.n;
+    expect(kept).toBeGreaterThanOrEqual(1);
+    const del = await api('DELETE', `/api/targets/${targetId}`, adminCookie);
+    expect(del.status, del.text).toBe(200);
+    expect(del.json).toEqual({ id: targetId, name: targetName, backupsKept: kept });
+    const gone = await api('GET', `/api/targets/${targetId}`, adminCookie);
+    expect(gone.status).toBe(404);
+    expect(gone.json.error.code).toBe('NOT_FOUND');
+    if (made.backupId) {
+      const b = await api('GET', `/api/backups/${made.backupId}`, adminCookie);
+      expect(b.status, b.text).toBe(200);
+      expect(b.json.backup).toMatchObject({ status: 'succeeded', targetId: null, checksumSha256: made.sha });
+    }
   });
 });
 

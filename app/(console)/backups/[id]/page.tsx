@@ -3,8 +3,8 @@ import Link from 'next/link';
 import { notFound } from 'next/navigation';
 import { Card, PageHeader } from '@/components/ui/card';
 import { StatusBadge } from '@/components/ui/status-badge';
-import { LocalTime, duration } from '@/components/ui/time';
-import { bytes } from '@/components/ui/format';
+import { LocalTime } from '@/components/ui/time';
+import { bytes, duration } from '@/components/ui/format';
 import { requirePageRole } from '@/lib/auth/require-page-role';
 import { getBackup } from '@/lib/backups/list-backups';
 import { UserError } from '@/lib/errors';
@@ -51,9 +51,9 @@ export default async function BackupPage({ params }: { params: Promise<{ id: str
           ) : null
         }
       />
-      <div className="grid gap-6 lg:grid-cols-2">
+      <div className="grid gap-6 lg:grid-cols-2 [&>*]:min-w-0">
         <Card title="Details">
-          <dl className="grid grid-cols-[max-content_1fr] gap-x-4 gap-y-2 text-sm">
+          <dl className="grid grid-cols-[max-content_minmax(0,1fr)] gap-x-4 gap-y-2 text-sm">
             {rows.map(([k, v]) => (
               <div key={k} className="contents"><dt className="text-slate-500">{k}</dt><dd>{v}</dd></div>
             ))}
@@ -66,7 +66,7 @@ export default async function BackupPage({ params }: { params: Promise<{ id: str
           {(b.manifest as { restoreByHand?: string[] } | null)?.restoreByHand && (
             <>
               <h3 className="mt-4 text-xs font-semibold uppercase tracking-wide text-slate-500">Restore by hand</h3>
-              <pre className="mt-1 overflow-auto rounded bg-slate-900 p-3 font-mono text-xs text-slate-100">{(b.manifest as { restoreByHand: string[] }).restoreByHand.join('\n')}</pre>
+              <pre className="mt-1 overflow-auto whitespace-pre-wrap break-all rounded bg-slate-900 p-3 font-mono text-xs text-slate-100">{(b.manifest as { restoreByHand: string[] }).restoreByHand.join('\n')}</pre>
             </>
           )}
         </Card>
@@ -74,7 +74,7 @@ export default async function BackupPage({ params }: { params: Promise<{ id: str
       <div className="mt-6 grid gap-6">
         {b.manifest && <Card title="Manifest (stored beside the file)"><pre className="max-h-96 overflow-auto font-mono text-xs">{JSON.stringify(b.manifest, null, 2)}</pre></Card>}
         <Card title="Log" action={b.jobId ? <Link href={`/jobs/${b.jobId}`} className="text-sm text-sky-700 underline">Job</Link> : null}>
-          <pre className="max-h-80 overflow-auto rounded-md bg-slate-900 p-3 font-mono text-xs leading-5 text-slate-100">{logs.length ? logs.map((l) => `${l.at.toISOString().slice(11, 19)}  ${l.line}`).join('\n') : 'No log.'}</pre>
+          <pre className="max-h-80 overflow-auto rounded-md bg-slate-900 p-3 font-mono text-xs leading-5 text-slate-100">{logs.length ? logs.map((l) => `${l.at.toISOString().slice(11, 19)} UTC  ${l.line}`).join('\n') : 'No log.'}</pre>
         </Card>
       </div>
     </>
