@@ -38,6 +38,12 @@ const shape = {
       .min(60, 'must be at least 60')
       .optional()
       .describe('the longest a backup may run before it is stopped and failed, in seconds (default 21600)'),
+    LIFEBOAT_RESTORE_TIMEOUT_SECONDS: z.coerce
+      .number()
+      .int()
+      .min(60, 'must be at least 60')
+      .optional()
+      .describe('the longest a restore or drill may run before it is stopped and failed, in seconds (default 21600)'),
     OIDC_ISSUER: httpUrl.optional().describe('the OpenID Connect issuer URL'),
     OIDC_CLIENT_ID: z.string().min(1).optional().describe('the OpenID Connect client id'),
     OIDC_CLIENT_SECRET: z.string().min(1).optional().describe('the OpenID Connect client secret'),
