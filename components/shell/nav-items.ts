@@ -15,6 +15,7 @@ export const navItems: NavItem[] = [
   { href: '/jobs', label: 'Jobs', role: 'viewer' },
   { href: '/audit', label: 'Audit log', role: 'admin' },
   { href: '/users', label: 'Users', role: 'admin' },
+  { href: '/settings', label: 'Settings', role: 'admin' },
 ];
 
 /** Least role per page path, for the server-side page guard. */

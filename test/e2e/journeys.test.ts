@@ -114,7 +114,7 @@ describe('navigation per role', () => {
   const expected: Record<E2eRole, string[]> = {
     viewer: ['Overview', 'Targets', 'Backups', 'Jobs'],
     operator: ['Overview', 'Targets', 'Backups', 'Restore', 'Jobs'],
-    admin: ['Overview', 'Targets', 'Backups', 'Restore', 'Jobs', 'Audit log', 'Users'],
+    admin: ['Overview', 'Targets', 'Backups', 'Restore', 'Jobs', 'Audit log', 'Users', 'Settings'],
   };
   for (const role of ['viewer', 'operator', 'admin'] as const) {
     it(`${role} sees exactly ${expected[role].join(', ')} and their role`, async () => {
