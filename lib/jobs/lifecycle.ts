@@ -14,6 +14,11 @@ export interface JobContext<P> {
   /** A file being written: removed if the job fails, and by the boot sweep if the worker dies. */
   trackPartial(path: string): Promise<void>;
   untrackPartial(path: string): Promise<void>;
+  /**
+   * Past the point of no return (a production swap): from now on a cancel, expiry or shutdown no longer turns
+   * the job into a failure; the task finishes and its result is recorded.
+   */
+  commit(): void;
 }
 
 /** An error from a tool: the stderr tail travels to the job row. */
@@ -72,6 +77,7 @@ export async function runJob<P, R>(
   };
   const owned = { id: jobId, workerId, status: 'running' as const };
   let partials: string[] = [];
+  let committed = false;
 
   // watch: cancel requests, the expiry, a sweep that took the job away, worker shutdown.
   const expiry = setTimeout(
@@ -127,6 +133,9 @@ export async function runJob<P, R>(
       partials = [...new Set([...partials, path])];
       await db.job.updateMany({ where: owned, data: { partialPaths: partials } });
     },
+    commit() {
+      committed = true;
+    },
     async untrackPartial(path) {
       partials = partials.filter((p) => p !== path);
       await db.job.updateMany({ where: owned, data: { partialPaths: partials } });
@@ -137,7 +146,8 @@ export async function runJob<P, R>(
     if (job.cancelRequested) stop({ code: 'JOB_CANCELLED', message: 'Cancelled before it started.' });
     controller.signal.throwIfAborted();
     const result = await execute(ctx);
-    controller.signal.throwIfAborted();
+    // A task that returned did its work; only an uncommitted one stopped by a cancel in its last moment counts as stopped.
+    if (!committed) controller.signal.throwIfAborted();
     if (progressTimer) clearTimeout(progressTimer);
     await db.job.updateMany({
       where: owned,

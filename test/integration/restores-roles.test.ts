@@ -27,10 +27,14 @@ const s = () => stack!;
 
 beforeAll(async () => {
   // Two clusters with different superuser passwords, as two real servers would have.
-  [cluster, fresh] = await Promise.all([
+  const started = await Promise.allSettled([
     createThrowawayCluster({ password: `pw-${randomBytes(6).toString('hex')}` }),
     createThrowawayCluster({ password: `other-${randomBytes(6).toString('hex')}` }),
   ]);
+  // Keep whichever started, so afterAll removes it even when the other failed.
+  [cluster, fresh] = started.map((r) => (r.status === 'fulfilled' ? r.value : undefined));
+  for (const r of started) if (r.status === 'rejected') throw r.reason;
+  if (!cluster || !fresh) throw new Error('unreachable');
   stack = await new Stack(cluster, 'lifeboat_restores_roles').init();
   await seedDemoDatabase(cluster.url('postgres'), 'eitherway');
   await sql(cluster.url('postgres'), 'CREATE ROLE app_owner');

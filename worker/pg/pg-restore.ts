@@ -25,17 +25,26 @@ export function pgRestoreArgs(archive: string, database: string, sel: RestoreSel
     '--exit-on-error',
     '--no-password',
     ...sel.schemas.map((s) => `--schema=${s}`),
-    ...sel.tables.map((t) => `--table=${t}`),
+    // pg_restore's --table takes a bare name, qualified by --schema (the schemas are created beforehand);
+    // it restores the tables' definitions and data, not their indexes and constraints.
+    ...[...new Set(sel.tables.map((t) => splitTable(t).schema))].filter((s) => !sel.schemas.includes(s)).map((s) => `--schema=${s}`),
+    ...sel.tables.map((t) => `--table=${splitTable(t).name}`),
     ...(sel.section === 'schema' ? ['--schema-only'] : sel.section === 'data' ? ['--data-only'] : []),
     archive,
   ];
+}
+
+/** "schema.table" (first dot splits; a bare name is in public). */
+export function splitTable(t: string): { schema: string; name: string } {
+  const i = t.indexOf('.');
+  return i < 0 ? { schema: 'public', name: t } : { schema: t.slice(0, i), name: t.slice(i + 1) };
 }
 
 /** Counts the items pg_restore has handled (serial "processing item" and parallel "finished item" lines). */
 export function parseRestoreLine(line: string): { done?: boolean; object?: string } {
   const data = /processing data for table "([^"]+)"/.exec(line);
   if (data) return { object: data[1] };
-  const creating = /creating (\S+(?: \S+)?) "([^"]+)"/.exec(line);
+  const creating = /creating (.+?) "([^"]+)"/.exec(line);
   if (creating) return { object: `${creating[1]} ${creating[2]}` };
   // A parallel run prints "processing item" once for the serial part and "finished item" for parallel items.
   if (/^pg_restore: (?:processing|finished) item \d+/.test(line)) return { done: true };
@@ -54,6 +63,9 @@ export interface TocEntry {
 export function parseToc(list: string) {
   const header = (key: string) => new RegExp(`^;\\s+${key}:\\s*(.+)$`, 'm').exec(list)?.[1]?.trim();
   const entries: TocEntry[] = [];
+  // Longest kinds first, so "MATERIALIZED VIEW DATA" is not read as "MATERIALIZED VIEW" of schema "DATA".
+  const known = ['MATERIALIZED VIEW DATA', 'SEQUENCE OWNED BY', 'MATERIALIZED VIEW', 'FK CONSTRAINT', 'SEQUENCE SET', 'TABLE DATA', 'DEFAULT ACL'];
+  const lines: { id: number; words: string[]; owner: string }[] = [];
   for (const line of list.split('\n')) {
     if (!line.trim() || line.startsWith(';')) continue;
     // "3358; 0 17230 TABLE DATA core users postgres"
@@ -61,11 +73,19 @@ export function parseToc(list: string) {
     if (!m) continue;
     const words = m[2]!.split(' ');
     const owner = words.pop() ?? '';
-    const known = ['TABLE DATA', 'SEQUENCE SET', 'SEQUENCE OWNED BY', 'FK CONSTRAINT', 'MATERIALIZED VIEW', 'MATERIALIZED VIEW DATA', 'DEFAULT ACL'];
-    const rest = words.join(' ');
-    const desc = known.find((k) => rest.startsWith(`${k} `)) ?? words[0]!;
-    const after = rest.slice(desc.length + 1).split(' ');
-    entries.push({ id: Number(m[1]), desc, schema: after[0] ?? '', name: after.slice(1).join(' '), owner });
+    lines.push({ id: Number(m[1]), words, owner });
+  }
+  const kindOf = (rest: string) => known.find((k) => rest.startsWith(`${k} `)) ?? rest.split(' ')[0]!;
+  // Schema names come from the SCHEMA entries, so a schema with a space in its name is still one name.
+  const schemaNames = lines.filter((l) => kindOf(l.words.join(' ')) === 'SCHEMA').map((l) => l.words.slice(2).join(' '));
+  const bySchemaLength = [...new Set([...schemaNames, 'public'])].sort((a, b) => b.length - a.length);
+  for (const l of lines) {
+    const rest = l.words.join(' ');
+    const desc = kindOf(rest);
+    const after = rest.slice(desc.length + 1);
+    const schema = desc === 'SCHEMA' ? '-' : (bySchemaLength.find((sc) => after.startsWith(`${sc} `)) ?? after.split(' ')[0] ?? '');
+    const name = desc === 'SCHEMA' ? after.replace(/^- /, '') : after.slice(schema.length + 1);
+    entries.push({ id: l.id, desc, schema, name, owner: l.owner });
   }
   const dumpedBy = header('Dumped by pg_dump version');
   return {

@@ -5,9 +5,10 @@ export const quoteIdent = (name: string) => `"${name.replaceAll('"', '""')}"`;
 
 /** `<base><suffix>` within PostgreSQL's 63-byte identifier limit (longer names are silently cut, and could collide). */
 export function fitName(base: string, suffix: string): string {
-  let b = base;
-  while (Buffer.byteLength(b + suffix) > 63) b = b.slice(0, -1);
-  return b + suffix;
+  // Whole characters only: a name cut inside a multibyte character is not valid UTF-8.
+  const chars = Array.from(base);
+  while (chars.length && Buffer.byteLength(chars.join('') + suffix) > 63) chars.pop();
+  return chars.join('') + suffix;
 }
 
 export function stamp(d = new Date()): string {

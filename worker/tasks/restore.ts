@@ -13,7 +13,7 @@ import type { JobPayload } from '../../lib/jobs/kinds';
 import { targetConn } from '../../lib/targets/target-conn';
 import { connect, toolEnv } from '../pg/connect';
 import { parseServerVersionNum, toolsFor, type ToolSet } from '../pg/tools';
-import { parseRestoreLine, pgRestoreArgs } from '../pg/pg-restore';
+import { parseRestoreLine, pgRestoreArgs, splitTable } from '../pg/pg-restore';
 import { checksumOf, loadBackup, readToc } from '../restore/archive';
 import { allowConnections, blockAndTerminate, connectionCount, createDatabase, databaseExists, dropDatabase, fitName, quoteIdent, renameDatabase, stamp } from '../restore/database-ops';
 import { runHook } from '../restore/hooks';
@@ -171,11 +171,14 @@ export async function runRestore(ctx: JobContext<RestorePayload>, p: RestorePayl
       archive = temp;
     }
 
-    // roles: the saved globals create the owners the destination lacks (errors for existing roles are harmless).
+    // roles: only the missing owners are created from the saved globals (running the whole file would also
+    // reset existing roles' passwords, the destination's superuser included).
     if (plan.createRoles.length && plan.globalsPath) {
       await ctx.step('creating missing roles from the saved globals');
-      const r = await execa(plan.tools.path('psql'), ['-X', '-q', '-v', 'ON_ERROR_STOP=0', '-d', 'postgres', '-f', plan.globalsPath], { env: { ...process.env, ...pass.env }, extendEnv: false, cancelSignal: ctx.signal, reject: false, all: true });
-      await ctx.log(`roles created from globals: ${plan.createRoles.join(', ')}${r.all ? `\n${tail(String(r.all), 2000)}` : ''}`);
+      const sql = rolesSql(await readFile(plan.globalsPath, 'utf8'), plan.createRoles);
+      const r = await execa(plan.tools.path('psql'), ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', 'postgres', '-f', '-'], { input: sql, env: { ...process.env, ...pass.env }, extendEnv: false, cancelSignal: ctx.signal, reject: false, all: true });
+      if (r.exitCode !== 0) throw new ToolError('ROLES_MISSING', `Creating the roles ${plan.createRoles.join(', ')} from the saved globals failed.`, tail(String(r.all ?? '')));
+      await ctx.log(`roles created from globals: ${plan.createRoles.join(', ')}`);
     }
 
     // in place (runbook): production goes away now; the outage lasts until the restore is done.
@@ -193,6 +196,7 @@ export async function runRestore(ctx: JobContext<RestorePayload>, p: RestorePayl
     await ctx.step(`restoring into "${plan.workDb}"`);
     await createDatabase(c, plan.workDb);
     created = true;
+    if (p.tables.length) await createSchemas(plan, p);
     const restoreStarted = Date.now();
     await pgRestore(ctx, plan, archive, pass.env, p);
     const restoreMs = Date.now() - restoreStarted;
@@ -234,6 +238,8 @@ export async function runRestore(ctx: JobContext<RestorePayload>, p: RestorePayl
       productionTouched = true;
       const terminated = prodExists ? await blockAndTerminate(c, plan.prod) : 0;
       if (prodExists) await renameDatabase(c, plan.prod, kept);
+      // The swap is the point of no return; the job now ends succeeded whatever is asked of it (see lifecycle).
+      ctx.commit();
       try {
         await renameDatabase(c, plan.workDb, plan.prod);
       } catch (err) {
@@ -243,9 +249,12 @@ export async function runRestore(ctx: JobContext<RestorePayload>, p: RestorePayl
       }
       created = false;
       const downtimeMs = Date.now() - downtimeStart;
+      // The kept copy may be opened (to look at or copy data from); production's name now points at the restored one.
+      if (prodExists) await allowConnections(c, kept).catch(() => {});
       await ctx.log(`swapped: "${plan.prod}" is the restored copy; the previous database is kept as "${kept}" (${terminated} connection(s) ended, outage ${downtimeMs} ms)`);
       await ctx.step('running the post-restore hook');
-      const post = await runHook(plan.dest.postRestoreHook, 'post-restore', { target: plan.dest.name, database: plan.prod }, ctx.signal).catch(async (err) => {
+      // Past the swap a cancel no longer applies: the hook gets its own time limit instead of the job's signal.
+      const post = await runHook(plan.dest.postRestoreHook, 'post-restore', { target: plan.dest.name, database: plan.prod }, AbortSignal.timeout(120_000)).catch(async (err) => {
         await ctx.log(`post-restore hook failed (the swap is done): ${(err as Error).message}`, 'error');
         return null;
       });
@@ -275,6 +284,29 @@ export async function runRestore(ctx: JobContext<RestorePayload>, p: RestorePayl
     await pass.cleanup();
     if (pass.dir) await ctx.untrackPartial(pass.dir).catch(() => {});
     await Promise.all(clients.map((x) => x.end().catch(() => {})));
+  }
+}
+
+/** The CREATE ROLE / ALTER ROLE lines of pg_dumpall --globals-only for the given roles only. */
+export function rolesSql(globals: string, roles: string[]): string {
+  const names = new Set(roles);
+  const out: string[] = [];
+  for (const line of globals.split('\n')) {
+    const m = /^(?:CREATE|ALTER) ROLE ("(?:[^"]|"")+"|[^\s;]+)[\s;]/.exec(line);
+    if (!m) continue;
+    const name = m[1]!.startsWith('"') ? m[1]!.slice(1, -1).replaceAll('""', '"') : m[1]!;
+    if (names.has(name)) out.push(line);
+  }
+  return out.join('\n') + '\n';
+}
+
+/** Schemas of the chosen tables, which pg_restore --table does not create. */
+async function createSchemas(plan: Plan, p: RestorePayload) {
+  const client = await connect(targetConn(plan.dest, plan.workDb));
+  try {
+    for (const schema of new Set(p.tables.map((t) => splitTable(t).schema))) await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`);
+  } finally {
+    await client.end().catch(() => {});
   }
 }
 

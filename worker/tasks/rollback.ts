@@ -15,10 +15,14 @@ async function maintenance(targetId: string) {
 
 export async function rollback(ctx: JobContext<JobPayload<'rollback'>>) {
   const { keptDatabase } = ctx.payload;
-  const m = /^(.*)_before_restore_\d{8}t\d{6}z$/.exec(keptDatabase);
-  if (!m) throw new UserError('VALIDATION', `"${keptDatabase}" is not a copy kept by a production swap.`);
-  const prod = m[1]!;
+  if (!/_before_restore_\d{8}t\d{6}z$/.test(keptDatabase)) throw new UserError('VALIDATION', `"${keptDatabase}" is not a copy kept by a production swap.`);
+  // Production's name comes from the swap that kept this copy (a long name was shortened in the copy's name).
+  const swap = (await getDb().job.findMany({ where: { targetId: ctx.payload.targetId, kind: 'restore', status: 'succeeded' }, select: { result: true } }))
+    .map((j) => j.result as { keptCopy?: string; database?: string } | null)
+    .find((r) => r?.keptCopy === keptDatabase);
   const { target, client } = await maintenance(ctx.payload.targetId);
+  const prod = swap?.database ?? target.database;
+  if (!prod) throw new UserError('NOTHING_TO_ROLL_BACK', `No swap on record kept "${keptDatabase}"; roll it back by hand.`);
   try {
     await ctx.step('checking the kept copy');
     if (!(await databaseExists(client, keptDatabase))) throw new UserError('NOTHING_TO_ROLL_BACK', `"${keptDatabase}" no longer exists on ${target.name}.`);
@@ -32,6 +36,7 @@ export async function rollback(ctx: JobContext<JobPayload<'rollback'>>) {
       await blockAndTerminate(client, prod);
       await renameDatabase(client, prod, aside);
     }
+    await blockAndTerminate(client, keptDatabase); // someone may have been looking at the kept copy
     await renameDatabase(client, keptDatabase, prod);
     await allowConnections(client, prod);
     const downtimeMs = Date.now() - t0;

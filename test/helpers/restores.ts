@@ -1,0 +1,185 @@
+// Restore integration helpers: targets with check statements, backups and restores started through lib and awaited,
+// database listings, connections held open against production, and small catalog probes.
+import pg from 'pg';
+import { expect } from 'vitest';
+import type { RunningCluster } from '../../scripts/lib/cluster';
+import { getDb } from '../../lib/db';
+import { createTarget } from '../../lib/targets/manage-targets';
+import { startBackup } from '../../lib/backups/start-backup';
+import { startRestore, startTargetJob } from '../../lib/restores/start-restore';
+import type { Role } from '../../lib/auth/roles';
+import { sql } from './db';
+import type { Actor, BackupRow, JobRow, Spawned, Stack } from './backups';
+
+export const KEY_TABLES = ['core.users', 'core.sessions'];
+export const CHECK_STATEMENTS = ['SELECT core.analyze_query_performance()'];
+
+/** A target with key tables and check statements (the backups helper's Stack.target leaves the statements empty). */
+export async function makeTarget(
+  stack: Stack,
+  input: { name: string; cluster?: RunningCluster; database: string | null; keyTables?: string[]; checkStatements?: string[]; storageId?: string | null },
+) {
+  const c = input.cluster ?? stack.cluster;
+  return createTarget(
+    stack.admin,
+    {
+      name: input.name,
+      host: '127.0.0.1',
+      port: c.port,
+      dbUser: c.superuser,
+      password: c.password ?? null,
+      sslMode: 'disable',
+      database: input.database,
+      keyTables: input.keyTables ?? KEY_TABLES,
+      checkStatements: input.checkStatements ?? CHECK_STATEMENTS,
+      workerPool: 'default',
+      storageId: input.storageId ?? null,
+    },
+    '192.0.2.10',
+  ) as Promise<{ id: string; name: string } & Record<string, unknown>>;
+}
+
+export async function makeUser(stack: Stack, role: Role, label = role): Promise<Actor> {
+  const email = `${label}-${Math.random().toString(36).slice(2, 8)}@${stack.dbName}.test`;
+  const u = await getDb().user.create({ data: { email, name: email, role } });
+  return { id: u.id, email: u.email, role };
+}
+
+/** Backs the target up now and waits for success; returns the backup_log row. */
+export async function backupNow(stack: Stack, worker: Spawned, targetId: string, opts: { scheduleId?: string } = {}): Promise<BackupRow> {
+  const { id } = await startBackup(stack.operator, targetId, opts);
+  const job = await stack.waitJob(id, ['succeeded', 'failed', 'cancelled'], 45_000, worker);
+  expect(job.status, `backup: ${job.error_code}: ${job.error_message}\n${job.error_detail ?? ''}`).toBe('succeeded');
+  const rows = await stack.backupRows(id);
+  expect(rows).toHaveLength(1);
+  return rows[0]!;
+}
+
+export type Destination = { mode: 'new'; targetId: string; database: string } | { mode: 'replace'; method: 'swap' | 'in-place' } | { mode: 'drill' };
+
+export interface RestoreOptions {
+  jobs?: number;
+  schemas?: string[];
+  tables?: string[];
+  section?: 'all' | 'schema' | 'data';
+  runChecks?: boolean;
+  confirm?: string;
+}
+
+/** The full startRestore input (defaults as the API's zod schema fills them). */
+export function restoreInput(backupId: string | number, destination: Destination, o: RestoreOptions = {}) {
+  return {
+    backupId: String(backupId),
+    destination,
+    jobs: o.jobs ?? 2,
+    schemas: o.schemas ?? [],
+    tables: o.tables ?? [],
+    section: o.section ?? 'all',
+    runChecks: o.runChecks ?? true,
+    ...(o.confirm !== undefined ? { confirm: o.confirm } : {}),
+  };
+}
+
+/** startRestore, then wait for the job to end; returns the job row. */
+export async function restoreAndWait(
+  stack: Stack,
+  worker: Spawned,
+  actor: Actor,
+  backupId: string | number,
+  destination: Destination,
+  o: RestoreOptions & { preflightOnly?: boolean; timeoutMs?: number } = {},
+): Promise<JobRow> {
+  const { id } = await startRestore(actor, restoreInput(backupId, destination, o), '192.0.2.10', { preflightOnly: o.preflightOnly });
+  return stack.waitJob(id, ['succeeded', 'failed', 'cancelled'], o.timeoutMs ?? 45_000, worker);
+}
+
+export async function targetJobAndWait(stack: Stack, worker: Spawned, actor: Actor, kind: 'drill' | 'rollback' | 'drop-copy', targetId: string, extra: Record<string, string> = {}): Promise<JobRow> {
+  const { id } = await startTargetJob(actor, kind, targetId, extra, '192.0.2.10');
+  return stack.waitJob(id, ['succeeded', 'failed', 'cancelled'], 45_000, worker);
+}
+
+export const why = (job: JobRow) => `${job.status} ${job.error_code ?? ''}: ${job.error_message ?? ''}\n${job.error_detail ?? ''}`;
+
+/** Every non-template database of the cluster, sorted. */
+export async function databases(cluster: RunningCluster): Promise<string[]> {
+  return (await sql<{ datname: string }>(cluster.url('postgres'), 'SELECT datname FROM pg_database WHERE NOT datistemplate ORDER BY datname')).map((r) => r.datname);
+}
+
+export async function databaseExists(cluster: RunningCluster, name: string): Promise<boolean> {
+  return (await databases(cluster)).includes(name);
+}
+
+export async function allowsConnections(cluster: RunningCluster, name: string): Promise<boolean | undefined> {
+  const [r] = await sql<{ datallowconn: boolean }>(cluster.url('postgres'), 'SELECT datallowconn FROM pg_database WHERE datname = $1', [name]);
+  return r?.datallowconn;
+}
+
+export async function jobCount(stack: Stack): Promise<number> {
+  return (await sql<{ n: number }>(stack.url, 'SELECT count(*)::int AS n FROM jobs'))[0]!.n;
+}
+
+export async function tableOwner(url: string, schema: string, table: string): Promise<string | undefined> {
+  return (await sql<{ tableowner: string }>(url, 'SELECT tableowner FROM pg_tables WHERE schemaname = $1 AND tablename = $2', [schema, table]))[0]?.tableowner;
+}
+
+/** Client settings for `db` on the cluster without a URL (a URL's path cannot carry every name: '=' stays encoded). */
+export function dbConfig(cluster: RunningCluster, database: string): pg.ClientConfig {
+  return { host: '127.0.0.1', port: cluster.port, user: cluster.superuser, password: cluster.password, database };
+}
+
+const quoteIdent = (s: string) => `"${s.replaceAll('"', '""')}"`;
+
+/** Row count and md5 of every user table's rows, plus sequence positions (tableChecksums of the backups helper, for any name). */
+export async function checksumsOf(conn: pg.ClientConfig): Promise<Record<string, string>> {
+  const client = new pg.Client(conn);
+  await client.connect();
+  try {
+    const tables = (
+      await client.query<{ s: string; t: string; kind: string }>(
+        `SELECT n.nspname AS s, c.relname AS t, c.relkind::text AS kind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+         WHERE c.relkind IN ('r', 'p', 'S') AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%'
+         ORDER BY 1, 2`,
+      )
+    ).rows;
+    const out: Record<string, string> = {};
+    for (const { s, t, kind } of tables) {
+      const q = `${quoteIdent(s)}.${quoteIdent(t)}`;
+      out[`${s}.${t}`] =
+        kind === 'S'
+          ? (await client.query<{ v: string }>(`SELECT last_value || '/' || is_called AS v FROM ${q}`)).rows[0]!.v
+          : (await client.query<{ v: string }>(`SELECT count(*) || ' rows, md5 ' || md5(coalesce(string_agg(x::text, ',' ORDER BY x::text), '')) AS v FROM ${q} x`)).rows[0]!.v;
+    }
+    return out;
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+export async function rowCount(url: string, table: string): Promise<number> {
+  return (await sql<{ n: number }>(url, `SELECT count(*)::int AS n FROM ${table}`))[0]!.n;
+}
+
+/** A connection that records its own errors (a terminated backend emits 'error', which must not crash the test run). */
+export interface Held {
+  client: pg.Client;
+  errors: Error[];
+  end: () => Promise<void>;
+}
+
+export async function holdConnection(url: string): Promise<Held> {
+  const client = new pg.Client({ connectionString: url, application_name: 'restore-test-holder' });
+  const errors: Error[] = [];
+  client.on('error', (e) => errors.push(e));
+  await client.connect();
+  return { client, errors, end: () => client.end().catch(() => {}) };
+}
+
+/** Resolves with the error a query ends with (or null when it succeeds). */
+export async function queryError(c: pg.Client, text: string): Promise<(Error & { code?: string }) | null> {
+  try {
+    await c.query(text);
+    return null;
+  } catch (err) {
+    return err as Error & { code?: string };
+  }
+}

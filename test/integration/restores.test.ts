@@ -1,0 +1,277 @@
+// Restores to new databases with a real worker, pg_restore 15 and zstd: identical data and checks for zstd and directory
+// backups, odd database names, selected tables; typed confirmation and roles; damaged or missing files refused at
+// preflight with production untouched; an existing destination refused; a failed restore drops what it created.
+import { randomBytes } from 'node:crypto';
+import { copyFileSync, readFileSync, renameSync, truncateSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createThrowawayCluster, type RunningCluster } from '../../scripts/lib/cluster';
+import { seedDemoDatabase } from '../../scripts/lib/seed';
+import { sql } from '../helpers/db';
+import { Stack, listFiles, rejection, tableChecksums, type Actor, type BackupRow, type Spawned } from '../helpers/backups';
+import {
+  allowsConnections,
+  backupNow,
+  checksumsOf,
+  dbConfig,
+  databaseExists,
+  databases,
+  jobCount,
+  makeTarget,
+  makeUser,
+  restoreAndWait,
+  restoreInput,
+  why,
+} from '../helpers/restores';
+import { createSchedule } from '../../lib/schedules/manage-schedules';
+import { startRestore } from '../../lib/restores/start-restore';
+import { UserError } from '../../lib/errors';
+
+let cluster: RunningCluster | undefined;
+let stack: Stack | undefined;
+let worker: Spawned;
+let storageDir: string;
+let storageId: string;
+let targetId: string;
+let backup: BackupRow;
+let source: Record<string, string>;
+let viewer: Actor;
+
+const s = () => stack!;
+const prodUrl = () => cluster!.url('eitherway');
+
+beforeAll(async () => {
+  cluster = await createThrowawayCluster({ password: `pw-${randomBytes(6).toString('hex')}` });
+  stack = await new Stack(cluster, 'lifeboat_restores').init();
+  await seedDemoDatabase(cluster.url('postgres'), 'eitherway');
+  storageDir = s().tempDir('lifeboat-store-');
+  storageId = (await s().storage('main', storageDir)).id;
+  targetId = (await makeTarget(s(), { name: 'eitherway', database: 'eitherway', storageId })).id;
+  viewer = await makeUser(s(), 'viewer');
+  worker = s().spawnWorker();
+  await s().workerReady(worker);
+  backup = await backupNow(s(), worker, targetId);
+  source = await tableChecksums(prodUrl());
+}, 90_000);
+
+afterAll(async () => {
+  await stack?.close();
+  await cluster?.remove();
+}, 60_000);
+
+const expectedChecks = [
+  { name: 'SELECT core.analyze_query_performance()', expected: 'runs without error', actual: expect.stringMatching(/^2 row\(s\)/), ok: true },
+  { name: 'row count core.sessions', expected: 2000, actual: 2000, ok: true },
+  { name: 'row count core.users', expected: 500, actual: 500, ok: true },
+];
+const byName = (checks: { name: string }[]) => [...checks].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+
+describe('restore to a new database', () => {
+  it('preflight of a zstd backup: file matches the catalog, archive tables, no missing roles, no problems', async () => {
+    const job = await restoreAndWait(s(), worker, s().operator, backup.id, { mode: 'new', targetId, database: 'eitherway_preflight' }, { preflightOnly: true });
+    expect(job.kind).toBe('restore-preflight');
+    expect(job.status, why(job)).toBe('succeeded');
+    const r = job.result as { file: { matchesCatalog: boolean; sha256: string }; archive: { tables: string[]; schemas: string[]; dumpedBy: string }; roles: { missing: string[] }; problems: unknown[]; destination: { database: string } };
+    expect(r.file).toMatchObject({ matchesCatalog: true, sha256: backup.checksum_sha256 });
+    expect([...r.archive.tables].sort()).toEqual(['core.sessions', 'core.users']);
+    expect(r.archive.schemas).toEqual(['core']);
+    expect(r.archive.dumpedBy).toMatch(/^15\./);
+    expect(r.roles.missing).toEqual([]);
+    expect(r.problems).toEqual([]);
+    expect(r.destination.database).toBe('eitherway_preflight');
+    expect(await databaseExists(cluster!, 'eitherway_preflight')).toBe(false);
+  });
+
+  it('an operator restores a zstd backup: identical rows in every table, checks with expected and actual counts, no temp file left', async () => {
+    expect(backup.format).toBe('custom-zstd');
+    const job = await restoreAndWait(s(), worker, s().operator, backup.id, { mode: 'new', targetId, database: 'eitherway_copy' });
+    expect(job.status, why(job)).toBe('succeeded');
+    const r = job.result as Record<string, unknown> & { checks: { name: string }[] };
+    expect(r).toMatchObject({ mode: 'new', method: null, database: 'eitherway_copy', backupId: String(backup.id), checksOk: true });
+    expect(r.restoreMs).toEqual(expect.any(Number));
+    expect(byName(r.checks)).toEqual(expectedChecks);
+    expect(await tableChecksums(cluster!.url('eitherway_copy'))).toEqual(source);
+    // The runbook's integrity function came back too, and the source is untouched.
+    expect(await tableChecksums(prodUrl())).toEqual(source);
+    expect(job.partial_paths).toEqual([]);
+    expect(listFiles(storageDir).filter((f) => f.includes('.restore-'))).toEqual([]);
+  });
+
+  it('restores a directory-format backup (pg_dump --jobs) to identical rows with the same checks', async () => {
+    const dir = s().tempDir('lifeboat-dir-');
+    const st = await s().storage('directory', dir);
+    const dirTarget = await makeTarget(s(), { name: 'eitherway-dir', database: 'eitherway', storageId: st.id });
+    const schedule = await createSchedule(s().admin, { targetId: dirTarget.id, cron: '0 3 * * *', format: 'directory', jobs: 2, compressLevel: 6, enabled: false }, null);
+    const b = await backupNow(s(), worker, dirTarget.id, { scheduleId: schedule.id });
+    expect(b.format).toBe('directory');
+    const job = await restoreAndWait(s(), worker, s().operator, b.id, { mode: 'new', targetId: dirTarget.id, database: 'eitherway_from_dir' });
+    expect(job.status, why(job)).toBe('succeeded');
+    const r = job.result as { checksOk: boolean; checks: { name: string }[]; database: string };
+    expect(r.checksOk).toBe(true);
+    expect(r.database).toBe('eitherway_from_dir');
+    expect(byName(r.checks)).toEqual(expectedChecks);
+    expect(await tableChecksums(cluster!.url('eitherway_from_dir'))).toEqual(source);
+    expect(listFiles(dir).filter((f) => f.includes('.restore-') || f.includes('.partial'))).toEqual([]);
+  }, 45_000);
+
+  it("restores into a database whose name has quotes, a backslash, spaces and '=' (conninfo quoting)", async () => {
+    const odd = `it's a "copy" \\ x=1`;
+    const job = await restoreAndWait(s(), worker, s().operator, backup.id, { mode: 'new', targetId, database: odd });
+    expect(job.status, why(job)).toBe('succeeded');
+    expect((job.result as { checksOk: boolean }).checksOk).toBe(true);
+    expect(await checksumsOf(dbConfig(cluster!, odd))).toEqual(source);
+  });
+
+  it('restores only the selected table (as the wizard names it, schema.table) with its rows', async () => {
+    const job = await restoreAndWait(s(), worker, s().operator, backup.id, { mode: 'new', targetId, database: 'users_only' }, { tables: ['core.users'] });
+    expect(job.status, why(job)).toBe('succeeded');
+    const r = job.result as { checksOk: boolean; checks: { name: string; ok: boolean; actual: unknown }[] };
+    expect(r.checks.filter((c) => c.name.startsWith('row count')), JSON.stringify(r.checks)).toEqual([{ name: 'row count core.users', expected: 500, actual: 500, ok: true }]);
+    expect(r.checksOk).toBe(true);
+    const got = await tableChecksums(cluster!.url('users_only'));
+    expect(got['core.users']).toBe(source['core.users']);
+    expect(got['core.sessions']).toBeUndefined();
+  });
+
+  it('refuses a destination name longer than 63 bytes (multibyte) before any job starts', async () => {
+    const name = 'é'.repeat(32); // 32 characters, 64 bytes
+    const before = await jobCount(s());
+    const outcome = await startRestore(s().operator, restoreInput(backup.id, { mode: 'new', targetId, database: name }), null).then(
+      (j) => ({ job: j, err: undefined }),
+      (err: UserError) => ({ job: undefined, err }),
+    );
+    const ran = outcome.job ? await s().waitJob(outcome.job.id, undefined, 30_000, worker) : undefined;
+    expect(outcome.err?.code, `a 64-byte name was accepted; the job ended ${ran ? why(ran) : ''}; databases: ${(await databases(cluster!)).join(', ')}`).toBe('VALIDATION');
+    expect(await jobCount(s())).toBe(before);
+  });
+});
+
+describe('typed confirmation and roles', () => {
+  const replace = { mode: 'replace', method: 'swap' } as const;
+
+  it('refuses a wrong or missing confirmation with VALIDATION on fields.confirm and creates no job', async () => {
+    const before = await jobCount(s());
+    const audit = (await sql<{ n: number }>(s().url, 'SELECT count(*)::int AS n FROM audit_log'))[0]!.n;
+    for (const confirm of ['eitherwa', 'EITHERWAY', ' eitherway', undefined]) {
+      const err = await rejection(startRestore(s().admin, restoreInput(backup.id, replace, confirm === undefined ? {} : { confirm }), null));
+      expect(err).toBeInstanceOf(UserError);
+      expect(err.code, String(confirm)).toBe('VALIDATION');
+      expect(err.fields?.confirm).toEqual(expect.any(String));
+    }
+    const inPlace = await rejection(startRestore(s().admin, restoreInput(backup.id, { mode: 'replace', method: 'in-place' }, { confirm: 'nope' }), null));
+    expect(inPlace.code).toBe('VALIDATION');
+    expect(await jobCount(s())).toBe(before);
+    expect((await sql<{ n: number }>(s().url, 'SELECT count(*)::int AS n FROM audit_log'))[0]!.n).toBe(audit);
+  });
+
+  it('refuses replace for an operator or a viewer (FORBIDDEN) even with the right name; a viewer may not restore at all', async () => {
+    const before = await jobCount(s());
+    for (const actor of [s().operator, viewer]) {
+      for (const method of ['swap', 'in-place'] as const) {
+        const err = await rejection(startRestore(actor, restoreInput(backup.id, { mode: 'replace', method }, { confirm: 'eitherway' }), null));
+        expect(err.code, `${actor.role} ${method}`).toBe('FORBIDDEN');
+      }
+    }
+    const v = await rejection(startRestore(viewer, restoreInput(backup.id, { mode: 'new', targetId, database: 'viewer_copy' }), null));
+    expect(v.code).toBe('FORBIDDEN');
+    expect(await jobCount(s())).toBe(before);
+    // An operator may restore to a new database (its success is the zstd test above); the start itself is allowed.
+    const { id } = await startRestore(s().operator, restoreInput(backup.id, { mode: 'new', targetId, database: 'operator_copy' }), null);
+    const job = await s().waitJob(id, undefined, 30_000, worker);
+    expect(job.status, why(job)).toBe('succeeded');
+  });
+});
+
+describe('a damaged or missing backup file', () => {
+  let faulty: BackupRow;
+  let file: string;
+  let original: string;
+
+  const production = async () => ({ dbs: await databases(cluster!), sums: await tableChecksums(prodUrl()), allow: await allowsConnections(cluster!, 'eitherway') });
+
+  beforeAll(async () => {
+    const t = await makeTarget(s(), { name: 'faults', database: 'eitherway', storageId });
+    faulty = await backupNow(s(), worker, t.id);
+    file = path.join(storageDir, faulty.backup_file);
+    original = path.join(s().tempDir('lifeboat-orig-'), 'original');
+    copyFileSync(file, original);
+  }, 45_000);
+
+  const put = () => copyFileSync(original, file);
+
+  async function expectRefused(code: string) {
+    const before = await production();
+    const pf = await restoreAndWait(s(), worker, s().admin, faulty.id, { mode: 'replace', method: 'swap' }, { preflightOnly: true });
+    expect(pf.status, why(pf)).toBe('failed');
+    expect(pf.error_code).toBe(code);
+    const job = await restoreAndWait(s(), worker, s().admin, faulty.id, { mode: 'replace', method: 'swap' }, { confirm: 'eitherway' });
+    expect(job.status, why(job)).toBe('failed');
+    expect(job.error_code).toBe(code);
+    expect(job.error_hint).toEqual(expect.any(String));
+    const newDb = await restoreAndWait(s(), worker, s().operator, faulty.id, { mode: 'new', targetId, database: 'from_damaged' });
+    expect(newDb.error_code).toBe(code);
+    // Production is untouched: same databases (none created), same rows, still accepting connections.
+    expect(await production()).toEqual(before);
+    expect(listFiles(storageDir).filter((f) => f.includes('.restore-'))).toEqual([]);
+  }
+
+  it('refuses a truncated file at preflight with BACKUP_CHECKSUM_MISMATCH', async () => {
+    try {
+      truncateSync(file, Math.floor(readFileSync(file).length / 2));
+      await expectRefused('BACKUP_CHECKSUM_MISMATCH');
+    } finally {
+      put();
+    }
+  });
+
+  it('refuses a file with one flipped byte with BACKUP_CHECKSUM_MISMATCH', async () => {
+    try {
+      const bytes = readFileSync(file);
+      bytes[Math.floor(bytes.length / 2)]! ^= 0x01;
+      writeFileSync(file, bytes);
+      await expectRefused('BACKUP_CHECKSUM_MISMATCH');
+    } finally {
+      put();
+    }
+  });
+
+  it('refuses a missing file with BACKUP_FILE_MISSING', async () => {
+    try {
+      renameSync(file, `${file}.moved`);
+      await expectRefused('BACKUP_FILE_MISSING');
+    } finally {
+      renameSync(`${file}.moved`, file);
+    }
+  });
+});
+
+describe('destinations and failures', () => {
+  it('reports DESTINATION_EXISTS at preflight and fails the restore with it, leaving the existing database untouched', async () => {
+    await sql(cluster!.url('postgres'), 'CREATE DATABASE already_here');
+    await sql(cluster!.url('already_here'), "CREATE TABLE keep (id int PRIMARY KEY, note text); INSERT INTO keep VALUES (1, 'mine'), (2, 'also mine')");
+    const before = await tableChecksums(cluster!.url('already_here'));
+    const pf = await restoreAndWait(s(), worker, s().operator, backup.id, { mode: 'new', targetId, database: 'already_here' }, { preflightOnly: true });
+    expect(pf.status, why(pf)).toBe('succeeded');
+    expect((pf.result as { problems: { code: string }[] }).problems.map((p) => p.code)).toEqual(['DESTINATION_EXISTS']);
+    const job = await restoreAndWait(s(), worker, s().operator, backup.id, { mode: 'new', targetId, database: 'already_here' });
+    expect(job.status).toBe('failed');
+    expect(job.error_code).toBe('DESTINATION_EXISTS');
+    expect(await tableChecksums(cluster!.url('already_here'))).toEqual(before);
+    // Production's own name as a "new" database is refused the same way.
+    const prod = await restoreAndWait(s(), worker, s().operator, backup.id, { mode: 'new', targetId, database: 'eitherway' });
+    expect(prod.error_code).toBe('DESTINATION_EXISTS');
+    expect(await tableChecksums(prodUrl())).toEqual(source);
+  });
+
+  it('a failed pg_restore (data only into an empty database) fails with RESTORE_FAILED and drops the database it created', async () => {
+    const before = await databases(cluster!);
+    const job = await restoreAndWait(s(), worker, s().operator, backup.id, { mode: 'new', targetId, database: 'data_only_fail' }, { section: 'data' });
+    expect(job.status).toBe('failed');
+    expect(job.error_code).toBe('RESTORE_FAILED');
+    expect(job.error_detail).toMatch(/does not exist/);
+    expect(await databaseExists(cluster!, 'data_only_fail')).toBe(false);
+    expect(await databases(cluster!)).toEqual(before);
+    expect(job.partial_paths).toEqual([]);
+    expect(listFiles(storageDir).filter((f) => f.includes('.restore-'))).toEqual([]);
+  });
+});
