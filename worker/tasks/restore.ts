@@ -2,7 +2,7 @@
 // side database, integrity checks against what the backup recorded, then for production a swap with a measured
 // outage (or the runbook's in-place method), and for drills a timed scratch restore that is dropped afterwards.
 import { execa } from 'execa';
-import { readFile, rm } from 'node:fs/promises';
+import { readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type pg from 'pg';
 import { getDb } from '../../lib/db';
@@ -48,18 +48,29 @@ interface Plan {
 }
 
 /** Everything that can be checked before a database is touched; problems are collected, then the first is thrown. */
-async function preflight(ctx: JobContext<RestorePayload>, p: RestorePayload, admin: () => Promise<pg.Client>): Promise<Plan> {
-  const db = getDb();
-  const problems: { code: string; message: string; hint?: string }[] = [];
-
-  // file: present, and the same bytes the backup wrote.
-  await ctx.step('checking the backup file');
-  const { backup, path, storage } = await loadBackup(BigInt(p.backupId));
+/** Throws BACKUP_CHECKSUM_MISMATCH unless the file is the same bytes the backup wrote. */
+async function verifyChecksum(ctx: JobContext<RestorePayload>, backup: Plan['backup'], path: string) {
   const sum = await checksumOf(path, ctx.signal);
   if (backup.checksumSha256 && sum.sha256 !== backup.checksumSha256) {
     throw new UserError('BACKUP_CHECKSUM_MISMATCH', `The file ${backup.backupFile} does not match its recorded SHA-256 (recorded ${backup.checksumSha256.slice(0, 16)}…, now ${sum.sha256.slice(0, 16)}…, ${sum.size} bytes).`);
   }
   await ctx.log(`file ${path}: ${sum.size} bytes, SHA-256 matches the catalog`);
+  return sum;
+}
+
+/**
+ * `checksum: 'now'` verifies the file before anything else (preflight, and before an in-place restore drops
+ * production); 'later' leaves it to the caller, which hashes while pg_restore runs into a side database and
+ * refuses the result before any check or swap if the bytes differ.
+ */
+async function preflight(ctx: JobContext<RestorePayload>, p: RestorePayload, admin: () => Promise<pg.Client>, checksum: 'now' | 'later' = 'now'): Promise<Plan> {
+  const db = getDb();
+  const problems: { code: string; message: string; hint?: string }[] = [];
+
+  // file: present, and (now or during the restore) the same bytes the backup wrote.
+  await ctx.step('checking the backup file');
+  const { backup, path, storage } = await loadBackup(BigInt(p.backupId));
+  const sum = checksum === 'now' ? await verifyChecksum(ctx, backup, path) : { ...(await checksumOfSizeOnly(path)), sha256: backup.checksumSha256 ?? '' };
 
   // destination: the chosen target, or the backup's own for production and drills.
   const source = backup.targetId ? await db.target.findUnique({ where: { id: backup.targetId } }) : null;
@@ -78,7 +89,10 @@ async function preflight(ctx: JobContext<RestorePayload>, p: RestorePayload, adm
   const v = (await c.query<{ num: string; ver: string }>("SELECT current_setting('server_version_num') AS num, current_setting('server_version') AS ver")).rows[0]!;
   const serverMajor = parseServerVersionNum(v.num).major;
   const probe = await toolsFor(serverMajor, v.ver);
-  const toc = await readToc(path, backup.format, probe.path('pg_restore'), ctx.signal);
+  const toc = await readToc(path, backup.format, probe.path('pg_restore'), ctx.signal).catch(async (err) => {
+    if (checksum === 'later') await verifyChecksum(ctx, backup, path); // a damaged file says more than "unreadable"
+    throw err;
+  });
   const tools = toc.dumpedByMajor && toc.dumpedByMajor > probe.major ? await toolsFor(toc.dumpedByMajor, toc.dumpedBy ?? '') : probe;
 
   // roles: every owner in the archive exists on the destination, or the saved globals create it.
@@ -97,7 +111,7 @@ async function preflight(ctx: JobContext<RestorePayload>, p: RestorePayload, adm
   }
   const prodConnections = mode === 'replace' && (await databaseExists(c, prod)) ? await connectionCount(c, prod) : null;
   const report = {
-    file: { path, size: sum.size, sha256: sum.sha256, matchesCatalog: true },
+    file: { path, size: sum.size, sha256: sum.sha256, matchesCatalog: checksum === 'now' ? true : 'checked during the restore' },
     archive: { format: toc.format, dumpedBy: toc.dumpedBy, dumpedFrom: toc.dumpedFrom, entries: toc.entries.length, tables: toc.tables, schemas: toc.schemas },
     tool: { pgRestore: tools.version, binDir: tools.binDir },
     destination: { target: dest.name, serverVersion: v.ver, database: workDb, production: mode === 'replace' ? prod : null, productionConnections: prodConnections },
@@ -144,12 +158,19 @@ export async function restore(ctx: JobContext<RestorePayload>) {
 }
 
 /** The whole restore; used by the restore job and by drills. */
+async function checksumOfSizeOnly(path: string) {
+  const st = await stat(path).catch(() => null);
+  if (!st) throw new UserError('BACKUP_FILE_MISSING', `The backup file ${path} is not there.`, 'Check the storage on the worker host; the file may have been moved or deleted by hand.');
+  return { size: st.size };
+}
+
 export async function runRestore(ctx: JobContext<RestorePayload>, p: RestorePayload) {
   const started = Date.now();
   const clients: pg.Client[] = [];
   const dest = await targetFor(p);
   const admin = () => adminFor(clients, dest);
-  const plan = await preflight(ctx, p, admin);
+  const inPlace = p.destination.mode === 'replace' && p.destination.method === 'in-place';
+  const plan = await preflight(ctx, p, admin, inPlace ? 'now' : 'later');
   const first = (plan.report.problems as { code: string; message: string }[])[0];
   if (first) throw new UserError(first.code as 'ROLES_MISSING', first.message);
   const c = await admin();
@@ -167,7 +188,10 @@ export async function runRestore(ctx: JobContext<RestorePayload>, p: RestorePayl
       temp = join(plan.storageRoot, `.restore-${ctx.jobId}.dump`);
       await ctx.trackPartial(temp);
       const z = await execa('zstd', ['-d', '-q', '-f', plan.path, '-o', temp], { cancelSignal: ctx.signal, reject: false });
-      if (z.exitCode !== 0) throw new ToolError('BACKUP_UNREADABLE', 'zstd could not decompress the archive.', String(z.stderr));
+      if (z.exitCode !== 0) {
+        await verifyChecksum(ctx, plan.backup, plan.path); // a damaged file is the likelier story: say so
+        throw new ToolError('BACKUP_UNREADABLE', 'zstd could not decompress the archive.', String(z.stderr));
+      }
       archive = temp;
     }
 
@@ -198,7 +222,16 @@ export async function runRestore(ctx: JobContext<RestorePayload>, p: RestorePayl
     created = true;
     if (p.tables.length) await createSchemas(plan, p);
     const restoreStarted = Date.now();
-    await pgRestore(ctx, plan, archive, pass.env, p);
+    // The checksum runs beside pg_restore (into a side database, so nothing is at stake until it agrees).
+    const checksum = inPlace ? null : verifyChecksum(ctx, plan.backup, plan.path);
+    checksum?.catch(() => {}); // awaited below; a mismatch must not surface as an unhandled rejection first
+    try {
+      await pgRestore(ctx, plan, archive, pass.env, p);
+    } catch (err) {
+      await checksum; // a damaged file explains a failed restore better than pg_restore's words
+      throw err;
+    }
+    await checksum;
     const restoreMs = Date.now() - restoreStarted;
 
     // checks: row counts recorded at backup time, and the target's own check statements.
