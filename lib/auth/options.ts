@@ -2,7 +2,7 @@
 import type { NextAuthOptions } from 'next-auth';
 import CredentialsProvider from 'next-auth/providers/credentials';
 import { getDb } from '../db';
-import { getEnv } from '../env';
+import { getEnv, type Env } from '../env';
 import { isDatabaseUnavailable } from '../errors';
 import { verifyPassword } from './password';
 import { checkThrottle, clearFailures, recordFailure } from './throttle';
@@ -64,8 +64,7 @@ async function checkCredentials(
   return { id: user.id, email: user.email, name: user.name };
 }
 
-export function buildAuthOptions(): NextAuthOptions {
-  const env = getEnv();
+export function buildAuthOptions(env: Env = getEnv()): NextAuthOptions {
   const providers: NextAuthOptions['providers'] = [
     CredentialsProvider({
       id: 'credentials',
