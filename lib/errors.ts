@@ -50,6 +50,13 @@ export const errorRegistry = {
   CHECKS_FAILED: { status: 409, retryable: false, hint: 'The restored copy does not match what the backup recorded; production was not touched.' },
   HOOK_FAILED: { status: 502, retryable: true, hint: 'Fix the hook (or clear it on the target) and run the restore again.' },
   NOTHING_TO_ROLL_BACK: { status: 409, retryable: false, hint: 'The kept copy is gone; there is nothing to roll back to.' },
+  // Guided repair.
+  REPAIR_ALREADY_RUNNING: { status: 409, retryable: false, hint: 'Wait for the running repair of this target to finish, or cancel it.' },
+  REPAIR_FAILED: { status: 502, retryable: true, hint: 'Read the output below. If the database stays damaged, restore the last good backup with the restore wizard.' },
+  // Recovering deleted rows.
+  NO_PRIMARY_KEY: { status: 409, retryable: false, hint: 'Rows are matched by primary key; pick tables that have one (or restore this table into a new database and compare by hand).' },
+  RECOVERY_TOO_LARGE: { status: 409, retryable: false, hint: 'This is more than row recovery is for: restore the table into a new database with the restore wizard and copy from there.' },
+  RECOVERY_SCRATCH_GONE: { status: 409, retryable: false, hint: 'The scratch copy was dropped (re-inserted, discarded, or older than 24 hours). Run the comparison again.' },
   INVALID_CRON: { status: 400, retryable: false, hint: 'Use five fields: minute hour day-of-month month day-of-week, e.g. "0 2 * * *".' },
   INTERNAL: { status: 500, retryable: false, hint: 'This is a bug in Lifeboat. The server log has the details.' },
 } as const satisfies Record<string, { status: number; retryable: boolean; hint: string }>;

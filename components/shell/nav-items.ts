@@ -12,6 +12,7 @@ export const navItems: NavItem[] = [
   { href: '/targets', label: 'Targets', role: 'viewer' },
   { href: '/backups', label: 'Backups', role: 'viewer' },
   { href: '/restore', label: 'Restore', role: 'operator' },
+  { href: '/recover', label: 'Recover rows', role: 'operator' },
   { href: '/jobs', label: 'Jobs', role: 'viewer' },
   { href: '/audit', label: 'Audit log', role: 'admin' },
   { href: '/users', label: 'Users', role: 'admin' },

@@ -16,18 +16,21 @@ import { TrendChart } from '@/components/charts/trend-chart';
 import { BackupTable } from '@/components/backups/backup-table';
 import { SchedulesCard, type ScheduleRow } from '@/components/schedules/schedules-card';
 import { BackupNowButton } from './backup-now-button';
+import { TargetForm } from './target-form';
 import Link from 'next/link';
 import { DrillsCard } from '@/components/restores/drills-card';
 import { KeptCopiesCard } from '@/components/restores/kept-copies-card';
+import { RepairCard } from '@/components/repair/repair-card';
 
 interface Check { at: string; ok: boolean; serverVersion: string; user: string; sizes: { database: string; bytes: number }[]; unreadable: string[]; tool: { version: string; binDir: string } | null; toolProblem: { message: string; hint: string } | null }
-interface Target { id: string; name: string; host: string; port: number; dbUser: string; database: string | null; sslMode: string; disabled: boolean; keyTables: string[]; checkStatements: string[]; workerPool: string; hasPassword: boolean; lastCheck: Check | null; schedules: ScheduleRow[] }
+interface Target { id: string; name: string; host: string; port: number; dbUser: string; database: string | null; sslMode: string; disabled: boolean; keyTables: string[]; checkStatements: string[]; workerPool: string; hasPassword: boolean; preRestoreHook: string | null; postRestoreHook: string | null; lastCheck: Check | null; schedules: ScheduleRow[] }
 
 export function TargetDetail({ id, role }: { id: string; role: 'viewer' | 'operator' | 'admin' }) {
   const qc = useQueryClient();
   const router = useRouter();
   const [jobId, setJobId] = useState<string | null>(null);
   const [testJob, setTestJob] = useState<string | null>(null);
+  const [editing, setEditing] = useState(false);
   const { data, error } = useQuery({ queryKey: queryKeys.target(id), queryFn: () => api<{ target: Target }>(`/api/targets/${id}`), refetchInterval: 10_000 });
   const test = useMutation({ mutationFn: () => api<{ job: { id: string } }>(`/api/targets/${id}/test`, { method: 'POST' }), onSuccess: (d) => setTestJob(d.job.id) });
   const toggle = useMutation({ mutationFn: (disabled: boolean) => api(`/api/targets/${id}`, { method: 'PATCH', body: { disabled } }), onSettled: () => qc.invalidateQueries({ queryKey: queryKeys.target(id) }) });
@@ -76,8 +79,15 @@ export function TargetDetail({ id, role }: { id: string; role: 'viewer' | 'opera
           <BackupTable fixedTargetId={id} pageSize={10} />
         </Card>
         {isAdmin && (
+          <Card title="Repair">
+            <RepairCard targetId={id} database={t.database} databases={t.lastCheck?.sizes.map((x) => x.database) ?? []} />
+          </Card>
+        )}
+        {isAdmin && (
           <Card title="Administration">
+            {editing && <div className="mb-4"><TargetForm initial={t} onDone={() => setEditing(false)} /></div>}
             <div className="flex flex-wrap items-center gap-3">
+              <Button variant="secondary" onClick={() => setEditing(!editing)}>{editing ? 'Close the editor' : 'Edit connection and checks'}</Button>
               <Button variant="secondary" onClick={() => toggle.mutate(!t.disabled)}>{t.disabled ? 'Enable target' : 'Disable target (stops its schedules)'}</Button>
               <Button
                 variant="danger"

@@ -25,7 +25,12 @@ const backupPayload = z.object({
 
 const targetPayload = z.object({ targetId: z.uuid({ message: 'must be a target id' }) });
 
-const dbName = z.string().trim().min(1, 'is required').max(63, 'is longer than PostgreSQL allows (63 bytes)');
+const dbName = z
+  .string()
+  .trim()
+  .min(1, 'is required')
+  // PostgreSQL cuts longer names silently (mid-character even): refuse instead.
+  .refine((v) => Buffer.byteLength(v) <= 63, 'is longer than PostgreSQL allows (63 bytes)');
 
 export const restorePayload = z.object({
   backupId: z.string().regex(/^\d+$/, 'must be a backup id'),
@@ -46,6 +51,20 @@ export const restorePayload = z.object({
 
 const rollbackPayload = z.object({ targetId: z.uuid(), keptDatabase: dbName });
 const dropCopyPayload = z.object({ targetId: z.uuid(), database: dbName });
+// Guided repair (runbook scenario 1) of one database: the server resolved and the admin typed its name.
+export const repairPayload = z.object({ targetId: z.uuid({ message: 'must be a target id' }), database: dbName });
+// Recovering deleted rows (runbook scenario 2): tables of a backup compared with production by primary key.
+export const recoverComparePayload = z.object({
+  backupId: z.string().regex(/^\d+$/, 'must be a backup id'),
+  tables: z
+    .array(z.string().trim().min(1).max(130))
+    .min(1, 'pick at least one table')
+    .max(50, 'compare at most 50 tables at once')
+    .refine((t) => new Set(t).size === t.length, 'names a table twice'),
+});
+// The re-insert, discard and export act on one finished comparison (its scratch copy and its saved keys).
+export const recoveryPayload = z.object({ compareJobId: z.uuid({ message: 'must be a comparison job id' }) });
+export const recoverExportPayload = recoveryPayload.extend({ format: z.enum(['sql', 'csv']), table: z.string().trim().min(1).max(130).optional() });
 
 export const jobKinds = {
   ping: {
@@ -93,6 +112,38 @@ export const jobKinds = {
     role: 'admin',
     expireInSeconds: () => 600,
   } satisfies JobKind<typeof dropCopyPayload>,
+  // amcheck, REINDEX DATABASE, VACUUM (FULL, ANALYZE), amcheck again: admin only, since it locks tables.
+  repair: {
+    label: 'Guided repair',
+    payload: repairPayload,
+    role: 'admin',
+    expireInSeconds: () => Number(process.env.LIFEBOAT_REPAIR_TIMEOUT_SECONDS ?? 6 * 3600),
+  } satisfies JobKind<typeof repairPayload>,
+  'recover-compare': {
+    label: 'Compare tables with a backup',
+    payload: recoverComparePayload,
+    role: 'operator',
+    expireInSeconds: () => Number(process.env.LIFEBOAT_RESTORE_TIMEOUT_SECONDS ?? 6 * 3600),
+  } satisfies JobKind<typeof recoverComparePayload>,
+  // Writes to production: admin, with the production database's name typed (checked in startReinsert).
+  'recover-reinsert': {
+    label: 'Re-insert missing rows',
+    payload: recoveryPayload,
+    role: 'admin',
+    expireInSeconds: () => 3600,
+  } satisfies JobKind<typeof recoveryPayload>,
+  'recover-export': {
+    label: 'Export missing rows',
+    payload: recoverExportPayload,
+    role: 'operator',
+    expireInSeconds: () => 3600,
+  } satisfies JobKind<typeof recoverExportPayload>,
+  'recover-discard': {
+    label: 'Discard a row comparison',
+    payload: recoveryPayload,
+    role: 'operator',
+    expireInSeconds: () => 600,
+  } satisfies JobKind<typeof recoveryPayload>,
   'test-connection': {
     label: 'Test connection',
     payload: targetPayload,

@@ -2,6 +2,7 @@
 import { getDb } from '../db';
 import { UserError } from '../errors';
 import type { JobStatus } from '../generated/prisma/enums';
+import { hasRole, type Role } from '../auth/roles';
 
 const jobSelect = {
   id: true,
@@ -35,15 +36,20 @@ export async function listJobs(opts: { status?: JobStatus; kind?: string; limit:
     },
     orderBy: { createdAt: 'desc' },
     take: opts.limit,
-    select: jobSelect,
+    // Lists never carry results: some (row recoveries) hold production data a viewer may not see.
+    select: { ...jobSelect, result: false },
   });
 }
 
+/** Kinds whose results hold production rows: shown to operators and admins only. */
+const rowDataKinds = new Set(['recover-compare', 'recover-reinsert', 'recover-export']);
+
 /** One job with its log lines after `afterLogId` (so a page polls only what is new). */
-export async function getJob(id: string, afterLogId = 0n) {
+export async function getJob(id: string, afterLogId = 0n, role: Role = 'viewer') {
   const db = getDb();
-  const job = await db.job.findUnique({ where: { id }, select: jobSelect });
-  if (!job) throw new UserError('NOT_FOUND', `There is no job ${id}.`);
+  const found = await db.job.findUnique({ where: { id }, select: jobSelect });
+  if (!found) throw new UserError('NOT_FOUND', `There is no job ${id}.`);
+  const job = rowDataKinds.has(found.kind) && !hasRole(role, 'operator') ? { ...found, result: null } : found;
   const logs = await db.jobLog.findMany({
     where: { jobId: id, id: { gt: afterLogId } },
     orderBy: { id: 'asc' },

@@ -20,6 +20,8 @@ const publicSelect = {
   checkStatements: true,
   storageId: true,
   lastCheck: true,
+  preRestoreHook: true,
+  postRestoreHook: true,
   createdAt: true,
   updatedAt: true,
   passwordEnc: true,

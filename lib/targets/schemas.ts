@@ -20,6 +20,8 @@ const fields = {
   workerPool: z.string().regex(/^[a-z0-9-]+$/, 'must be lowercase letters, digits and dashes'),
   storageId: z.uuid().nullable(),
   disabled: z.boolean(),
+  preRestoreHook: z.string().trim().max(2000).nullable(),
+  postRestoreHook: z.string().trim().max(2000).nullable(),
 };
 
 export const targetInput = z.object({
@@ -32,6 +34,8 @@ export const targetInput = z.object({
   workerPool: fields.workerPool.default('default'),
   storageId: fields.storageId.optional(),
   disabled: fields.disabled.optional(),
+  preRestoreHook: fields.preRestoreHook.optional(),
+  postRestoreHook: fields.postRestoreHook.optional(),
 });
 
 /** An edit: only what is sent changes. */

@@ -300,6 +300,73 @@ const table: Record<string, Entry> = {
     body: () => ({ backupId: String(backupId), destination: { mode: 'replace', method: 'swap' } }),
     ok: (j) => expect(j.job.id).toMatch(uuid),
   },
+  'POST /api/recoveries': {
+    role: 'operator',
+    body: () => ({ backupId: String(backupId), tables: ['public.items'] }),
+    ok: (j) => expect(j.job.id).toMatch(uuid),
+  },
+  // The entries below act on a finished comparison: a call that will succeed gets one of its own (nothing is missing
+  // from e2e_app, so a re-insert inserts nothing); a refused one names a job that does not exist.
+  'POST /api/recoveries/:id/reinsert': {
+    role: 'admin',
+    params: async (willSucceed) => {
+      if (!willSucceed) return { id: '00000000-0000-4000-8000-000000000000' };
+      const r = await call('POST', '/api/recoveries', { cookie: cookies.operator, body: { backupId: String(backupId), tables: ['public.items'] } });
+      expect(r.status, r.text).toBe(200);
+      const done = await waitForJob(r.json.job.id);
+      expect(done.status, `the comparison: ${done.error_code} ${done.error_message}`).toBe('succeeded');
+      return { id: r.json.job.id as string };
+    },
+    body: () => ({ confirm: appDatabase }),
+    ok: (j) => expect(j.job.id).toMatch(uuid),
+  },
+  'POST /api/recoveries/:id/discard': {
+    role: 'operator',
+    params: async (willSucceed) => {
+      if (!willSucceed) return { id: '00000000-0000-4000-8000-000000000000' };
+      const r = await call('POST', '/api/recoveries', { cookie: cookies.operator, body: { backupId: String(backupId), tables: ['public.items'] } });
+      expect(r.status, r.text).toBe(200);
+      const done = await waitForJob(r.json.job.id);
+      expect(done.status, `the comparison: ${done.error_code} ${done.error_message}`).toBe('succeeded');
+      return { id: r.json.job.id as string };
+    },
+    ok: (j) => expect(j.job.id).toMatch(uuid),
+  },
+  'POST /api/recoveries/:id/export': {
+    role: 'operator',
+    params: async (willSucceed) => {
+      if (!willSucceed) return { id: '00000000-0000-4000-8000-000000000000' };
+      const r = await call('POST', '/api/recoveries', { cookie: cookies.operator, body: { backupId: String(backupId), tables: ['public.items'] } });
+      expect(r.status, r.text).toBe(200);
+      const done = await waitForJob(r.json.job.id);
+      expect(done.status, `the comparison: ${done.error_code} ${done.error_message}`).toBe('succeeded');
+      return { id: r.json.job.id as string };
+    },
+    body: () => ({ format: 'csv' }),
+    ok: (j) => expect(j.job.id).toMatch(uuid),
+  },
+  'GET /api/recoveries/exports/:id': {
+    role: 'operator',
+    binary: true,
+    params: async (willSucceed) => {
+      if (!willSucceed) return { id: '00000000-0000-4000-8000-000000000000' };
+      const r = await call('POST', '/api/recoveries', { cookie: cookies.operator, body: { backupId: String(backupId), tables: ['public.items'] } });
+      expect(r.status, r.text).toBe(200);
+      const done = await waitForJob(r.json.job.id);
+      expect(done.status, `the comparison: ${done.error_code} ${done.error_message}`).toBe('succeeded');
+      const e = await call('POST', `/api/recoveries/${r.json.job.id}/export`, { cookie: cookies.operator, body: { format: 'sql' } });
+      expect(e.status, e.text).toBe(200);
+      const written = await waitForJob(e.json.job.id);
+      expect(written.status, `the export: ${written.error_code} ${written.error_message}`).toBe('succeeded');
+      return { id: e.json.job.id as string };
+    },
+    ok: (_j, _as, r) => {
+      expect(r.type).toMatch(/^application\/sql/);
+      expect(r.headers.get('content-disposition')).toBe(`attachment; filename="${appDatabase}-missing-rows-public.items.sql"`);
+      expect(r.bytes.toString('utf8')).toMatch(/^BEGIN;$/m);
+      expect(r.bytes.toString('utf8')).not.toMatch(/^INSERT INTO/m);
+    },
+  },
   'GET /api/settings': { role: 'viewer', ok: (j) => expect(typeof j.settings.rtoSeconds).toBe('number') },
   'PUT /api/settings': {
     role: 'admin',
@@ -331,6 +398,13 @@ const table: Record<string, Entry> = {
     role: 'admin',
     params: () => ({ id: mainTargetId }),
     body: () => ({ keptDatabase: 'no_such_db_before_restore_20260101t000000z' }),
+    ok: (j) => expect(j.job.id).toMatch(uuid),
+  },
+  'POST /api/targets/:id/repair': {
+    role: 'admin',
+    params: () => ({ id: mainTargetId }),
+    // The typed database name confirms; the repair of the small e2e database runs in seconds.
+    body: () => ({ confirm: appDatabase }),
     ok: (j) => expect(j.job.id).toMatch(uuid),
   },
   'GET /api/storages': { role: 'viewer', ok: (j) => expect(Array.isArray(j.storages)).toBe(true) },

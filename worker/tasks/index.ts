@@ -7,6 +7,8 @@ import { testConnection } from './test-connection';
 import { restore, restorePreflight } from './restore';
 import { drill } from './drill';
 import { dropCopy, rollback } from './rollback';
+import { repair } from './repair';
+import { recoverCompare, recoverDiscard, recoverExport, recoverReinsert } from './recover-rows';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export const tasks: Record<JobKindName, (ctx: JobContext<any>) => Promise<unknown>> = {
@@ -18,4 +20,9 @@ export const tasks: Record<JobKindName, (ctx: JobContext<any>) => Promise<unknow
   drill,
   rollback,
   'drop-copy': dropCopy,
+  repair,
+  'recover-compare': recoverCompare,
+  'recover-reinsert': recoverReinsert,
+  'recover-export': recoverExport,
+  'recover-discard': recoverDiscard,
 };

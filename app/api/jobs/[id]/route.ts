@@ -6,4 +6,4 @@ import { getJob } from '@/lib/jobs/list-jobs';
 const params = z.object({ id: z.uuid({ message: 'must be a job id' }) });
 const query = z.object({ afterLogId: z.coerce.bigint().min(0n).default(0n) });
 
-export const GET = route({ role: 'viewer', params, query }, ({ params, query }) => getJob(params.id, query.afterLogId));
+export const GET = route({ role: 'viewer', params, query }, ({ user, params, query }) => getJob(params.id, query.afterLogId, user.role));
