@@ -113,8 +113,8 @@ afterAll(async () => {
 describe('navigation per role', () => {
   const expected: Record<E2eRole, string[]> = {
     viewer: ['Overview', 'Targets', 'Backups', 'Jobs'],
-    operator: ['Overview', 'Targets', 'Backups', 'Restore', 'Jobs'],
-    admin: ['Overview', 'Targets', 'Backups', 'Restore', 'Jobs', 'Audit log', 'Users', 'Settings'],
+    operator: ['Overview', 'Targets', 'Backups', 'Restore', 'Recover rows', 'Jobs'],
+    admin: ['Overview', 'Targets', 'Backups', 'Restore', 'Recover rows', 'Jobs', 'Audit log', 'Users', 'Settings'],
   };
   for (const role of ['viewer', 'operator', 'admin'] as const) {
     it(`${role} sees exactly ${expected[role].join(', ')} and their role`, async () => {
