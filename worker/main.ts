@@ -18,6 +18,7 @@ const SCHEDULER_QUEUE = 'scheduler-tick';
 const version = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version as string;
 const log = (msg: string) => console.log(`[worker ${new Date().toISOString()}] ${msg}`);
 const GRACE_SECONDS = 10;
+let shuttingDown = false;
 
 function describeUrl(url: string): string {
   try {
@@ -55,6 +56,7 @@ async function main() {
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
+    shuttingDown = true;
     log(`${signal}: stopping; ${running.size} job(s) running`);
     timers.forEach(clearInterval);
     // Give running jobs a moment, then abort them (they are failed and their partial files removed).
@@ -138,7 +140,16 @@ async function main() {
   ];
 }
 
+// While stopping, the queue's polling may still reject against a closed pool: that is the stop, not a crash.
+process.on('unhandledRejection', (err) => {
+  if (shuttingDown) return;
+  console.error('[worker] unhandled rejection:', err);
+  process.exit(1);
+});
+
 main().catch((err) => {
+  // A boot step interrupted by SIGTERM fails on purpose; the stop handler ends the process with 0.
+  if (shuttingDown) return;
   console.error('[worker] fatal:', err);
   process.exit(1);
 });

@@ -1,6 +1,6 @@
 // Starts, reuses, stops and removes private PostgreSQL clusters (persistent for the demo, throwaway for tests).
 import { execa, execaSync } from 'execa';
-import { existsSync, readdirSync, readFileSync, readlinkSync, realpathSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, readlinkSync, realpathSync, renameSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
@@ -62,6 +62,32 @@ const versionCache = new Map<string, number | undefined>();
 function embeddedLibDir(binDir: string): string | undefined {
   const lib = path.join(path.dirname(binDir), 'lib');
   return path.basename(path.dirname(binDir)) === 'native' && existsSync(lib) ? lib : undefined;
+}
+
+/**
+ * Embedded binaries live inside the project's node_modules; when that folder is closed to the postgres OS user
+ * (a clone under a 0700 temp folder, as CI makes), they are copied once to a shared folder it can enter.
+ */
+function reachableBinDir(binDir: string): string {
+  if (!isRoot() || !embeddedLibDir(binDir)) return binDir;
+  const probe = execaSync('runuser', ['-u', 'postgres', '--', 'test', '-x', path.join(binDir, 'postgres')], { reject: false });
+  if (probe.exitCode === 0) return binDir;
+  const native = path.dirname(binDir);
+  const key = Buffer.from(native).toString('base64url').slice(-24);
+  const dest = path.join(os.tmpdir(), `lifeboat-pg-bin-${key}`);
+  if (!existsSync(path.join(dest, 'native', 'bin', 'postgres'))) {
+    // Copy aside, then rename: parallel test files may race here, and a half-copied folder must never be used.
+    const tmp = `${dest}.${process.pid}.tmp`;
+    execaSync('mkdir', ['-p', tmp]);
+    execaSync('cp', ['-a', native, path.join(tmp, 'native')]);
+    execaSync('chmod', ['-R', 'a+rX', tmp]);
+    try {
+      renameSync(tmp, dest);
+    } catch {
+      execaSync('rm', ['-rf', tmp]); // another process won the race
+    }
+  }
+  return path.join(dest, 'native', 'bin');
 }
 
 function libEnv(binDir: string): Record<string, string> {
@@ -200,7 +226,7 @@ function resolveOptions(opts: ClusterOptions): Resolved {
   if (!opts.dataDir) throw new Error('ClusterOptions.dataDir is required');
   const dataDir = path.resolve(opts.dataDir);
   // An existing cluster pins its major; picking "newest" would fail to start it after a PostgreSQL upgrade.
-  const binDir = path.resolve(opts.binDir ?? findServerBinDir(readPgVersion(dataDir)));
+  const binDir = reachableBinDir(path.resolve(opts.binDir ?? findServerBinDir(readPgVersion(dataDir))));
   return {
     dataDir,
     binDir,
