@@ -57,6 +57,7 @@ export const errorRegistry = {
   NO_PRIMARY_KEY: { status: 409, retryable: false, hint: 'Rows are matched by primary key; pick tables that have one (or restore this table into a new database and compare by hand).' },
   RECOVERY_TOO_LARGE: { status: 409, retryable: false, hint: 'This is more than row recovery is for: restore the table into a new database with the restore wizard and copy from there.' },
   RECOVERY_SCRATCH_GONE: { status: 409, retryable: false, hint: 'The scratch copy was dropped (re-inserted, discarded, or older than 24 hours). Run the comparison again.' },
+  SELF_APPROVAL: { status: 403, retryable: false, hint: 'Ask another admin to approve it.' },
   INVALID_CRON: { status: 400, retryable: false, hint: 'Use five fields: minute hour day-of-month month day-of-week, e.g. "0 2 * * *".' },
   INTERNAL: { status: 500, retryable: false, hint: 'This is a bug in Lifeboat. The server log has the details.' },
 } as const satisfies Record<string, { status: number; retryable: boolean; hint: string }>;

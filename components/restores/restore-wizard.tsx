@@ -42,6 +42,7 @@ export function RestoreWizard({ targets, isAdmin, initialTargetId, initialBackup
   const [preflightJob, setPreflightJob] = useState<string | null>(null);
   const [confirmText, setConfirmText] = useState('');
   const [restoreJob, setRestoreJob] = useState<string | null>(null);
+  const [requestId, setRequestId] = useState<string | null>(null);
 
   const payload = () => ({ backupId: String(backup!.id), destination: dest!, jobs, section, tables, schemas: [], runChecks: true });
   const preflight = useMutation({
@@ -49,9 +50,10 @@ export function RestoreWizard({ targets, isAdmin, initialTargetId, initialBackup
     onSuccess: (d) => setPreflightJob(d.job.id),
   });
   const start = useMutation({
-    mutationFn: () => api<{ job: { id: string } }>('/api/restores', { method: 'POST', body: { ...payload(), confirm: confirmText } }),
+    mutationFn: () => api<{ job?: { id: string }; request?: { id: string } }>('/api/restores', { method: 'POST', body: { ...payload(), confirm: confirmText } }),
     onSuccess: (d) => {
-      setRestoreJob(d.job.id);
+      if (d.job) setRestoreJob(d.job.id);
+      if (d.request) setRequestId(d.request.id);
       setStep(5);
     },
   });
@@ -149,6 +151,13 @@ export function RestoreWizard({ targets, isAdmin, initialTargetId, initialBackup
         </Card>
       )}
       {step === 5 && restoreJob && <RestoreResult jobId={restoreJob} isAdmin={isAdmin} />}
+      {step === 5 && requestId && (
+        <Card title="6. Waiting for a second admin">
+          <p className="text-sm text-slate-700" data-testid="restore-requested">
+            Replacing production needs another admin&apos;s approval (a setting). Your request is listed on this page for the other admins; the restore starts when one of them approves it. Nothing has changed yet.
+          </p>
+        </Card>
+      )}
 
       {step < 5 && (
         <div className="flex gap-3">

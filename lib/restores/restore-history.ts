@@ -27,6 +27,14 @@ export async function listDrills(targetId: string, limit = 50) {
 export const RTO_KEY = 'rto_seconds';
 export const DEFAULT_RTO_SECONDS = 3600; // the runbook: a full database restore in under an hour
 
+export const SECOND_ADMIN_KEY = 'require_second_admin';
+
+/** When true, restores that replace production wait for another admin's approval. */
+export async function requireSecondAdmin(): Promise<boolean> {
+  const s = await getDb().setting.findUnique({ where: { key: SECOND_ADMIN_KEY } });
+  return s?.value === true;
+}
+
 export async function rtoSeconds(): Promise<number> {
   const s = await getDb().setting.findUnique({ where: { key: RTO_KEY } });
   return typeof s?.value === 'number' ? s.value : DEFAULT_RTO_SECONDS;

@@ -49,6 +49,7 @@ const unsafe = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 const cookies = {} as Record<E2eRole, string>;
 let pingJobId = '';
 let patchUserId = '';
+let requesterCookie = '';
 /** The target most entries act on, with one succeeded backup made in beforeAll. */
 let mainTargetId = '';
 /** A second target that carries the schedules (so no schedule can start a backup of the main one). */
@@ -149,6 +150,21 @@ async function newCancellableJob(): Promise<string> {
   expect(r.status, r.text).toBe(200);
   return r.json.job.id as string;
 }
+
+/** A production restore request by the second admin: the setting is on only while it is asked for. */
+async function newRestoreRequest(): Promise<string> {
+  const on = await call('PUT', '/api/settings', { cookie: cookies.admin, body: { requireSecondAdmin: true } });
+  expect(on.status, on.text).toBe(200);
+  try {
+    const r = await call('POST', '/api/restores', { cookie: requesterCookie, body: { backupId: String(backupId), destination: { mode: 'replace', method: 'swap' }, confirm: appDatabase } });
+    expect(r.status, r.text).toBe(200);
+    return r.json.request.id as string;
+  } finally {
+    await call('PUT', '/api/settings', { cookie: cookies.admin, body: { requireSecondAdmin: false } });
+  }
+}
+
+let sharedRequestId = '';
 
 // The table. Keys are 'METHOD /api/path' with `:param` for [param] folders and `*` for a [...catch-all].
 const table: Record<string, Entry> = {
@@ -367,11 +383,27 @@ const table: Record<string, Entry> = {
       expect(r.bytes.toString('utf8')).not.toMatch(/^INSERT INTO/m);
     },
   },
+  'GET /api/restores/requests': { role: 'admin', ok: (j) => expect(Array.isArray(j.requests)).toBe(true) },
+  'POST /api/restores/requests/:id': {
+    role: 'admin',
+    // A refusal that will succeed gets a fresh request; a refused call aims at one that must stay undecided.
+    params: async (willSucceed) => {
+      if (willSucceed) return { id: await newRestoreRequest() };
+      sharedRequestId ||= await newRestoreRequest();
+      return { id: sharedRequestId };
+    },
+    body: () => ({ decision: 'refuse', reason: 'roles test' }),
+    ok: (j) => expect(j).toMatchObject({ status: 'refused' }),
+    unchanged: async () => {
+      const { rows } = await db.query('SELECT status FROM restore_requests WHERE id = $1', [sharedRequestId]);
+      expect(rows[0]?.status, 'a refused decision changed the request').toBe('requested');
+    },
+  },
   'GET /api/settings': { role: 'viewer', ok: (j) => expect(typeof j.settings.rtoSeconds).toBe('number') },
   'PUT /api/settings': {
     role: 'admin',
     body: () => ({ rtoSeconds: 3600 }),
-    ok: (j) => expect(j.settings).toEqual({ rtoSeconds: 3600 }),
+    ok: (j) => expect(j.settings).toMatchObject({ rtoSeconds: 3600 }),
   },
   'POST /api/targets/:id/drill': {
     role: 'operator',
@@ -527,6 +559,11 @@ beforeAll(async () => {
   });
   expect(user.status, user.text).toBe(200);
   patchUserId = user.json.user.id;
+  // A second admin who asks for production restores, so the seeded admin may decide them (not their own).
+  const requester = { email: `roles-requester-${run}@e2e.test`, password: 'another-long-password' };
+  const made = await call('POST', '/api/users', { cookie: cookies.admin, body: { ...requester, name: 'Roles Requester', role: 'admin' } });
+  expect(made.status, made.text).toBe(200);
+  requesterCookie = await signInCookie(base, requester.email, requester.password);
   db = new pg.Client({ connectionString: databaseUrl });
   await db.connect();
 

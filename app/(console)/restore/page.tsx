@@ -1,6 +1,7 @@
 // The restore wizard (operators restore into new databases; admins may also replace production).
 import { PageHeader } from '@/components/ui/card';
 import { RestoreWizard } from '@/components/restores/restore-wizard';
+import { RestoreRequests } from '@/components/restores/restore-requests';
 import { requirePageRole } from '@/lib/auth/require-page-role';
 import { getDb } from '@/lib/db';
 
@@ -18,6 +19,7 @@ export default async function RestorePage({ searchParams }: { searchParams: Prom
   return (
     <>
       <PageHeader title="Restore" subtitle="One decision at a time. Nothing runs until the last step." />
+      {user.role === 'admin' && <RestoreRequests selfId={user.id} />}
       {targets.length === 0 ? <p className="text-sm text-slate-600">No targets yet: there is nothing to restore.</p> : <RestoreWizard targets={targets} isAdmin={user.role === 'admin'} initialTargetId={initialTargetId} initialBackupId={q.backupId} />}
     </>
   );
