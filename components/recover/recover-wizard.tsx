@@ -9,9 +9,7 @@ import type { ComparisonResult } from '@/lib/recoveries/comparison';
 import { Button } from '@/components/ui/button';
 import { Card } from '@/components/ui/card';
 import { ErrorBox } from '@/components/ui/error-box';
-import { StatusBadge } from '@/components/ui/status-badge';
-import { Ago, LocalTime } from '@/components/ui/time';
-import { bytes } from '@/components/ui/format';
+import { BackupChoiceTable } from '@/components/backups/backup-choice-table';
 import { JobLive } from '@/components/jobs/job-live';
 import { useJob } from '@/components/jobs/use-job';
 import type { BackupRow } from '@/components/backups/backup-table';
@@ -129,23 +127,7 @@ function PickBackup({ targets, targetId, setTargetId, backup, setBackup }: { tar
         </select>
       </label>
       <ErrorBox error={error} />
-      <table className="mt-4 w-full text-sm" data-testid="recover-pick-backup">
-        <thead className="text-left text-xs uppercase tracking-wide text-slate-500">
-          <tr><th /><th className="pb-2">Taken</th><th className="pb-2">Age</th><th className="pb-2">Database</th><th className="pb-2">Size</th><th className="pb-2">Verified</th></tr>
-        </thead>
-        <tbody className="divide-y divide-slate-100">
-          {usable.map((b) => (
-            <tr key={b.id} className={backup?.id === b.id ? 'bg-sky-50' : ''}>
-              <td className="py-1.5"><input type="radio" name="backup" aria-label={`backup ${b.id}`} checked={backup?.id === b.id} onChange={() => setBackup(b)} /></td>
-              <td className="py-1.5"><LocalTime value={b.createdAt} /></td>
-              <td className="py-1.5"><Ago value={b.createdAt} /></td>
-              <td className="py-1.5">{b.databaseName}</td>
-              <td className="py-1.5">{bytes(b.backupSize)}</td>
-              <td className="py-1.5">{b.verifiedAt ? <StatusBadge tone="green">TOC read back</StatusBadge> : <StatusBadge tone="amber">no</StatusBadge>}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+      <BackupChoiceTable backups={usable} selected={backup} onSelect={setBackup} testId="recover-pick-backup" />
       {data && usable.length === 0 && <p className="mt-3 text-sm text-red-800">This target has no usable backup.</p>}
     </Card>
   );
