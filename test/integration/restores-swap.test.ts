@@ -193,6 +193,8 @@ describe('drills', () => {
     const checks = d.checks as { name: string; ok: boolean; expected: unknown; actual: unknown }[];
     expect(checks.map((c) => [c.name, c.ok]).sort()).toEqual([
       ['SELECT core.analyze_query_performance()', true],
+      ['content checksum core.sessions', true],
+      ['content checksum core.users', true],
       ['row count core.sessions', true],
       ['row count core.users', true],
     ]);
@@ -213,7 +215,7 @@ describe('drills', () => {
       expect(d!.restoreMs).toBeGreaterThan(0);
       const checks = d!.checks as { name: string; ok: boolean; actual: unknown }[];
       expect(checks.find((c) => c.name === 'SELECT 1/0')).toMatchObject({ ok: false, actual: expect.stringMatching(/division by zero/) });
-      expect(checks.filter((c) => c.ok).map((c) => c.name).sort()).toEqual(['SELECT core.analyze_query_performance()', 'row count core.sessions', 'row count core.users']);
+      expect(checks.filter((c) => c.ok).map((c) => c.name).sort()).toEqual(['SELECT core.analyze_query_performance()', 'content checksum core.sessions', 'content checksum core.users', 'row count core.sessions', 'row count core.users']);
       expect(await drillDbs()).toEqual([]);
       expect((await listDrills(targetId)).map((x) => x.status)).toEqual(['failed', 'succeeded']);
     } finally {

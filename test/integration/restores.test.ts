@@ -61,6 +61,9 @@ afterAll(async () => {
 
 const expectedChecks = [
   { name: 'SELECT core.analyze_query_performance()', expected: 'runs without error', actual: expect.stringMatching(/^2 row\(s\)/), ok: true },
+  // Content fingerprints recorded in the dump's snapshot at backup time, compared on the restored copy.
+  { name: 'content checksum core.sessions', expected: expect.stringMatching(/^\d+$/), actual: expect.stringMatching(/^\d+$/), ok: true },
+  { name: 'content checksum core.users', expected: expect.stringMatching(/^\d+$/), actual: expect.stringMatching(/^\d+$/), ok: true },
   { name: 'row count core.sessions', expected: 2000, actual: 2000, ok: true },
   { name: 'row count core.users', expected: 500, actual: 500, ok: true },
 ];
@@ -95,6 +98,22 @@ describe('restore to a new database', () => {
     expect(await tableChecksums(prodUrl())).toEqual(source);
     expect(job.partial_paths).toEqual([]);
     expect(listFiles(storageDir).filter((f) => f.includes('.restore-'))).toEqual([]);
+  });
+
+  it('a content fingerprint that does not match what the backup recorded is a red check, even with the same row count', async () => {
+    const [row] = await sql<{ manifest: { keyTableChecksums: Record<string, string> } }>(s().url, 'SELECT manifest FROM backup_log WHERE id = $1', [backup.id]);
+    const recorded = row!.manifest.keyTableChecksums['core.users']!;
+    await sql(s().url, `UPDATE backup_log SET manifest = jsonb_set(manifest, '{keyTableChecksums,core.users}', '"1"') WHERE id = $1`, [backup.id]);
+    try {
+      const job = await restoreAndWait(s(), worker, s().operator, backup.id, { mode: 'new', targetId, database: 'eitherway_fp' });
+      expect(job.status, why(job)).toBe('succeeded');
+      const r = job.result as { checksOk: boolean; checks: { name: string; ok: boolean; expected: unknown; actual: unknown }[] };
+      expect(r.checksOk).toBe(false);
+      expect(r.checks.find((c) => c.name === 'content checksum core.users')).toEqual({ name: 'content checksum core.users', expected: '1', actual: recorded, ok: false });
+      expect(r.checks.find((c) => c.name === 'row count core.users')).toMatchObject({ ok: true });
+    } finally {
+      await sql(s().url, `UPDATE backup_log SET manifest = jsonb_set(manifest, '{keyTableChecksums,core.users}', to_jsonb($2::text)) WHERE id = $1`, [backup.id, recorded]);
+    }
   });
 
   it('restores a directory-format backup (pg_dump --jobs) to identical rows with the same checks', async () => {

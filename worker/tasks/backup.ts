@@ -14,6 +14,7 @@ import { ToolError } from '../../lib/jobs/lifecycle';
 import { LocalStorage, writeSmallFile, diskError, defaultStoragePath, commitFolder, folderSize, type ArtifactWriter } from '../../lib/storage/local-storage';
 import { safeName, targetConn } from '../../lib/targets/target-conn';
 import { applyRetention } from '../../lib/backups/apply-retention';
+import { fingerprintSql } from '../../lib/backups/table-fingerprint';
 import { connect, toolEnv, type TargetConn } from '../pg/connect';
 import { countTocEntries, defaultDumpSettings, fileExtension, parseDumpProgress, pgDumpallGlobalsArgs, pgDumpArgs, zstdArgs, type DumpSettings } from '../pg/pg-dump';
 import { parseServerVersionNum, toolsFor, type ToolSet } from '../pg/tools';
@@ -171,9 +172,12 @@ async function backupDatabase(ctx: JobContext<BackupPayload>, run: DbRun) {
     const snapshot = (await snapshotClient.query<{ s: string }>('SELECT pg_export_snapshot() AS s')).rows[0]!.s;
     const tableCount = Number((await snapshotClient.query<{ n: string }>("SELECT count(*) AS n FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind IN ('r','p','m') AND n.nspname NOT IN ('pg_catalog','information_schema') AND n.nspname NOT LIKE 'pg_toast%'")).rows[0]!.n);
     const keyTableCounts: Record<string, number> = {};
+    const keyTableChecksums: Record<string, string> = {};
     for (const t of run.target.keyTables) {
       try {
-        keyTableCounts[t] = Number((await snapshotClient.query<{ n: string }>(`SELECT count(*) AS n FROM ${quoteIdent(t)}`)).rows[0]!.n);
+        const fp = (await snapshotClient.query<{ n: string; h: string }>(fingerprintSql(quoteIdent(t)))).rows[0]!;
+        keyTableCounts[t] = Number(fp.n);
+        keyTableChecksums[t] = fp.h;
       } catch (err) {
         await ctx.log(`key table ${t}: ${(err as Error).message}`, 'warn');
       }
@@ -236,6 +240,8 @@ async function backupDatabase(ctx: JobContext<BackupPayload>, run: DbRun) {
       finishedAt: finished.toISOString(),
       snapshot,
       keyTableCounts,
+      // Order-independent content fingerprints of the key tables (lib/backups/table-fingerprint.ts).
+      keyTableChecksums,
       toc,
       globals: { file: globalsFile.split('/').pop(), sha256: globalsStored.sha256 },
       worker: hostname(),

@@ -17,6 +17,7 @@ import { parseRestoreLine, pgRestoreArgs, splitTable } from '../pg/pg-restore';
 import { checksumOf, loadBackup, readToc } from '../restore/archive';
 import { allowConnections, blockAndTerminate, connectionCount, createDatabase, databaseExists, dropDatabase, fitName, quoteIdent, renameDatabase, stamp } from '../restore/database-ops';
 import { runHook } from '../restore/hooks';
+import { fingerprintSql } from '../../lib/backups/table-fingerprint';
 
 type RestorePayload = JobPayload<'restore'>;
 type Target = NonNullable<Awaited<ReturnType<ReturnType<typeof getDb>['target']['findUnique']>>>;
@@ -395,15 +396,18 @@ async function runChecks(ctx: JobContext<RestorePayload>, plan: Plan, p: Restore
   try {
     const restoredTables = new Set(p.tables.length ? plan.toc.tables.filter((t) => p.tables.some((x) => t === x || t.endsWith(`.${x}`))) : plan.toc.tables);
     const counts = (plan.backup.keyTableCounts ?? {}) as Record<string, number>;
+    const sums = ((plan.backup.manifest as { keyTableChecksums?: Record<string, string> } | null)?.keyTableChecksums ?? {}) as Record<string, string>;
     if (p.section !== 'schema') {
       for (const [table, expected] of Object.entries(counts)) {
         if (!restoredTables.has(table)) continue;
-        const name = `row count ${table}`;
         try {
-          const n = Number((await client.query<{ n: string }>(`SELECT count(*) AS n FROM ${table.split('.').map(quoteIdent).join('.')}`)).rows[0]!.n);
-          checks.push({ name, expected, actual: n, ok: n === expected });
+          const fp = (await client.query<{ n: string; h: string }>(fingerprintSql(table.split('.').map(quoteIdent).join('.')))).rows[0]!;
+          const n = Number(fp.n);
+          checks.push({ name: `row count ${table}`, expected, actual: n, ok: n === expected });
+          // Content, where the backup recorded it: the same rows, not only as many.
+          if (sums[table] !== undefined) checks.push({ name: `content checksum ${table}`, expected: sums[table]!, actual: fp.h, ok: fp.h === sums[table] });
         } catch (err) {
-          checks.push({ name, expected, actual: `error: ${(err as Error).message}`, ok: false });
+          checks.push({ name: `row count ${table}`, expected, actual: `error: ${(err as Error).message}`, ok: false });
         }
       }
     }
