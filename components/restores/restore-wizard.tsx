@@ -1,10 +1,10 @@
 'use client';
 // The restore wizard: one decision a step (backup, destination, options), the preflight before anything runs,
 // a typed confirmation for production, then live progress and the checked result.
-import { useMutation, useQuery } from '@tanstack/react-query';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import Link from 'next/link';
 import { useEffect, useMemo, useState } from 'react';
-import { api } from '@/lib/client/api';
+import { api, ApiError } from '@/lib/client/api';
 import { queryKeys } from '@/lib/client/query-keys';
 import { Button } from '@/components/ui/button';
 import { Card } from '@/components/ui/card';
@@ -80,6 +80,7 @@ export function RestoreWizard({ targets, isAdmin, initialTargetId, initialBackup
         ))}
       </ol>
 
+      {step === 0 && isAdmin && <UploadDump targetId={targetId} targets={targets} />}
       {step === 0 && <PickBackup initialBackupId={initialBackupId} targets={targets} targetId={targetId} setTargetId={(id) => { setTargetId(id); setBackup(null); }} backup={backup} setBackup={(b) => { setBackup(b); setPreflightJob(null); }} />}
       {step === 1 && backup && <PickDestination targets={targets} backup={backup} isAdmin={isAdmin} dest={dest} setDest={(d) => { setDest(d); setPreflightJob(null); }} />}
       {step === 2 && (
@@ -199,6 +200,40 @@ function PickBackup({ initialBackupId, targets, targetId, setTargetId, backup, s
       )}
       <BackupChoiceTable backups={usable} selected={backup} onSelect={setBackup} testId="pick-backup" />
       {data && usable.length === 0 && <p className="mt-3 text-sm text-red-800">This target has no usable backup.</p>}
+    </Card>
+  );
+}
+
+/** For the day the catalog is gone: an admin uploads a dump; a worker checks it and lists it as a backup. */
+function UploadDump({ targetId, targets }: { targetId: string; targets: TargetOpt[] }) {
+  const qc = useQueryClient();
+  const [open, setOpen] = useState(false);
+  const [file, setFile] = useState<File | null>(null);
+  const [database, setDatabase] = useState(targets.find((t) => t.id === targetId)?.database ?? '');
+  const upload = useMutation({
+    mutationFn: async () => {
+      const q = new URLSearchParams({ targetId, database, fileName: file!.name });
+      const res = await fetch(`/api/uploads?${q}`, { method: 'POST', body: file, headers: { 'content-type': 'application/octet-stream' } });
+      const data = await res.json();
+      if (!res.ok) throw new ApiError(res.status, data?.error?.code ?? 'HTTP_' + res.status, data?.error?.message ?? 'The upload failed.', data?.error?.hint, data?.error?.fields);
+      return data as { job: { id: string } };
+    },
+  });
+  const { data: job } = useJob(upload.data?.job.id ?? null);
+  useEffect(() => {
+    if (job?.job.status === 'succeeded') void qc.invalidateQueries({ queryKey: queryKeys.backupsAll });
+  }, [job?.job.status, qc]);
+  if (!open) return <Button variant="secondary" onClick={() => setOpen(true)}>Upload a dump file…</Button>;
+  return (
+    <Card title="Upload a dump file">
+      <p className="mb-3 text-sm text-slate-600">For a dump made outside Lifeboat, or when the catalog is gone. A worker stores it, reads its table of contents with pg_restore --list, and lists it below as a backup of this target.</p>
+      <div className="grid gap-3 sm:grid-cols-2">
+        <label className="text-sm font-medium text-slate-700">File (pg_dump custom format, optionally .zst)<input type="file" onChange={(e) => setFile(e.target.files?.[0] ?? null)} className={field} /></label>
+        <label className="text-sm font-medium text-slate-700">Database it was dumped from<input value={database} onChange={(e) => setDatabase(e.target.value)} className={field} /></label>
+      </div>
+      <Button className="mt-3" onClick={() => upload.mutate()} disabled={!file || !database || upload.isPending}>{upload.isPending ? 'Uploading…' : 'Upload and check'}</Button>
+      <ErrorBox error={upload.error} />
+      {upload.data && <div className="mt-3"><JobLive id={upload.data.job.id} canCancel={false} compact showResult={false} /></div>}
     </Card>
   );
 }

@@ -66,6 +66,8 @@ export const recoverComparePayload = z.object({
 export const recoveryPayload = z.object({ compareJobId: z.uuid({ message: 'must be a comparison job id' }) });
 export const recoverExportPayload = recoveryPayload.extend({ format: z.enum(['sql', 'csv']), table: z.string().trim().min(1).max(130).optional() });
 
+const importUploadPayload = z.object({ uploadId: z.uuid() });
+
 export const jobKinds = {
   ping: {
     label: 'Ping the worker',
@@ -144,6 +146,13 @@ export const jobKinds = {
     role: 'operator',
     expireInSeconds: () => 600,
   } satisfies JobKind<typeof recoveryPayload>,
+  // An uploaded dump: written to storage, checked with pg_restore --list, registered as a backup.
+  'import-upload': {
+    label: 'Import an uploaded dump',
+    payload: importUploadPayload,
+    role: 'admin',
+    expireInSeconds: () => 3600,
+  } satisfies JobKind<typeof importUploadPayload>,
   'test-connection': {
     label: 'Test connection',
     payload: targetPayload,

@@ -399,6 +399,19 @@ const table: Record<string, Entry> = {
       expect(rows[0]?.status, 'a refused decision changed the request').toBe('requested');
     },
   },
+  'POST /api/uploads': {
+    role: 'admin',
+    // Read when the call is made (the target exists only after beforeAll). The body is not a dump: the upload is
+    // accepted and the worker's check then refuses it, which is not this table's business.
+    get query() {
+      return `targetId=${mainTargetId}&database=${appDatabase}&fileName=roles.dump`;
+    },
+    body: () => ({ not: 'a dump' }),
+    ok: (j) => {
+      expect(j.job.id).toMatch(uuid);
+      expect(j.sha256).toMatch(/^[0-9a-f]{64}$/);
+    },
+  },
   'GET /api/settings': { role: 'viewer', ok: (j) => expect(typeof j.settings.rtoSeconds).toBe('number') },
   'PUT /api/settings': {
     role: 'admin',

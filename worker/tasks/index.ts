@@ -8,6 +8,7 @@ import { restore, restorePreflight } from './restore';
 import { drill } from './drill';
 import { dropCopy, rollback } from './rollback';
 import { repair } from './repair';
+import { importUpload } from './import-upload';
 import { recoverCompare, recoverDiscard, recoverExport, recoverReinsert } from './recover-rows';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -21,6 +22,7 @@ export const tasks: Record<JobKindName, (ctx: JobContext<any>) => Promise<unknow
   rollback,
   'drop-copy': dropCopy,
   repair,
+  'import-upload': importUpload,
   'recover-compare': recoverCompare,
   'recover-reinsert': recoverReinsert,
   'recover-export': recoverExport,

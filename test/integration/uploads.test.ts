@@ -1,0 +1,75 @@
+// Uploading a dump for the day the catalog is gone: stored and checked by a worker, offered as a backup, restorable;
+// anything that is not a pg_dump archive is refused and leaves nothing behind.
+import { createReadStream, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { createHash } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createThrowawayCluster, type RunningCluster } from '../../scripts/lib/cluster';
+import { seedDemoDatabase } from '../../scripts/lib/seed';
+import { sql } from '../helpers/db';
+import { Stack, tableChecksums, type BackupRow, type Spawned } from '../helpers/backups';
+import { backupNow, makeTarget, restoreAndWait, why } from '../helpers/restores';
+import { storeUpload } from '../../lib/uploads/store-upload';
+import { UserError } from '../../lib/errors';
+
+let cluster: RunningCluster | undefined;
+let stack: Stack | undefined;
+let worker: Spawned;
+let targetId: string;
+let storageDir: string;
+let backup: BackupRow;
+const s = () => stack!;
+
+beforeAll(async () => {
+  cluster = await createThrowawayCluster();
+  stack = await new Stack(cluster, 'lifeboat_uploads').init();
+  await seedDemoDatabase(cluster.url('postgres'), 'eitherway');
+  storageDir = s().tempDir('lifeboat-store-');
+  const storageId = (await s().storage('main', storageDir)).id;
+  targetId = (await makeTarget(s(), { name: 'prod', database: 'eitherway', storageId })).id;
+  worker = s().spawnWorker();
+  await s().workerReady(worker);
+  backup = await backupNow(s(), worker, targetId);
+}, 90_000);
+
+afterAll(async () => {
+  await stack?.close();
+  await cluster?.remove();
+}, 60_000);
+
+describe('uploaded dumps', () => {
+  it('an uploaded dump is stored, checked, registered as a backup, and restores to the same data', async () => {
+    const file = path.join(storageDir, backup.backup_file);
+    const original = createHash('sha256').update(readFileSync(file)).digest('hex');
+    const up = await storeUpload(s().admin, { targetId, database: 'eitherway', fileName: 'nightly.dump.zst' }, createReadStream(file, { highWaterMark: 16 * 1024 }), null);
+    expect(up.sha256).toBe(original);
+    const job = await s().waitJob(up.job.id, undefined, 30_000, worker);
+    expect(job.status, why(job)).toBe('succeeded');
+    const id = (job.result as { backupId: string }).backupId;
+    const [row] = await sql<{ backup_type: string; checksum_sha256: string; format: string; status: string }>(s().url, 'SELECT backup_type, checksum_sha256, format, status FROM backup_log WHERE id = $1', [id]);
+    expect(row).toEqual({ backup_type: 'uploaded', checksum_sha256: original, format: 'custom-zstd', status: 'succeeded' });
+    expect(await sql(s().url, 'SELECT 1 FROM upload_chunks')).toEqual([]);
+    const restored = await restoreAndWait(s(), worker, s().operator, id, { mode: 'new', targetId, database: 'from_upload' });
+    expect(restored.status, why(restored)).toBe('succeeded');
+    expect(await tableChecksums(cluster!.url('from_upload'))).toEqual(await tableChecksums(cluster!.url('eitherway')));
+    const [audit] = await sql<{ n: number }>(s().url, "SELECT count(*)::int AS n FROM audit_log WHERE action = 'backup.upload'");
+    expect(audit!.n).toBe(1);
+  }, 60_000);
+
+  it('a file that is not a pg_dump archive is refused with BACKUP_UNREADABLE and leaves no backup, file or chunks', async () => {
+    const before = await sql(s().url, "SELECT id FROM backup_log WHERE backup_type = 'uploaded'");
+    const up = await storeUpload(s().admin, { targetId, database: 'eitherway', fileName: 'notes.txt' }, [Buffer.from('SELECT 1; -- a plain SQL file\n')], null);
+    const job = await s().waitJob(up.job.id, undefined, 30_000, worker);
+    expect(job.status).toBe('failed');
+    expect(job.error_code).toBe('BACKUP_UNREADABLE');
+    expect(await sql(s().url, "SELECT id FROM backup_log WHERE backup_type = 'uploaded'")).toEqual(before);
+    expect(await sql(s().url, 'SELECT 1 FROM uploads')).toEqual([]);
+  }, 30_000);
+
+  it('an empty upload is refused at once', async () => {
+    const err = await storeUpload(s().admin, { targetId, database: 'eitherway', fileName: 'empty.dump' }, [], null).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(UserError);
+    expect((err as UserError).code).toBe('VALIDATION');
+    expect(await sql(s().url, 'SELECT 1 FROM uploads')).toEqual([]);
+  });
+});
