@@ -27,6 +27,7 @@ interface Preflight {
   destination: { target: string; serverVersion: string; database: string; production: string | null; productionConnections: number | null };
   roles: { owners: string[]; missing: string[]; createdFromGlobals: string[] };
   problems: { code: string; message: string }[];
+  space: { dataDirectory: string; freeBytes: number; neededBytes: number; basis: string } | null;
 }
 
 const steps = ['Backup', 'Destination', 'Options', 'Preflight', 'Confirm', 'Restore'] as const;
@@ -290,6 +291,7 @@ function PreflightView({ report }: { report: Preflight }) {
     ['Destination', `${report.destination.target}: PostgreSQL ${report.destination.serverVersion}, database "${report.destination.database}"`, true],
     ['Roles', report.roles.missing.length ? `missing: ${report.roles.missing.join(', ')}${report.roles.createdFromGlobals.length ? ` (created from the saved globals: ${report.roles.createdFromGlobals.join(', ')})` : ''}` : `all owners exist (${report.roles.owners.join(', ')})`, report.roles.missing.length === report.roles.createdFromGlobals.length],
   ];
+  rows.push(['Free space', report.space ? `${bytes(report.space.freeBytes)} free in ${report.space.dataDirectory}; about ${bytes(report.space.neededBytes)} needed (${report.space.basis})` : 'cannot be measured from this worker (the server is on another host, or does not show its data directory)', !report.space || report.space.freeBytes >= report.space.neededBytes]);
   if (report.destination.production) rows.push(['Production', `"${report.destination.production}" has ${report.destination.productionConnections ?? 0} open connection(s); they are ended at the swap`, true]);
   return (
     <div className="space-y-3" data-testid="preflight-report" data-ok={report.problems.length === 0}>
@@ -299,7 +301,6 @@ function PreflightView({ report }: { report: Preflight }) {
         ))}
       </dl>
       {report.problems.map((p) => <p key={p.code} role="alert" className="rounded-md border border-red-300 bg-red-50 px-3 py-2 text-sm text-red-900">{p.message} <span className="font-mono text-xs">{p.code}</span></p>)}
-      <p className="text-xs text-slate-500">Free space on the destination server cannot be measured from here; the restore needs about the database&apos;s original size.</p>
     </div>
   );
 }

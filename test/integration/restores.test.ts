@@ -82,6 +82,12 @@ describe('restore to a new database', () => {
     expect(r.roles.missing).toEqual([]);
     expect(r.problems).toEqual([]);
     expect(r.destination.database).toBe('eitherway_preflight');
+    // The server runs on this host and shows its data directory: free space is measured against an estimate.
+    const space = (job.result as { space: { dataDirectory: string; freeBytes: number; neededBytes: number; basis: string } | null }).space;
+    expect(space).not.toBeNull();
+    expect(space!.dataDirectory).toBe((await sql<{ d: string }>(cluster!.url('postgres'), "SELECT current_setting('data_directory') AS d"))[0]!.d);
+    expect(space!.freeBytes).toBeGreaterThan(space!.neededBytes);
+    expect(space!.neededBytes).toBeGreaterThan(0);
     expect(await databaseExists(cluster!, 'eitherway_preflight')).toBe(false);
   });
 

@@ -2,7 +2,7 @@
 // side database, integrity checks against what the backup recorded, then for production a swap with a measured
 // outage (or the runbook's in-place method), and for drills a timed scratch restore that is dropped afterwards.
 import { execa } from 'execa';
-import { readFile, rm, stat } from 'node:fs/promises';
+import { readFile, rm, stat, statfs } from 'node:fs/promises';
 import { join } from 'node:path';
 import type pg from 'pg';
 import { getDb } from '../../lib/db';
@@ -111,16 +111,47 @@ async function preflight(ctx: JobContext<RestorePayload>, p: RestorePayload, adm
     if (workExists) problems.push({ code: 'DESTINATION_EXISTS', message: `A database named "${workDb}" already exists on ${dest.name}.` });
   }
   const prodConnections = mode === 'replace' && (await databaseExists(c, prod)) ? await connectionCount(c, prod) : null;
+
+  // space: where it can be checked (the destination's data directory is on this worker's host and readable).
+  const space = await freeSpace(c, dest, source, backup, sum.size);
+  if (space && space.freeBytes < space.neededBytes) {
+    problems.push({ code: 'DISK_FULL', message: `The destination's data directory has ${gib(space.freeBytes)} free; the restore needs about ${gib(space.neededBytes)} (${space.basis}).` });
+  }
   const report = {
     file: { path, size: sum.size, sha256: sum.sha256, matchesCatalog: checksum === 'now' ? true : 'checked during the restore' },
     archive: { format: toc.format, dumpedBy: toc.dumpedBy, dumpedFrom: toc.dumpedFrom, entries: toc.entries.length, tables: toc.tables, schemas: toc.schemas },
     tool: { pgRestore: tools.version, binDir: tools.binDir },
     destination: { target: dest.name, serverVersion: v.ver, database: workDb, production: mode === 'replace' ? prod : null, productionConnections: prodConnections },
+    space,
     roles: { owners: toc.owners, missing, createdFromGlobals: createRoles },
     problems,
   };
   await ctx.log(`preflight: ${problems.length ? problems.map((x) => x.message).join(' ') : 'all checks passed'}`);
   return { backup, path, storageRoot: storage.root, dest, source, prod, workDb, mode, method, tools, toc, createRoles, globalsPath, report };
+}
+
+const gib = (n: number) => `${(n / 1024 ** 3).toFixed(2)} GiB`;
+
+/**
+ * Free space in the destination's data directory, when the server runs on this host and tells its data directory
+ * (superuser or pg_read_all_settings); null otherwise. The need is the source database's size from its last
+ * connection test, or else a multiple of the archive (compressed archives are several times smaller).
+ */
+async function freeSpace(c: pg.Client, dest: Target, source: Target | null, backup: Plan['backup'], archiveBytes: number) {
+  if (!['127.0.0.1', 'localhost', '::1'].includes(dest.host)) return null;
+  const dir = await c.query<{ d: string }>("SELECT current_setting('data_directory') AS d").then((r) => r.rows[0]!.d, () => null);
+  if (!dir) return null;
+  const st = await statfs(dir).catch(() => null);
+  if (!st) return null;
+  const sizes = ((source ?? dest).lastCheck as { sizes?: { database: string; bytes: number }[] } | null)?.sizes ?? [];
+  const known = sizes.find((x) => x.database === backup.databaseName)?.bytes;
+  const factor = backup.format === 'custom-zstd' ? 5 : 2;
+  return {
+    dataDirectory: dir,
+    freeBytes: st.bavail * st.bsize,
+    neededBytes: known ?? archiveBytes * factor,
+    basis: known ? 'the source database\'s size at its last connection test' : `${factor}x the archive, an estimate`,
+  };
 }
 
 export async function restorePreflight(ctx: JobContext<RestorePayload>) {
