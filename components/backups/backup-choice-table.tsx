@@ -15,7 +15,7 @@ export function BackupChoiceTable({ backups, selected, onSelect, testId }: { bac
         {backups.map((b) => (
           <tr key={b.id} className={selected?.id === b.id ? 'bg-sky-50' : ''}>
             <td className="py-1.5"><input type="radio" name="backup" aria-label={`backup ${b.id}`} checked={selected?.id === b.id} onChange={() => onSelect(b)} /></td>
-            <td className="py-1.5"><LocalTime value={b.createdAt} /></td>
+            <td className="py-1.5"><LocalTime value={b.createdAt} />{b.backupType === 'uploaded' && <span className="ml-2"><StatusBadge tone="blue">uploaded</StatusBadge></span>}</td>
             <td className="py-1.5"><Ago value={b.createdAt} /></td>
             <td className="py-1.5">{b.databaseName}</td>
             <td className="py-1.5">{bytes(b.backupSize)}</td>

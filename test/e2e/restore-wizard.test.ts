@@ -130,6 +130,25 @@ describe('restore wizard', () => {
     await context.close();
   });
 
+  it('an admin uploads a dump on the restore page; a worker checks it and it is offered as a backup', async () => {
+    const { rows } = await db.query('SELECT backup_file, location FROM backup_log WHERE target_id = $1 AND status = $2 AND backup_type = $3 ORDER BY id LIMIT 1', [targetId, 'succeeded', 'logical']);
+    const file = join(rows[0].location, rows[0].backup_file);
+    const before = (await db.query("SELECT count(*)::int AS n FROM backup_log WHERE target_id = $1 AND backup_type = 'uploaded'", [targetId])).rows[0].n as number;
+    const context = await browser.newContext({ baseURL: base, viewport: { width: 1300, height: 900 } });
+    const page = await context.newPage();
+    await signInPage(page, base, e2eUsers.admin.email, e2eUsers.admin.password);
+    await page.goto(`/restore?targetId=${targetId}`);
+    await page.getByRole('button', { name: 'Upload a dump file…' }).click();
+    await page.locator('input[type=file]').setInputFiles(file);
+    await page.getByRole('button', { name: 'Upload and check' }).click();
+    await page.locator('[data-testid=job-live][data-status=succeeded]').waitFor({ timeout: 60_000 });
+    await expect.poll(async () => (await db.query("SELECT count(*)::int AS n FROM backup_log WHERE target_id = $1 AND backup_type = 'uploaded'", [targetId])).rows[0].n, { timeout: 10_000 }).toBe(before + 1);
+    // The picker lists it (uploaded backups are succeeded backups of the target).
+    await expect.poll(() => page.locator('[data-testid=pick-backup] tbody tr').count(), { timeout: 15_000 }).toBeGreaterThanOrEqual(2);
+    await page.screenshot({ path: join(shots, 'upload.png'), fullPage: true });
+    await context.close();
+  });
+
   it('a viewer sees drill results on the target page and cannot open the wizard or start a restore', async () => {
     const context = await browser.newContext({ baseURL: base });
     const page = await context.newPage();
