@@ -248,8 +248,8 @@ export function dbUrl(cluster: RunningCluster, db: string): string {
 const quoteIdent = (s: string) => `"${s.replaceAll('"', '""')}"`;
 
 /** Row count and md5 of every user table's rows (sorted text form), plus sequence positions. */
-export async function tableChecksums(url: string): Promise<Record<string, string>> {
-  const client = new pg.Client({ connectionString: url });
+export async function tableChecksums(conn: string | pg.ClientConfig): Promise<Record<string, string>> {
+  const client = new pg.Client(typeof conn === 'string' ? { connectionString: conn } : conn);
   await client.connect();
   try {
     const tables = (

@@ -10,6 +10,7 @@ import { startRestore, startTargetJob } from '../../lib/restores/start-restore';
 import type { Role } from '../../lib/auth/roles';
 import { sql } from './db';
 import type { Actor, BackupRow, JobRow, Spawned, Stack } from './backups';
+import { tableChecksums } from './backups';
 
 export const KEY_TABLES = ['core.users', 'core.sessions'];
 export const CHECK_STATEMENTS = ['SELECT core.analyze_query_performance()'];
@@ -127,32 +128,10 @@ export function dbConfig(cluster: RunningCluster, database: string): pg.ClientCo
   return { host: '127.0.0.1', port: cluster.port, user: cluster.superuser, password: cluster.password, database };
 }
 
-const quoteIdent = (s: string) => `"${s.replaceAll('"', '""')}"`;
 
-/** Row count and md5 of every user table's rows, plus sequence positions (tableChecksums of the backups helper, for any name). */
-export async function checksumsOf(conn: pg.ClientConfig): Promise<Record<string, string>> {
-  const client = new pg.Client(conn);
-  await client.connect();
-  try {
-    const tables = (
-      await client.query<{ s: string; t: string; kind: string }>(
-        `SELECT n.nspname AS s, c.relname AS t, c.relkind::text AS kind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-         WHERE c.relkind IN ('r', 'p', 'S') AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%'
-         ORDER BY 1, 2`,
-      )
-    ).rows;
-    const out: Record<string, string> = {};
-    for (const { s, t, kind } of tables) {
-      const q = `${quoteIdent(s)}.${quoteIdent(t)}`;
-      out[`${s}.${t}`] =
-        kind === 'S'
-          ? (await client.query<{ v: string }>(`SELECT last_value || '/' || is_called AS v FROM ${q}`)).rows[0]!.v
-          : (await client.query<{ v: string }>(`SELECT count(*) || ' rows, md5 ' || md5(coalesce(string_agg(x::text, ',' ORDER BY x::text), '')) AS v FROM ${q} x`)).rows[0]!.v;
-    }
-    return out;
-  } finally {
-    await client.end().catch(() => {});
-  }
+/** tableChecksums of the backups helper, for a connection given as a client config (any database name). */
+export function checksumsOf(conn: pg.ClientConfig): Promise<Record<string, string>> {
+  return tableChecksums(conn);
 }
 
 export async function rowCount(url: string, table: string): Promise<number> {
