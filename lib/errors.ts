@@ -59,6 +59,12 @@ export const errorRegistry = {
   RECOVERY_SCRATCH_GONE: { status: 409, retryable: false, hint: 'The scratch copy was dropped (re-inserted, discarded, or older than 24 hours). Run the comparison again.' },
   SELF_APPROVAL: { status: 403, retryable: false, hint: 'Ask another admin to approve it.' },
   INVALID_CRON: { status: 400, retryable: false, hint: 'Use five fields: minute hour day-of-month month day-of-week, e.g. "0 2 * * *".' },
+  // Jobs: cancel rights and the point of no return.
+  JOB_PAST_POINT_OF_NO_RETURN: {
+    status: 409,
+    retryable: false,
+    hint: 'Production has already been dropped or renamed, so stopping now would leave it empty or missing: the job finishes on its own (an in-place restore finishes restoring from the same backup). Watch it to its end.',
+  },
   INTERNAL: { status: 500, retryable: false, hint: 'This is a bug in Lifeboat. The server log has the details.' },
 } as const satisfies Record<string, { status: number; retryable: boolean; hint: string }>;
 

@@ -34,7 +34,7 @@ export function JobLive({ id, canCancel, compact = false, showResult = true }: {
   });
   if (error) return <ErrorBox error={error} />;
   if (!data) return <p className="text-sm text-slate-500">Loading job…</p>;
-  const { job, logs } = data;
+  const { job, logs, cancel: right } = data;
   const active = isActive(job.status);
   return (
     <div className="space-y-4" data-testid="job-live" data-status={job.status}>
@@ -44,12 +44,17 @@ export function JobLive({ id, canCancel, compact = false, showResult = true }: {
           {job.step ? <>Step: <strong>{job.step}</strong></> : 'Waiting for a worker'}
         </span>
         <span className="text-sm text-slate-500">Elapsed: <Elapsed from={job.startedAt} to={job.finishedAt} /></span>
-        {canCancel && active && (
+        {canCancel && active && right.allowed && (
           <Button variant="secondary" onClick={() => cancel.mutate()} disabled={cancel.isPending || job.cancelRequested}>
             {job.cancelRequested ? 'Cancelling…' : 'Cancel'}
           </Button>
         )}
       </div>
+      {active && !right.allowed && (canCancel || right.code === 'JOB_PAST_POINT_OF_NO_RETURN') && right.reason && (
+        <p className={`rounded-md border px-3 py-2 text-sm ${right.code === 'JOB_PAST_POINT_OF_NO_RETURN' ? 'border-amber-300 bg-amber-50 text-amber-900' : 'border-slate-200 bg-slate-50 text-slate-700'}`} data-testid="job-cancel-refused" data-code={right.code}>
+          {right.reason}
+        </p>
+      )}
       {active && <ProgressBar value={job.status === 'queued' ? 0 : job.progress} label={job.progressDetail ?? undefined} />}
       <ErrorBox error={cancel.error} />
       {showResult && job.status === 'succeeded' && job.result && (

@@ -19,6 +19,8 @@ export interface JobView {
   errorHint: string | null;
   errorDetail: string | null;
   cancelRequested: boolean;
+  /** Set at the job's point of no return: it can no longer be cancelled. */
+  committedAt: string | null;
   createdAt: string;
   startedAt: string | null;
   finishedAt: string | null;
@@ -33,6 +35,13 @@ export interface LogLine {
   line: string;
 }
 
+/** Whether the signed-in person may cancel the job, and why not (from the server, which enforces the same rule). */
+export interface CancelRight {
+  allowed: boolean;
+  code?: 'FORBIDDEN' | 'JOB_PAST_POINT_OF_NO_RETURN';
+  reason: string | null;
+}
+
 export const isActive = (s: JobView['status'] | undefined) => s === 'queued' || s === 'running';
 
 export function useJob(id: string | null) {
@@ -42,12 +51,12 @@ export function useJob(id: string | null) {
     queryKey: queryKeys.job(id ?? 'none'),
     enabled: id !== null,
     queryFn: async () => {
-      const data = await api<{ job: JobView; logs: LogLine[] }>(`/api/jobs/${id}?afterLogId=${lastId.current}`);
+      const data = await api<{ job: JobView; logs: LogLine[]; cancel: CancelRight }>(`/api/jobs/${id}?afterLogId=${lastId.current}`);
       if (data.logs.length) {
         lines.current = [...lines.current, ...data.logs].slice(-2000);
         lastId.current = data.logs[data.logs.length - 1]!.id;
       }
-      return { job: data.job, logs: lines.current };
+      return { job: data.job, logs: lines.current, cancel: data.cancel };
     },
     refetchInterval: (q) => (isActive(q.state.data?.job.status) || !q.state.data ? 1_000 : false),
   });

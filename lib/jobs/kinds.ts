@@ -166,6 +166,20 @@ export type JobPayload<K extends JobKindName> = z.infer<(typeof jobKinds)[K]['pa
 
 export const jobKindNames = Object.keys(jobKinds) as JobKindName[];
 
+/**
+ * The role that may start this job, and so stop it: a restore that replaces production needs admin (startRestore
+ * checks it), anything unrecognised gets the strictest role.
+ */
+export function roleToStart(kind: string, payload: unknown): Role {
+  const def = (jobKinds as Record<string, JobKind>)[kind];
+  if (!def) return 'admin';
+  if (kind === 'restore') {
+    const mode = (payload as { destination?: { mode?: unknown } } | null)?.destination?.mode;
+    return mode === 'new' || mode === 'drill' ? def.role : 'admin';
+  }
+  return def.role;
+}
+
 /** The pg-boss queue for a kind in a worker pool (a target names its pool). */
 export function queueName(kind: JobKindName, pool = 'default'): string {
   return `${kind}.${pool}`;

@@ -15,10 +15,12 @@ export interface JobContext<P> {
   trackPartial(path: string): Promise<void>;
   untrackPartial(path: string): Promise<void>;
   /**
-   * Past the point of no return (a production swap): from now on a cancel, expiry or shutdown no longer turns
-   * the job into a failure; the task finishes and its result is recorded.
+   * Past the point of no return (a production swap, an in-place restore about to drop production): from now on a
+   * cancel, expiry or shutdown no longer turns the job into a failure; the task finishes and its result is
+   * recorded. Stored on the job row (committed_at) so the cancel API refuses from then on. Throws when a cancel
+   * or stop came first (the task must not go past the point then), or when the job is no longer this worker's.
    */
-  commit(): void;
+  commit(): Promise<void>;
 }
 
 /** An error from a tool: the stderr tail travels to the job row. */
@@ -133,8 +135,19 @@ export async function runJob<P, R>(
       partials = [...new Set([...partials, path])];
       await db.job.updateMany({ where: owned, data: { partialPaths: partials } });
     },
-    commit() {
-      committed = true;
+    async commit() {
+      if (committed) return;
+      controller.signal.throwIfAborted();
+      // cancelRequested: false makes this and a cancel exclusive (the cancel requires committed_at IS NULL).
+      const done = await db.job.updateMany({ where: { ...owned, cancelRequested: false }, data: { committedAt: new Date() } });
+      if (done.count === 1) {
+        committed = true;
+        return;
+      }
+      const row = await db.job.findUnique({ where: { id: jobId }, select: { cancelRequested: true, status: true, workerId: true } });
+      if (row && row.status === 'running' && row.workerId === workerId && row.cancelRequested) stop({ code: 'JOB_CANCELLED', message: 'Cancelled on request.' });
+      else stop({ code: 'WORKER_LOST', message: 'The job was taken from this worker (marked failed by a sweep).' });
+      controller.signal.throwIfAborted();
     },
     async untrackPartial(path) {
       partials = partials.filter((p) => p !== path);

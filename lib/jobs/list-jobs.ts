@@ -3,6 +3,7 @@ import { getDb } from '../db';
 import { UserError } from '../errors';
 import type { JobStatus } from '../generated/prisma/enums';
 import { hasRole, type Role } from '../auth/roles';
+import { cancelRight } from './cancel-job';
 
 const jobSelect = {
   id: true,
@@ -19,6 +20,7 @@ const jobSelect = {
   errorHint: true,
   errorDetail: true,
   cancelRequested: true,
+  committedAt: true,
   createdAt: true,
   startedAt: true,
   finishedAt: true,
@@ -56,5 +58,8 @@ export async function getJob(id: string, afterLogId = 0n, role: Role = 'viewer')
     take: 1000,
     select: { id: true, at: true, level: true, line: true },
   });
-  return { job, logs };
+  const right = cancelRight(role, found);
+  // Whether this person may cancel, and why not: the job page shows the reason instead of a button that fails.
+  const cancel = right.allowed ? { allowed: true, reason: null } : { allowed: false, code: right.code, reason: right.message };
+  return { job, logs, cancel };
 }

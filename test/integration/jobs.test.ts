@@ -14,6 +14,7 @@ import { enqueueJob } from '../../lib/jobs/enqueue-job';
 import { cancelJob } from '../../lib/jobs/cancel-job';
 import { getConsoleBoss } from '../../lib/jobs/boss';
 import { runJob } from '../../lib/jobs/lifecycle';
+import { getJob } from '../../lib/jobs/list-jobs';
 import { markWorkerStopped, registerWorker } from '../../lib/workers/register-worker';
 import type { Role } from '../../lib/auth/roles';
 
@@ -62,6 +63,7 @@ async function exitWithin(child: Child, ms: number) {
 type Actor = { id: string; email: string; role: Role };
 let operator: Actor;
 let viewer: Actor;
+let admin: Actor;
 
 async function makeUser(email: string, role: Role): Promise<Actor> {
   const u = await getDb().user.create({ data: { email, name: email, role } });
@@ -127,6 +129,7 @@ beforeAll(async () => {
   applyEnv(env);
   operator = await makeUser('operator@jobs.test', 'operator');
   viewer = await makeUser('viewer@jobs.test', 'viewer');
+  admin = await makeUser('admin@jobs.test', 'admin');
 });
 
 // A failed test must not leave its worker to take the next test's jobs.
@@ -502,6 +505,193 @@ describe('jobs', () => {
       expect(outcome).toBe('failed');
       expect(await jobRow(id)).toMatchObject({ status: 'failed', error_code: 'WORKER_LOST', error_message: 'swept by the test' });
     }, 15_000);
+  });
+
+  describe('the job log', () => {
+    let workerId: string;
+    let logJobId: string;
+    let expected: string[];
+    beforeAll(async () => {
+      workerId = await registerWorker('in-process-log', 'test');
+    });
+    afterAll(async () => {
+      await markWorkerStopped(workerId).catch(() => {});
+    });
+
+    it('stores 5000 lines logged fast from several async paths in call order, and "finished" last', async () => {
+      logJobId = (await getDb().job.create({ data: { kind: 'ping', queue: 'ping.in-process', payload: { seconds: 0 } }, select: { id: true } })).id;
+      expected = [];
+      const outcome = await runJob<unknown, unknown>({ jobId: logJobId, workerId, expireInSeconds: 120 }, async (ctx) => {
+        const say = (line: string) => {
+          expected.push(line);
+          return ctx.log(line);
+        };
+        // Four paths interleave: some await their write, some leave it in flight (as tool-output handlers do).
+        await Promise.all(
+          [0, 1, 2, 3].map(async (p) => {
+            for (let i = 0; i < 1250; i++) {
+              const written = say(`path ${p} line ${i} ${'x'.repeat((i * 37) % 200)}`);
+              if (i % 97 === 0) await written;
+              else if (i % 5 === p) await Promise.resolve();
+              else void written.catch(() => {});
+            }
+          }),
+        );
+        void say('the last line, not awaited').catch(() => {});
+        return { lines: expected.length };
+      });
+      expect(outcome).toBe('succeeded');
+      const stored = await logLines(logJobId);
+      expect(stored.length).toBe(5002);
+      expect(stored.slice(0, -1)).toEqual(expected);
+      expect(stored.at(-1)).toBe('finished: succeeded');
+    }, 120_000);
+
+    it('the job API pages through every line: after an id, before an id, and the tail, with exact counts', async () => {
+      const all = await logLines(logJobId);
+      // forward, 1000 at a time
+      const seen: string[] = [];
+      let after = 0;
+      for (;;) {
+        const page = await getJob(logJobId, { afterLogId: BigInt(after), logLimit: 1000 }, 'viewer');
+        expect(page.log.total).toBe(5002);
+        expect(page.log.earlier).toBe(seen.length);
+        seen.push(...page.logs.map((l) => l.line));
+        expect(page.log.later).toBe(5002 - seen.length);
+        if (page.logs.length === 0) break;
+        after = Number(page.logs.at(-1)!.id);
+      }
+      expect(seen).toEqual(all);
+      // the default is not a silent cut: the newest lines by default when asked for the tail, with what is left
+      const tail = await getJob(logJobId, { tail: true, logLimit: 500 }, 'viewer');
+      expect(tail.logs.map((l) => l.line)).toEqual(all.slice(-500));
+      expect(tail.log).toEqual({ total: 5002, earlier: 4502, later: 0 });
+      // backward from the tail's first line
+      const back: string[] = [...tail.logs.map((l) => l.line)];
+      let before = Number(tail.logs[0]!.id);
+      while (true) {
+        const page = await getJob(logJobId, { beforeLogId: BigInt(before), logLimit: 2000 }, 'viewer');
+        if (page.logs.length === 0) break;
+        expect(page.log.earlier).toBe(5002 - back.length - page.logs.length);
+        back.unshift(...page.logs.map((l) => l.line));
+        before = Number(page.logs[0]!.id);
+      }
+      expect(back).toEqual(all);
+      // without paging options: the first page, and the counts say what is left
+      const first = await getJob(logJobId);
+      expect(first.logs.length).toBe(1000);
+      expect(first.log).toEqual({ total: 5002, earlier: 0, later: 4002 });
+    }, 60_000);
+  });
+
+  describe('cancel rights and the point of no return', () => {
+    let workerId: string;
+    beforeAll(async () => {
+      workerId = await registerWorker('in-process-cancel', 'test');
+    });
+    afterAll(async () => {
+      await markWorkerStopped(workerId).catch(() => {});
+    });
+
+    const restoreJob = async (destination: object) =>
+      (
+        await getDb().job.create({
+          data: { kind: 'restore', queue: 'restore.in-process', payload: { backupId: '1', destination, jobs: 2, schemas: [], tables: [], section: 'all', runChecks: true }, createdById: admin.id },
+          select: { id: true },
+        })
+      ).id;
+
+    /** A job that runs until released; `reached` resolves once its body got past `before` (e.g. a commit). */
+    function heldJob(id: string, before: (ctx: { commit(): Promise<void> | void }) => Promise<void> | void = () => {}) {
+      let release!: () => void;
+      const released = new Promise<void>((r) => (release = r));
+      let reached!: () => void;
+      const reachedP = new Promise<void>((r) => (reached = r));
+      const outcome = runJob<unknown, unknown>({ jobId: id, workerId, expireInSeconds: 60 }, async (ctx) => {
+        await before(ctx);
+        reached();
+        await released;
+        // A task that cannot stop anymore checks nothing here; one that can, stops.
+        return { restored: true };
+      });
+      return { release, reached: reachedP, outcome };
+    }
+
+    it("an operator's cancel of an admin's in-place production restore is FORBIDDEN; the job keeps running and succeeds", async () => {
+      const id = await restoreJob({ mode: 'replace', method: 'in-place' });
+      const run = heldJob(id);
+      await run.reached;
+      const before = await counts();
+      const err = await rejection(cancelJob(operator, id, null));
+      expect(err).toBeInstanceOf(UserError);
+      expect(err.code).toBe('FORBIDDEN');
+      expect(err.status).toBe(403);
+      expect(err.message).toBe('Only an admin may cancel this job (Restore into production): it needs the role that may start it; you are operator.');
+      expect(await counts()).toEqual(before);
+      expect(await jobRow(id)).toMatchObject({ status: 'running', cancel_requested: false });
+      // The worker's watcher polls every second: give it two looks before the task ends.
+      await sleep(2_200);
+      run.release();
+      expect(await run.outcome).toBe('succeeded');
+      expect(await jobRow(id)).toMatchObject({ status: 'succeeded', cancel_requested: false, error_code: null });
+    }, 20_000);
+
+    it('a swap into production is admin-only to cancel too, while an operator may cancel a restore into a new database', async () => {
+      const swap = await restoreJob({ mode: 'replace', method: 'swap' });
+      expect((await rejection(cancelJob(operator, swap, null))).code).toBe('FORBIDDEN');
+      expect(await cancelJob(admin, swap, null)).toEqual({ id: swap, status: 'cancelled' });
+      const fresh = await restoreJob({ mode: 'new', targetId: randomUUID(), database: 'copy' });
+      expect(await cancelJob(operator, fresh, null)).toEqual({ id: fresh, status: 'cancelled' });
+      // Admin-only kinds follow their kind's role.
+      const repair = (await getDb().job.create({ data: { kind: 'repair', queue: 'repair.in-process', payload: {} }, select: { id: true } })).id;
+      expect((await rejection(cancelJob(operator, repair, null))).code).toBe('FORBIDDEN');
+    });
+
+    it('after the point of no return a cancel is refused with JOB_PAST_POINT_OF_NO_RETURN (409), and the job finishes', async () => {
+      const id = await restoreJob({ mode: 'replace', method: 'in-place' });
+      const run = heldJob(id, (ctx) => ctx.commit());
+      await run.reached;
+      const row = (await sql<{ committed_at: Date | null }>(url, 'SELECT committed_at FROM jobs WHERE id = $1', [id]))[0]!;
+      expect(row.committed_at).toBeInstanceOf(Date);
+      const before = await counts();
+      const err = await rejection(cancelJob(admin, id, null));
+      expect(err.code).toBe('JOB_PAST_POINT_OF_NO_RETURN');
+      expect(err.status).toBe(409);
+      expect(err.hint).toBe(errorRegistry.JOB_PAST_POINT_OF_NO_RETURN.hint);
+      expect(err.hint).toContain('finish');
+      expect(await counts()).toEqual(before);
+      expect(await jobRow(id)).toMatchObject({ status: 'running', cancel_requested: false });
+      run.release();
+      expect(await run.outcome).toBe('succeeded');
+      expect(await jobRow(id)).toMatchObject({ status: 'succeeded', error_code: null });
+    }, 20_000);
+
+    it('a cancel asked before the commit wins: commit() throws JOB_CANCELLED and nothing is committed', async () => {
+      const id = await restoreJob({ mode: 'replace', method: 'in-place' });
+      let gate!: () => void;
+      const gated = new Promise<void>((r) => (gate = r));
+      let commitError: unknown;
+      let started!: () => void;
+      const startedP = new Promise<void>((r) => (started = r));
+      const outcome = runJob<unknown, unknown>({ jobId: id, workerId, expireInSeconds: 60 }, async (ctx) => {
+        started();
+        await gated;
+        try {
+          await ctx.commit();
+        } catch (e) {
+          commitError = e;
+          throw e;
+        }
+        return { restored: true };
+      });
+      await startedP;
+      expect(await cancelJob(admin, id, null)).toEqual({ id, status: 'cancelling' });
+      gate();
+      expect(await outcome).toBe('cancelled');
+      expect((commitError as UserError).code).toBe('JOB_CANCELLED');
+      const row = (await sql<{ committed_at: Date | null; status: string }>(url, 'SELECT committed_at, status FROM jobs WHERE id = $1', [id]))[0]!;
+      expect(row).toEqual({ committed_at: null, status: 'cancelled' });
+    }, 20_000);
   });
 
   describe('a bad environment', () => {
