@@ -1,7 +1,7 @@
 'use client';
 // A job as it runs: status, step, progress with percentage, elapsed time, log, cancel; then its result or error.
 import { useMutation, useQueryClient } from '@tanstack/react-query';
-import { useEffect, useState } from 'react';
+import { useEffect, useLayoutEffect, useRef, useState } from 'react';
 import { api } from '@/lib/client/api';
 import { queryKeys } from '@/lib/client/query-keys';
 import { Button } from '@/components/ui/button';
@@ -9,7 +9,7 @@ import { ErrorBox } from '@/components/ui/error-box';
 import { ProgressBar } from '@/components/ui/progress-bar';
 import { StatusBadge } from '@/components/ui/status-badge';
 import { duration, LocalTime } from '@/components/ui/time';
-import { isActive, useJob } from './use-job';
+import { isActive, loadEarlierLines, useJob, type JobData } from './use-job';
 
 function Elapsed({ from, to }: { from: string | null; to: string | null }) {
   const [now, setNow] = useState(() => Date.now());
@@ -78,14 +78,48 @@ export function JobLive({ id, canCancel, compact = false, showResult = true }: {
           {job.errorDetail && <pre className="mt-2 max-h-48 overflow-auto whitespace-pre-wrap rounded bg-white/70 p-2 font-mono text-xs">{job.errorDetail}</pre>}
         </div>
       )}
-      {!compact && (
-        <div>
-          <h3 className="mb-1 text-xs font-semibold uppercase tracking-wide text-slate-500">Log</h3>
-          <pre className="max-h-80 overflow-auto rounded-md bg-slate-900 p-3 font-mono text-xs leading-5 text-slate-100" data-testid="job-log">
-            {logs.length === 0 ? 'No log lines yet.' : logs.map((l) => `${new Date(l.at).toLocaleTimeString()}  ${l.level === 'info' ? '' : l.level.toUpperCase() + ' '}${l.line}`).join('\n')}
-          </pre>
-        </div>
-      )}
+      {!compact && <JobLog id={id} data={data} />}
+    </div>
+  );
+}
+
+/** The log: opens on the newest lines and follows new ones (unless scrolled up), with earlier lines on request. */
+function JobLog({ id, data }: { id: string; data: JobData }) {
+  const qc = useQueryClient();
+  const box = useRef<HTMLPreElement>(null);
+  const following = useRef(true);
+  const earlier = useMutation({ mutationFn: (all: boolean) => loadEarlierLines(qc, id, all) });
+  const { logs, log } = data;
+  const newest = logs.at(-1)?.id;
+  useLayoutEffect(() => {
+    if (following.current && box.current) box.current.scrollTop = box.current.scrollHeight;
+  }, [newest]);
+  const onScroll = () => {
+    const el = box.current;
+    if (el) following.current = el.scrollTop + el.clientHeight >= el.scrollHeight - 24;
+  };
+  return (
+    <div>
+      <div className="mb-1 flex flex-wrap items-center gap-x-3 gap-y-1">
+        <h3 className="text-xs font-semibold uppercase tracking-wide text-slate-500">Log</h3>
+        <span className="text-xs text-slate-500" data-testid="job-log-count">
+          {log.total === 0 ? '' : logs.length === log.total ? `${log.total} line${log.total === 1 ? '' : 's'}` : `showing ${logs.length} of ${log.total} lines${log.earlier > 0 ? ' (the newest)' : ''}`}
+        </span>
+        {log.earlier > 0 && (
+          <>
+            <Button variant="secondary" onClick={() => earlier.mutate(false)} disabled={earlier.isPending}>
+              Load earlier
+            </Button>
+            <Button variant="secondary" onClick={() => earlier.mutate(true)} disabled={earlier.isPending}>
+              {earlier.isPending ? 'Loading…' : `Load all ${log.total}`}
+            </Button>
+          </>
+        )}
+      </div>
+      <ErrorBox error={earlier.error} />
+      <pre ref={box} onScroll={onScroll} className="max-h-80 overflow-auto rounded-md bg-slate-900 p-3 font-mono text-xs leading-5 text-slate-100" data-testid="job-log">
+        {logs.length === 0 ? 'No log lines yet.' : logs.map((l) => `${new Date(l.at).toLocaleTimeString()}  ${l.level === 'info' ? '' : l.level.toUpperCase() + ' '}${l.line}`).join('\n')}
+      </pre>
     </div>
   );
 }

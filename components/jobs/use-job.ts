@@ -1,7 +1,7 @@
 'use client';
-// Polls one job and accumulates its log lines (only new lines travel each poll).
-import { useQuery } from '@tanstack/react-query';
-import { useRef } from 'react';
+// Polls one job and keeps a window of its log: it opens on the newest lines, follows new ones as they come (only
+// new lines travel each poll), and can load earlier lines on request; the counts say what is not shown.
+import { useQuery, type QueryClient } from '@tanstack/react-query';
 import { api } from '@/lib/client/api';
 import { queryKeys } from '@/lib/client/query-keys';
 
@@ -42,23 +42,103 @@ export interface CancelRight {
   reason: string | null;
 }
 
+/** Lines stored in all, and how many of them come before the first line held here. */
+export interface LogWindow {
+  total: number;
+  earlier: number;
+}
+
+interface JobAnswer {
+  job: JobView;
+  logs: LogLine[];
+  log: { total: number; earlier: number; later: number };
+  cancel: CancelRight;
+}
+
+export interface JobData {
+  job: JobView;
+  logs: LogLine[];
+  log: LogWindow;
+  cancel: CancelRight;
+}
+
 export const isActive = (s: JobView['status'] | undefined) => s === 'queued' || s === 'running';
 
+/** Lines shown when a job page opens (its newest), and the most a followed log keeps before dropping its oldest. */
+const FIRST_PAGE = 500;
+const FOLLOW_PAGE = 2000;
+const FOLLOW_KEEP = 5000;
+const EARLIER_PAGE = 1000;
+const ALL_PAGE = 5000;
+
+interface LogState {
+  lines: LogLine[];
+  earlier: number;
+  total: number;
+  lastId: number;
+  started: boolean;
+  /** Earlier lines were asked for: keep every line instead of a window. */
+  keepAll: boolean;
+}
+
+// One state a job, shared by every component that watches it (they share the query key too).
+const logStates = new Map<string, LogState>();
+const stateOf = (id: string) => {
+  let s = logStates.get(id);
+  if (!s) logStates.set(id, (s = { lines: [], earlier: 0, total: 0, lastId: 0, started: false, keepAll: false }));
+  return s;
+};
+
+const view = (s: LogState): LogWindow => ({ total: s.total, earlier: s.earlier });
+
 export function useJob(id: string | null) {
-  const lines = useRef<LogLine[]>([]);
-  const lastId = useRef(0);
-  const query = useQuery({
+  return useQuery({
     queryKey: queryKeys.job(id ?? 'none'),
     enabled: id !== null,
-    queryFn: async () => {
-      const data = await api<{ job: JobView; logs: LogLine[]; cancel: CancelRight }>(`/api/jobs/${id}?afterLogId=${lastId.current}`);
-      if (data.logs.length) {
-        lines.current = [...lines.current, ...data.logs].slice(-2000);
-        lastId.current = data.logs[data.logs.length - 1]!.id;
+    queryFn: async (): Promise<JobData> => {
+      const s = stateOf(id!);
+      let data: JobAnswer;
+      if (!s.started) {
+        // open on the newest lines: on a live job they are what matters; earlier ones load on request.
+        data = await api<JobAnswer>(`/api/jobs/${id}?logTail=1&logLimit=${FIRST_PAGE}`);
+        s.lines = data.logs;
+        s.earlier = data.log.earlier;
+        s.started = true;
+      } else {
+        // follow: fetch what is new; a burst larger than a page is read in a few pages within this poll.
+        let pages = 0;
+        do {
+          data = await api<JobAnswer>(`/api/jobs/${id}?afterLogId=${s.lastId}&logLimit=${FOLLOW_PAGE}`);
+          if (data.logs.length) {
+            s.lines = [...s.lines, ...data.logs];
+            s.lastId = data.logs.at(-1)!.id;
+          }
+        } while (data.log.later > 0 && data.logs.length > 0 && ++pages < 5);
       }
-      return { job: data.job, logs: lines.current, cancel: data.cancel };
+      if (s.lines.length) s.lastId = Math.max(s.lastId, s.lines.at(-1)!.id);
+      if (!s.keepAll && s.lines.length > FOLLOW_KEEP) {
+        const drop = s.lines.length - FOLLOW_KEEP;
+        s.lines = s.lines.slice(drop);
+        s.earlier += drop;
+      }
+      s.total = data.log.total;
+      return { job: data.job, logs: s.lines, log: view(s), cancel: data.cancel };
     },
     refetchInterval: (q) => (isActive(q.state.data?.job.status) || !q.state.data ? 1_000 : false),
   });
-  return query;
+}
+
+/** Loads the lines before the first one shown: one page, or every earlier line. */
+export async function loadEarlierLines(qc: QueryClient, id: string, all: boolean): Promise<void> {
+  const s = stateOf(id);
+  s.keepAll = true;
+  while (s.earlier > 0 && s.lines.length) {
+    const page = await api<JobAnswer>(`/api/jobs/${id}?logBefore=${s.lines[0]!.id}&logLimit=${all ? ALL_PAGE : EARLIER_PAGE}`);
+    if (!page.logs.length) break;
+    s.lines = [...page.logs, ...s.lines];
+    s.earlier = page.log.earlier;
+    s.total = page.log.total;
+    if (!all) break;
+  }
+  qc.setQueryData<JobData>(queryKeys.job(id), (old) => (old ? { ...old, logs: s.lines, log: view(s) } : old));
 }

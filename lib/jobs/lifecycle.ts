@@ -10,6 +10,10 @@ export interface JobContext<P> {
   signal: AbortSignal;
   step(name: string): Promise<void>;
   progress(percent: number | null, detail?: string): Promise<void>;
+  /**
+   * Stores a log line. Lines are stored in the order of the calls (ids too), whether or not the caller awaits;
+   * the promise settles when this line is stored. The final "finished" line waits for every earlier one.
+   */
   log(line: string, level?: 'info' | 'warn' | 'error'): Promise<void>;
   /** A file being written: removed if the job fails, and by the boot sweep if the worker dies. */
   trackPartial(path: string): Promise<void>;
@@ -35,6 +39,42 @@ export class ToolError extends UserError {
 type StopReason = { code: 'JOB_CANCELLED' | 'JOB_EXPIRED' | 'WORKER_LOST'; message: string };
 
 const PROGRESS_EVERY_MS = 1_000;
+/** Lines per INSERT: a burst of tool output goes in a few statements instead of one connection per line. */
+const LOG_BATCH = 500;
+
+type LogEntry = { jobId: string; line: string; level: string; at: Date };
+
+/**
+ * One job's log writer: a serial queue, so lines are stored in the order `log` was called (ids are assigned in
+ * that order) and never race each other for connections; lines that arrive while a write is in flight go
+ * together in the next write.
+ */
+function logWriter(write: (rows: LogEntry[]) => Promise<unknown>) {
+  let waiting: LogEntry[] = [];
+  let next: Promise<void> | undefined;
+  let tail: Promise<void> = Promise.resolve();
+  return {
+    add(row: LogEntry): Promise<void> {
+      waiting.push(row);
+      if (!next) {
+        const batch = tail.then(async () => {
+          const rows = waiting;
+          waiting = [];
+          next = undefined;
+          for (let i = 0; i < rows.length; i += LOG_BATCH) await write(rows.slice(i, i + LOG_BATCH));
+        });
+        next = batch;
+        // A failed write fails its own callers; the lines after it still get their turn.
+        tail = batch.catch(() => {});
+      }
+      return next;
+    },
+    /** Settles when every line added so far is stored (or failed). */
+    flush(): Promise<void> {
+      return tail;
+    },
+  };
+}
 const WATCH_EVERY_MS = 1_000;
 
 export interface RunOptions {
@@ -111,6 +151,9 @@ export async function runJob<P, R>(
     await db.job.updateMany({ where: owned, data });
   };
 
+  const logs = logWriter((rows) => db.jobLog.createMany({ data: rows }));
+  const entry = (line: string, level: string): LogEntry => ({ jobId, line: line.slice(0, 4000), level, at: new Date() });
+
   const ctx: JobContext<P> = {
     jobId,
     payload: job.payload as P,
@@ -128,8 +171,8 @@ export async function runJob<P, R>(
       if (wait <= 0) await flushProgress();
       else progressTimer ??= setTimeout(() => void flushProgress().catch(() => {}), wait);
     },
-    async log(line, level = 'info') {
-      await db.jobLog.create({ data: { jobId, line: line.slice(0, 4000), level } });
+    log(line, level = 'info') {
+      return logs.add(entry(line, level));
     },
     async trackPartial(path) {
       partials = [...new Set([...partials, path])];
@@ -162,37 +205,45 @@ export async function runJob<P, R>(
     // A task that returned did its work; only an uncommitted one stopped by a cancel in its last moment counts as stopped.
     if (!committed) controller.signal.throwIfAborted();
     if (progressTimer) clearTimeout(progressTimer);
-    await db.job.updateMany({
-      where: owned,
-      data: {
-        status: 'succeeded',
-        result: (result ?? {}) as object,
-        progress: 100,
-        step: 'done',
-        progressDetail: null,
-        finishedAt: new Date(),
-        partialPaths: [],
-      },
+    // finish: every line the task logged is stored before the final one, and the final line comes with the status.
+    await logs.flush();
+    await db.$transaction(async (tx) => {
+      const done = await tx.job.updateMany({
+        where: owned,
+        data: {
+          status: 'succeeded',
+          result: (result ?? {}) as object,
+          progress: 100,
+          step: 'done',
+          progressDetail: null,
+          finishedAt: new Date(),
+          partialPaths: [],
+        },
+      });
+      // A job the sweep took away keeps the sweep's outcome, and no line that says otherwise.
+      if (done.count === 1) await tx.jobLog.create({ data: entry('finished: succeeded', 'info') });
     });
-    await ctx.log('finished: succeeded').catch(() => {});
     return 'succeeded';
   } catch (err) {
     if (progressTimer) clearTimeout(progressTimer);
     const failure = describeFailure(err, stopReason);
     await removeFiles(partials);
     const status = failure.code === 'JOB_CANCELLED' ? 'cancelled' : 'failed';
-    await ctx.log(`${status}: [${failure.code}] ${failure.message}`, 'error').catch(() => {});
-    await db.job.updateMany({
-      where: owned,
-      data: {
-        status,
-        errorCode: failure.code,
-        errorMessage: failure.message,
-        errorHint: failure.hint,
-        errorDetail: failure.detail,
-        finishedAt: new Date(),
-        partialPaths: [],
-      },
+    await logs.flush();
+    await db.$transaction(async (tx) => {
+      await tx.job.updateMany({
+        where: owned,
+        data: {
+          status,
+          errorCode: failure.code,
+          errorMessage: failure.message,
+          errorHint: failure.hint,
+          errorDetail: failure.detail,
+          finishedAt: new Date(),
+          partialPaths: [],
+        },
+      });
+      await tx.jobLog.create({ data: entry(`${status}: [${failure.code}] ${failure.message}`, 'error') });
     });
     return status;
   } finally {

@@ -46,20 +46,51 @@ export async function listJobs(opts: { status?: JobStatus; kind?: string; limit:
 /** Kinds whose results hold production rows: shown to operators and admins only. */
 const rowDataKinds = new Set(['recover-compare', 'recover-reinsert', 'recover-export']);
 
-/** One job with its log lines after `afterLogId` (so a page polls only what is new). */
-export async function getJob(id: string, afterLogId = 0n, role: Role = 'viewer') {
+/** Which log lines to send: after an id (following), before an id (loading earlier), or the newest ones. */
+export interface LogPage {
+  afterLogId?: bigint;
+  beforeLogId?: bigint;
+  /** The newest `logLimit` lines (a live job's page opens on its tail). */
+  tail?: boolean;
+  logLimit?: number;
+}
+
+export const LOG_PAGE_DEFAULT = 1000;
+export const LOG_PAGE_MAX = 5000;
+
+/**
+ * One job with one page of its log, ascending, and the counts around it (`earlier` before the first line sent,
+ * `later` after the last), so a page is never cut short without saying so.
+ */
+export async function getJob(id: string, page: LogPage = {}, role: Role = 'viewer') {
   const db = getDb();
   const found = await db.job.findUnique({ where: { id }, select: jobSelect });
   if (!found) throw new UserError('NOT_FOUND', `There is no job ${id}.`);
   const job = rowDataKinds.has(found.kind) && !hasRole(role, 'operator') ? { ...found, result: null } : found;
-  const logs = await db.jobLog.findMany({
-    where: { jobId: id, id: { gt: afterLogId } },
-    orderBy: { id: 'asc' },
-    take: 1000,
-    select: { id: true, at: true, level: true, line: true },
-  });
+  const limit = Math.min(Math.max(1, page.logLimit ?? LOG_PAGE_DEFAULT), LOG_PAGE_MAX);
+  const select = { id: true, at: true, level: true, line: true } as const;
+  const backwards = page.tail || page.beforeLogId !== undefined;
+  const logs = backwards
+    ? (
+        await db.jobLog.findMany({
+          where: { jobId: id, ...(page.beforeLogId !== undefined ? { id: { lt: page.beforeLogId } } : {}) },
+          orderBy: { id: 'desc' },
+          take: limit,
+          select,
+        })
+      ).reverse()
+    : await db.jobLog.findMany({ where: { jobId: id, id: { gt: page.afterLogId ?? 0n } }, orderBy: { id: 'asc' }, take: limit, select });
+  // The window the page covers; with no line sent it is the empty gap at the cursor.
+  const [lo, hi] = logs.length
+    ? [logs[0]!.id, logs.at(-1)!.id]
+    : backwards
+      ? [page.beforeLogId ?? 0n, (page.beforeLogId ?? 0n) - 1n]
+      : [(page.afterLogId ?? 0n) + 1n, page.afterLogId ?? 0n];
+  const [counts] = await db.$queryRaw<{ total: number; earlier: number; later: number }[]>`
+    SELECT count(*)::int AS total, (count(*) FILTER (WHERE id < ${lo}))::int AS earlier, (count(*) FILTER (WHERE id > ${hi}))::int AS later
+    FROM job_logs WHERE job_id = ${id}::uuid`;
   const right = cancelRight(role, found);
   // Whether this person may cancel, and why not: the job page shows the reason instead of a button that fails.
   const cancel = right.allowed ? { allowed: true, reason: null } : { allowed: false, code: right.code, reason: right.message };
-  return { job, logs, cancel };
+  return { job, logs, log: counts!, cancel };
 }

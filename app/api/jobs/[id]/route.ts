@@ -1,9 +1,22 @@
-// GET /api/jobs/:id: one job, and its log lines after ?afterLogId.
+// GET /api/jobs/:id: one job and one page of its log: ?afterLogId= (following), ?logBefore= (earlier lines) or
+// ?logTail=1 (the newest), at most ?logLimit= lines; `log` counts the lines before and after the page.
 import { z } from 'zod';
 import { route } from '@/lib/http';
-import { getJob } from '@/lib/jobs/list-jobs';
+import { getJob, LOG_PAGE_DEFAULT, LOG_PAGE_MAX } from '@/lib/jobs/list-jobs';
 
 const params = z.object({ id: z.uuid({ message: 'must be a job id' }) });
-const query = z.object({ afterLogId: z.coerce.bigint().min(0n).default(0n) });
+const logId = z.coerce.bigint({ message: 'must be a log line id' }).min(0n, 'must be a log line id').max(2n ** 63n - 1n, 'must be a log line id');
+const query = z.object({
+  afterLogId: logId.optional(),
+  logBefore: logId.optional(),
+  logTail: z.enum(['0', '1', 'true', 'false']).optional(),
+  logLimit: z.coerce.number().int().min(1).max(LOG_PAGE_MAX).default(LOG_PAGE_DEFAULT),
+});
 
-export const GET = route({ role: 'viewer', params, query }, ({ user, params, query }) => getJob(params.id, query.afterLogId, user.role));
+export const GET = route({ role: 'viewer', params, query }, ({ user, params, query }) =>
+  getJob(
+    params.id,
+    { afterLogId: query.afterLogId, beforeLogId: query.logBefore, tail: query.logTail === '1' || query.logTail === 'true', logLimit: query.logLimit },
+    user.role,
+  ),
+);
