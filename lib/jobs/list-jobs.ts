@@ -29,8 +29,44 @@ const jobSelect = {
   worker: { select: { host: true, pid: true } },
 } as const;
 
-export async function listJobs(opts: { status?: JobStatus; kind?: string; limit: number; before?: Date }) {
-  return getDb().job.findMany({
+/** Any field named like a hook (`hooks`, `preRestoreHook` ...), at any depth: its text and output are admin-only. */
+const hookKey = /hook/i;
+function withoutHooks(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(withoutHooks);
+  if (value && typeof value === 'object' && !(value instanceof Date)) {
+    return Object.fromEntries(Object.entries(value as Record<string, unknown>).filter(([k]) => !hookKey.test(k)).map(([k, v]) => [k, withoutHooks(v)]));
+  }
+  return value;
+}
+
+const HIDDEN = '(shown to admins only)';
+/** Log lines that carry a hook's output or its text (a URL, a command in an error): redacted, never dropped, so counts stay exact. */
+function redactHookLine(line: string): string {
+  const hook = /^(pre|post)-restore hook( failed)?/.exec(line);
+  if (hook) return hook[2] ? `${hook[0]} ${HIDDEN}` : `${hook[0]}: ${HIDDEN}`;
+  const failed = /^(failed|cancelled): \[HOOK_FAILED\]/.exec(line);
+  if (failed) return `${failed[0]} ${HIDDEN}`;
+  return line;
+}
+
+/**
+ * A job as `role` may see it. Restore hooks run the admin's own commands: their text and output (in the result,
+ * the payload, a HOOK_FAILED error and the log) are for admins only.
+ */
+function forRole<J extends { payload: unknown; errorCode: string | null; errorMessage: string | null; errorDetail: string | null; result?: unknown }>(job: J, role: Role): J {
+  if (hasRole(role, 'admin')) return job;
+  const hookFailed = job.errorCode === 'HOOK_FAILED';
+  return {
+    ...job,
+    payload: withoutHooks(job.payload),
+    ...('result' in job ? { result: withoutHooks(job.result) } : {}),
+    errorMessage: hookFailed ? 'A restore hook failed; its text and output are shown to admins only.' : job.errorMessage,
+    errorDetail: hookFailed ? null : job.errorDetail,
+  };
+}
+
+export async function listJobs(opts: { status?: JobStatus; kind?: string; limit: number; before?: Date }, role: Role) {
+  const jobs = await getDb().job.findMany({
     where: {
       ...(opts.status ? { status: opts.status } : {}),
       ...(opts.kind ? { kind: opts.kind } : {}),
@@ -41,6 +77,7 @@ export async function listJobs(opts: { status?: JobStatus; kind?: string; limit:
     // Lists never carry results: some (row recoveries) hold production data a viewer may not see.
     select: { ...jobSelect, result: false },
   });
+  return jobs.map((j) => forRole(j, role));
 }
 
 /** Kinds whose results hold production rows: shown to operators and admins only. */
@@ -66,7 +103,7 @@ export async function getJob(id: string, page: LogPage = {}, role: Role = 'viewe
   const db = getDb();
   const found = await db.job.findUnique({ where: { id }, select: jobSelect });
   if (!found) throw new UserError('NOT_FOUND', `There is no job ${id}.`);
-  const job = rowDataKinds.has(found.kind) && !hasRole(role, 'operator') ? { ...found, result: null } : found;
+  const job = forRole(rowDataKinds.has(found.kind) && !hasRole(role, 'operator') ? { ...found, result: null } : found, role);
   const limit = Math.min(Math.max(1, page.logLimit ?? LOG_PAGE_DEFAULT), LOG_PAGE_MAX);
   const select = { id: true, at: true, level: true, line: true } as const;
   const backwards = page.tail || page.beforeLogId !== undefined;
@@ -86,11 +123,12 @@ export async function getJob(id: string, page: LogPage = {}, role: Role = 'viewe
     : backwards
       ? [page.beforeLogId ?? 0n, (page.beforeLogId ?? 0n) - 1n]
       : [(page.afterLogId ?? 0n) + 1n, page.afterLogId ?? 0n];
+  const shown = hasRole(role, 'admin') ? logs : logs.map((l) => ({ ...l, line: redactHookLine(l.line) }));
   const [counts] = await db.$queryRaw<{ total: number; earlier: number; later: number }[]>`
     SELECT count(*)::int AS total, (count(*) FILTER (WHERE id < ${lo}))::int AS earlier, (count(*) FILTER (WHERE id > ${hi}))::int AS later
     FROM job_logs WHERE job_id = ${id}::uuid`;
   const right = cancelRight(role, found);
   // Whether this person may cancel, and why not: the job page shows the reason instead of a button that fails.
   const cancel = right.allowed ? { allowed: true, reason: null } : { allowed: false, code: right.code, reason: right.message };
-  return { job, logs, log: counts!, cancel };
+  return { job, logs: shown, log: counts!, cancel };
 }

@@ -14,7 +14,7 @@ import { enqueueJob } from '../../lib/jobs/enqueue-job';
 import { cancelJob } from '../../lib/jobs/cancel-job';
 import { getConsoleBoss } from '../../lib/jobs/boss';
 import { runJob } from '../../lib/jobs/lifecycle';
-import { getJob } from '../../lib/jobs/list-jobs';
+import { getJob, listJobs } from '../../lib/jobs/list-jobs';
 import { markWorkerStopped, registerWorker } from '../../lib/workers/register-worker';
 import type { Role } from '../../lib/auth/roles';
 
@@ -582,6 +582,78 @@ describe('jobs', () => {
       expect(first.logs.length).toBe(1000);
       expect(first.log).toEqual({ total: 5002, earlier: 0, later: 4002 });
     }, 60_000);
+  });
+
+  describe('restore hooks are admin-only', () => {
+    let hookJobId: string;
+    const secret = 'S3CRET-hook';
+    const json = (v: unknown) => JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? String(x) : x));
+    beforeAll(async () => {
+      hookJobId = (
+        await getDb().job.create({
+          data: {
+            kind: 'restore',
+            queue: 'restore.in-process',
+            status: 'failed',
+            payload: { backupId: '1', destination: { mode: 'replace', method: 'swap' }, preRestoreHook: `/usr/local/bin/${secret}-pre.sh` },
+            result: {
+              database: 'shop',
+              hooks: { pre: { command: `/usr/local/bin/${secret}-pre.sh`, output: `${secret} pre output`, exitCode: 0 } },
+              checks: [{ name: 'rows', ok: true }],
+            },
+            errorCode: 'HOOK_FAILED',
+            errorMessage: `The post-restore hook https://hooks.example/${secret} answered HTTP 500.`,
+            errorHint: 'Fix the hook (or clear it on the target) and run the restore again.',
+            errorDetail: `${secret} stderr of the hook`,
+            finishedAt: new Date(),
+          },
+          select: { id: true },
+        })
+      ).id;
+      await getDb().jobLog.createMany({
+        data: [
+          { jobId: hookJobId, line: 'step: running the pre-restore hook' },
+          { jobId: hookJobId, line: `pre-restore hook: ${secret} pre output` },
+          { jobId: hookJobId, line: `post-restore hook failed (the swap is done): ${secret}`, level: 'error' },
+          { jobId: hookJobId, line: `failed: [HOOK_FAILED] The post-restore hook https://hooks.example/${secret} answered HTTP 500.`, level: 'error' },
+          { jobId: hookJobId, line: 'production was not touched' },
+        ],
+      });
+    });
+
+    it.each(['viewer', 'operator'] as const)('a %s sees no hook text or output in the job, its log or the job list', async (role) => {
+      const one = await getJob(hookJobId, {}, role);
+      expect(json(one)).not.toContain(secret);
+      expect(json(one)).not.toContain('hooks.example');
+      expect(one.job.result).toEqual({ database: 'shop', checks: [{ name: 'rows', ok: true }] });
+      expect(one.job.payload).toEqual({ backupId: '1', destination: { mode: 'replace', method: 'swap' } });
+      expect(one.job.errorCode).toBe('HOOK_FAILED');
+      expect(one.job.errorMessage).toBe('A restore hook failed; its text and output are shown to admins only.');
+      expect(one.job.errorDetail).toBeNull();
+      expect(one.logs.map((l) => l.line)).toEqual([
+        'step: running the pre-restore hook',
+        'pre-restore hook: (shown to admins only)',
+        'post-restore hook failed (shown to admins only)',
+        'failed: [HOOK_FAILED] (shown to admins only)',
+        'production was not touched',
+      ]);
+      expect(one.log).toEqual({ total: 5, earlier: 0, later: 0 });
+      const list = await listJobs({ kind: 'restore', limit: 200 }, role);
+      const row = list.find((j) => j.id === hookJobId)!;
+      expect(row).toBeDefined();
+      expect(json(list)).not.toContain(secret);
+      expect(row.errorMessage).toBe('A restore hook failed; its text and output are shown to admins only.');
+    });
+
+    it('an admin sees the hooks, their output and the full log', async () => {
+      const one = await getJob(hookJobId, {}, 'admin');
+      expect((one.job.result as { hooks: unknown }).hooks).toEqual({ pre: { command: `/usr/local/bin/${secret}-pre.sh`, output: `${secret} pre output`, exitCode: 0 } });
+      expect(one.job.errorDetail).toBe(`${secret} stderr of the hook`);
+      expect(one.job.errorMessage).toContain(`https://hooks.example/${secret}`);
+      expect(one.logs.map((l) => l.line)).toContain(`pre-restore hook: ${secret} pre output`);
+      const list = await listJobs({ kind: 'restore', limit: 200 }, 'admin');
+      expect(list.find((j) => j.id === hookJobId)!.errorMessage).toContain(secret);
+    });
   });
 
   describe('cancel rights and the point of no return', () => {

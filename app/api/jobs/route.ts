@@ -10,4 +10,4 @@ const query = z.object({
   before: z.coerce.date().optional(),
 });
 
-export const GET = route({ role: 'viewer', query }, async ({ query }) => ({ jobs: await listJobs(query) }));
+export const GET = route({ role: 'viewer', query }, async ({ user, query }) => ({ jobs: await listJobs(query, user.role) }));
