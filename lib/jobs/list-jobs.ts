@@ -53,7 +53,7 @@ function redactHookLine(line: string): string {
  * A job as `role` may see it. Restore hooks run the admin's own commands: their text and output (in the result,
  * the payload, a HOOK_FAILED error and the log) are for admins only.
  */
-function forRole<J extends { payload: unknown; errorCode: string | null; errorMessage: string | null; errorDetail: string | null; result?: unknown }>(job: J, role: Role): J {
+export function jobForRole<J extends { payload: unknown; errorCode: string | null; errorMessage: string | null; errorDetail: string | null; result?: unknown }>(job: J, role: Role): J {
   if (hasRole(role, 'admin')) return job;
   const hookFailed = job.errorCode === 'HOOK_FAILED';
   return {
@@ -77,7 +77,7 @@ export async function listJobs(opts: { status?: JobStatus; kind?: string; limit:
     // Lists never carry results: some (row recoveries) hold production data a viewer may not see.
     select: { ...jobSelect, result: false },
   });
-  return jobs.map((j) => forRole(j, role));
+  return jobs.map((j) => jobForRole(j, role));
 }
 
 /** Kinds whose results hold production rows: shown to operators and admins only. */
@@ -103,7 +103,7 @@ export async function getJob(id: string, page: LogPage = {}, role: Role = 'viewe
   const db = getDb();
   const found = await db.job.findUnique({ where: { id }, select: jobSelect });
   if (!found) throw new UserError('NOT_FOUND', `There is no job ${id}.`);
-  const job = forRole(rowDataKinds.has(found.kind) && !hasRole(role, 'operator') ? { ...found, result: null } : found, role);
+  const job = jobForRole(rowDataKinds.has(found.kind) && !hasRole(role, 'operator') ? { ...found, result: null } : found, role);
   const limit = Math.min(Math.max(1, page.logLimit ?? LOG_PAGE_DEFAULT), LOG_PAGE_MAX);
   const select = { id: true, at: true, level: true, line: true } as const;
   const backwards = page.tail || page.beforeLogId !== undefined;

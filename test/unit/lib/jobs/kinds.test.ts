@@ -1,6 +1,6 @@
 // lib/jobs/kinds.ts: the ping payload (defaults and bounds), expiry sizing, roles and queue names.
 import { describe, expect, it } from 'vitest';
-import { jobKindNames, jobKinds, queueName } from '../../../../lib/jobs/kinds';
+import { jobKindNames, jobKinds, queueName, roleToStart } from '../../../../lib/jobs/kinds';
 
 const ping = jobKinds.ping;
 
@@ -55,5 +55,27 @@ describe('job kinds', () => {
   it('names a queue <kind>.<pool>, pool "default" unless given', () => {
     expect(queueName('ping')).toBe('ping.default');
     expect(queueName('ping', 'db-host-1')).toBe('ping.db-host-1');
+  });
+});
+
+describe('roleToStart (who may start, and so cancel, a job)', () => {
+  it('needs admin for a restore that replaces production, whatever the method; operator for a new database or a drill', () => {
+    expect(roleToStart('restore', { destination: { mode: 'replace', method: 'in-place' } })).toBe('admin');
+    expect(roleToStart('restore', { destination: { mode: 'replace', method: 'swap' } })).toBe('admin');
+    expect(roleToStart('restore', { destination: { mode: 'new', targetId: 'x', database: 'y' } })).toBe('operator');
+    expect(roleToStart('restore', { destination: { mode: 'drill' } })).toBe('operator');
+  });
+
+  it('takes the strictest role for a payload or kind it does not recognise', () => {
+    expect(roleToStart('restore', null)).toBe('admin');
+    expect(roleToStart('restore', { destination: { mode: 'elsewhere' } })).toBe('admin');
+    expect(roleToStart('no-such-kind', {})).toBe('admin');
+  });
+
+  it("follows the kind's role otherwise (a preflight touches nothing)", () => {
+    expect(roleToStart('restore-preflight', { destination: { mode: 'replace', method: 'in-place' } })).toBe('operator');
+    expect(roleToStart('repair', {})).toBe('admin');
+    expect(roleToStart('backup', {})).toBe('operator');
+    expect(roleToStart('ping', {})).toBe('operator');
   });
 });
