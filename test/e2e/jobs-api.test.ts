@@ -22,9 +22,16 @@ async function call(method: 'GET' | 'POST', path: string, cookie: string) {
   return { status: res.status, json: JSON.parse(text) as Json, text };
 }
 
-/** A job row as a worker would leave it; running ones get a far expiry so no sweep takes them meanwhile. */
+/**
+ * A job row as a worker would leave it; running ones belong to the live e2e worker (which never received them) and
+ * expire late, so no sweep takes them meanwhile.
+ */
 async function jobRow(kind: string, status: string, payload: object, extra: Record<string, unknown> = {}): Promise<string> {
   const id = randomUUID();
+  if (status === 'running') {
+    const { rows } = await db.query<{ id: string }>('SELECT id FROM workers WHERE stopped_at IS NULL ORDER BY last_seen_at DESC LIMIT 1');
+    extra = { worker_id: rows[0]!.id, ...extra };
+  }
   const cols = Object.keys(extra);
   await db.query(
     `INSERT INTO jobs (id, kind, queue, status, payload, started_at, expires_at${cols.map((c) => `, ${c}`).join('')})
