@@ -8,6 +8,19 @@ const nextConfig: NextConfig = {
   typedRoutes: false,
   // forbidden() renders app/forbidden.tsx with a real 403 status for pages a role may not see.
   experimental: { authInterrupts: true },
+  // Pages and the API get these and the Content-Security-Policy from proxy.ts; its matcher skips Next's assets.
+  async headers() {
+    const headers = [
+      { key: 'X-Content-Type-Options', value: 'nosniff' },
+      { key: 'Referrer-Policy', value: 'same-origin' },
+    ];
+    return [
+      { source: '/_next/static/:path*', headers },
+      { source: '/_next/image', headers },
+      { source: '/favicon.ico', headers },
+      { source: '/icon.svg', headers },
+    ];
+  },
 };
 
 export default nextConfig;

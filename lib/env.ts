@@ -1,5 +1,6 @@
 // Every environment variable Lifeboat reads, parsed once with zod; a bad one stops the process with one line.
 import { z } from 'zod';
+import { badTrustedProxies } from './auth/client-address';
 
 const postgresUrl = z
   .string()
@@ -44,6 +45,19 @@ const shape = {
       .min(60, 'must be at least 60')
       .optional()
       .describe('the longest a restore or drill may run before it is stopped and failed, in seconds (default 21600)'),
+    LIFEBOAT_TRUSTED_PROXIES: z
+      .string()
+      .superRefine((v, ctx) => {
+        const bad = badTrustedProxies(v);
+        if (bad.length) {
+          const list = bad.map((b) => `"${b}"`).join(', ');
+          ctx.addIssue({ code: 'custom', message: `has entries that are not IP addresses or CIDR ranges: ${list}` });
+        }
+      })
+      .optional()
+      .describe(
+        'the reverse proxies whose X-Forwarded-For is believed, as comma-separated IP addresses or CIDR ranges (e.g. 127.0.0.1,10.0.0.0/8); leave it unset when browsers connect to Lifeboat directly',
+      ),
     OIDC_ISSUER: httpUrl.optional().describe('the OpenID Connect issuer URL'),
     OIDC_CLIENT_ID: z.string().min(1).optional().describe('the OpenID Connect client id'),
     OIDC_CLIENT_SECRET: z.string().min(1).optional().describe('the OpenID Connect client secret'),

@@ -1,7 +1,9 @@
 // route(): the one wrapper for API handlers: same-origin check, session and role, zod parsing, error mapping.
 import { NextResponse, type NextRequest } from 'next/server';
 import { z } from 'zod';
+import { clientAddress, trustedProxies, type TrustedProxies } from './auth/client-address';
 import { requireUser, type SessionUser } from './auth/session';
+import { getEnv } from './env';
 import type { Role } from './auth/roles';
 import { toErrorResponse, UserError } from './errors';
 
@@ -63,7 +65,36 @@ function zodFields(error: z.ZodError): Record<string, string> {
   return fields;
 }
 
+/** The path of the first string (or object key) holding a NUL byte, which PostgreSQL text cannot store. */
+export function findNul(value: unknown, path: string[] = []): string | null {
+  if (typeof value === 'string') return value.includes('\u0000') ? path.join('.') || '_' : null;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const found = findNul(value[i], [...path, String(i)]);
+      if (found !== null) return found;
+    }
+    return null;
+  }
+  if (value && typeof value === 'object') {
+    for (const [k, v] of Object.entries(value)) {
+      // A key is named with its NUL shown as \0, so the answer stays readable.
+      if (k.includes('\u0000')) return [...path, k.replaceAll('\u0000', '\\0')].join('.');
+      const found = findNul(v, [...path, k]);
+      if (found !== null) return found;
+    }
+  }
+  return null;
+}
+
+function refuseNul(value: unknown, where: string): void {
+  const field = findNul(value);
+  if (field === null) return;
+  const message = 'must not contain a NUL byte (\\0)';
+  throw new UserError('VALIDATION', `The ${where} is not valid: ${field}: ${message}.`, undefined, { [field]: message });
+}
+
 function parseOrThrow<T extends z.ZodType>(schema: T, value: unknown, where: string): z.infer<T> {
+  refuseNul(value, where);
   const result = schema.safeParse(value);
   if (result.success) return result.data;
   const fields = zodFields(result.error);
@@ -73,8 +104,9 @@ function parseOrThrow<T extends z.ZodType>(schema: T, value: unknown, where: str
   throw new UserError('VALIDATION', `The ${where} is not valid: ${list}.`, undefined, fields);
 }
 
-export function clientIp(req: Request): string | null {
-  return req.headers.get('x-forwarded-for')?.split(',')[0]?.trim() || req.headers.get('x-real-ip') || null;
+/** The client's address: the socket's peer, or X-Forwarded-For only when the peer is in LIFEBOAT_TRUSTED_PROXIES. */
+export function clientIp(req: Request, trusted: TrustedProxies = trustedProxies(getEnv().LIFEBOAT_TRUSTED_PROXIES)): string | null {
+  return clientAddress((name) => req.headers.get(name), trusted);
 }
 
 export function route<
@@ -88,6 +120,10 @@ export function route<
         throw new UserError('CROSS_ORIGIN', 'This request came from another site and was refused.');
       }
       const user = await requireUser(spec.role);
+      // The address first: a bad id is named even when the body has other problems.
+      const params = spec.params ? parseOrThrow(spec.params, await ctx.params, 'address') : undefined;
+      const rawQuery = Object.fromEntries(req.nextUrl.searchParams);
+      const query = spec.query ? parseOrThrow(spec.query, rawQuery, 'query') : (refuseNul(rawQuery, 'query'), undefined);
       let body: unknown = undefined;
       if (spec.body) {
         let raw: unknown;
@@ -98,10 +134,6 @@ export function route<
         }
         body = parseOrThrow(spec.body, raw, 'request body');
       }
-      const query = spec.query
-        ? parseOrThrow(spec.query, Object.fromEntries(req.nextUrl.searchParams), 'query')
-        : undefined;
-      const params = spec.params ? parseOrThrow(spec.params, await ctx.params, 'address') : undefined;
       const result = await fn({
         user,
         body: body as z.infer<B>,

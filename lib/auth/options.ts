@@ -4,17 +4,11 @@ import CredentialsProvider from 'next-auth/providers/credentials';
 import { getDb } from '../db';
 import { getEnv, type Env } from '../env';
 import { isDatabaseUnavailable } from '../errors';
+import { clientAddress, trustedProxies } from './client-address';
 import { verifyPassword } from './password';
-import { checkThrottle, clearFailures, recordFailure } from './throttle';
+import { releaseAttempt, reserveAttempt } from './throttle';
 
 export const genericSignInError = 'Email or password is incorrect.';
-
-function clientIp(headers: Record<string, unknown> | undefined): string | null {
-  const forwarded = headers?.['x-forwarded-for'];
-  const first = typeof forwarded === 'string' ? forwarded.split(',')[0]?.trim() : undefined;
-  const real = headers?.['x-real-ip'];
-  return first || (typeof real === 'string' ? real : null) || null;
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -47,7 +41,8 @@ async function checkCredentials(
 ): Promise<{ id: string; email: string; name: string }> {
   const db = getDb();
   const normalized = email.trim().toLowerCase();
-  const throttle = await checkThrottle(db, normalized, ip);
+  // Counted before the check, so parallel guesses cannot all slip under the lock.
+  const throttle = await reserveAttempt(db, normalized, ip);
   if (throttle.lockedUntil) {
     const minutes = Math.max(1, Math.ceil((throttle.lockedUntil.getTime() - Date.now()) / 60_000));
     throw new SignInRefused(`Too many failed sign-ins. Sign-in is locked for ${minutes} more minute${minutes === 1 ? '' : 's'}.`);
@@ -55,11 +50,9 @@ async function checkCredentials(
   if (throttle.delayMs) await sleep(throttle.delayMs);
   const user = await db.user.findUnique({ where: { email: normalized } });
   const ok = await verifyPassword(user?.passwordHash, password);
-  if (!user || !ok || user.disabled) {
-    await recordFailure(db, normalized, ip);
-    throw new SignInRefused(genericSignInError);
-  }
-  await clearFailures(db, normalized);
+  // A failure stays counted: it was counted before the check.
+  if (!user || !ok || user.disabled) throw new SignInRefused(genericSignInError);
+  await releaseAttempt(db, normalized, ip);
   await db.user.update({ where: { id: user.id }, data: { lastLoginAt: new Date() } });
   return { id: user.id, email: user.email, name: user.name };
 }
@@ -72,7 +65,15 @@ export function buildAuthOptions(env: Env = getEnv()): NextAuthOptions {
       credentials: { email: { label: 'Email', type: 'email' }, password: { label: 'Password', type: 'password' } },
       async authorize(credentials, req) {
         if (!credentials?.email || !credentials.password) throw new Error(genericSignInError);
-        return authorizeCredentials(credentials.email, credentials.password, clientIp(req?.headers));
+        // No account name or password holds a NUL byte, and PostgreSQL text could not even look one up.
+        if (credentials.email.includes('\u0000') || credentials.password.includes('\u0000')) throw new Error(genericSignInError);
+        // next-auth passes the request's headers as a plain object (lowercase names).
+        const headers = (req?.headers ?? {}) as Record<string, unknown>;
+        const ip = clientAddress((name) => {
+          const v = headers[name];
+          return typeof v === 'string' ? v : null;
+        }, trustedProxies(env.LIFEBOAT_TRUSTED_PROXIES));
+        return authorizeCredentials(credentials.email, credentials.password, ip);
       },
     }),
   ];
@@ -94,6 +95,8 @@ export function buildAuthOptions(env: Env = getEnv()): NextAuthOptions {
   }
   return {
     secret: env.NEXTAUTH_SECRET,
+    // Secure (and __Secure- prefixed) cookies whenever people open the console over https.
+    useSecureCookies: env.NEXTAUTH_URL.startsWith('https://'),
     session: { strategy: 'jwt', maxAge: 12 * 60 * 60 },
     pages: { signIn: '/login', error: '/login' },
     providers,
@@ -110,6 +113,8 @@ export function buildAuthOptions(env: Env = getEnv()): NextAuthOptions {
       // The token carries only the user id; role and disabled state are read from the database each request.
       async jwt({ token, user, account }) {
         if (user) {
+          // When this session signed in (iat is renewed with every refresh): a later password change ends it.
+          token.authAt = Date.now();
           if (account?.provider === 'oidc') {
             const known = await getDb().user.findUnique({ where: { email: user.email!.trim().toLowerCase() } });
             token.sub = known?.id;
@@ -120,7 +125,7 @@ export function buildAuthOptions(env: Env = getEnv()): NextAuthOptions {
         return token;
       },
       async session({ session, token }) {
-        return { ...session, userId: token.sub };
+        return { ...session, userId: token.sub, authAt: token.authAt };
       },
     },
   };

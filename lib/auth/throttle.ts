@@ -1,4 +1,6 @@
-// Sign-in throttling kept in the database: failures per account and per address slow sign-in down, then lock it.
+// Sign-in throttling kept in the database: attempts per account and per address slow sign-in down, then lock it.
+// An attempt is counted before its password is checked, in one statement, so parallel guesses cannot all pass a
+// check made before any of them was counted: at most `lockAfter` passwords are checked per key and window.
 import type { Db } from '../db';
 
 export const throttlePolicy = {
@@ -10,6 +12,7 @@ export const throttlePolicy = {
 };
 
 export interface ThrottleState {
+  /** Set when the attempt must be refused without checking the password. */
   lockedUntil: Date | null;
   delayMs: number;
 }
@@ -18,45 +21,60 @@ function keysFor(email: string, ip: string | null): string[] {
   return [`email:${email.trim().toLowerCase()}`, ...(ip ? [`ip:${ip}`] : [])];
 }
 
-/** The lock and delay that apply to the next attempt for this account and address. */
-export async function checkThrottle(db: Db, email: string, ip: string | null): Promise<ThrottleState> {
-  const rows = await db.authThrottle.findMany({ where: { key: { in: keysFor(email, ip) } } });
-  const now = Date.now();
+/**
+ * Counts this attempt for the account and the address and says whether its password may be checked.
+ * The count includes attempts still being checked (a success gives its count back), so the n-th concurrent
+ * attempt sees n whatever the timing; the attempt that reaches `lockAfter` sets the lock and is still checked.
+ */
+export async function reserveAttempt(db: Db, email: string, ip: string | null): Promise<ThrottleState> {
+  const { windowMinutes, lockAfter, lockMinutes } = throttlePolicy;
+  // Keys in a fixed order (email before ip) so two attempts never wait on each other's rows in a cycle.
+  const keys = keysFor(email, ip);
+  const rows = await db.$queryRaw<{ key: string; failures: number; locked_until: Date | null }[]>`
+    INSERT INTO auth_throttle AS t (key, failures, first_failure_at, last_failure_at)
+    SELECT k, 1, now(), now() FROM unnest(${keys}::text[]) WITH ORDINALITY AS u(k, n) ORDER BY n
+    ON CONFLICT (key) DO UPDATE SET
+      failures = CASE WHEN (t.locked_until IS NOT NULL AND t.locked_until <= now())
+                        OR (t.locked_until IS NULL AND t.last_failure_at < now() - make_interval(mins => ${windowMinutes}::int))
+                      THEN 1 ELSE t.failures + 1 END,
+      first_failure_at = CASE WHEN (t.locked_until IS NOT NULL AND t.locked_until <= now())
+                        OR (t.locked_until IS NULL AND t.last_failure_at < now() - make_interval(mins => ${windowMinutes}::int))
+                      THEN now() ELSE t.first_failure_at END,
+      last_failure_at = now(),
+      -- An expired lock or a quiet window starts over; a running lock is never extended by more attempts.
+      locked_until = CASE WHEN (t.locked_until IS NOT NULL AND t.locked_until <= now())
+                            OR (t.locked_until IS NULL AND t.last_failure_at < now() - make_interval(mins => ${windowMinutes}::int))
+                          THEN NULL
+                          WHEN t.locked_until IS NULL AND t.failures + 1 >= ${lockAfter}::int
+                          THEN now() + make_interval(mins => ${lockMinutes}::int)
+                          ELSE t.locked_until END
+    RETURNING key, failures, locked_until`;
   let lockedUntil: Date | null = null;
   let failures = 0;
   for (const row of rows) {
-    if (row.lockedUntil && row.lockedUntil.getTime() > now) {
-      if (!lockedUntil || row.lockedUntil > lockedUntil) lockedUntil = row.lockedUntil;
+    // Past the limit: this attempt is refused unchecked (the lock was set by the attempt that reached it).
+    if (row.failures > lockAfter) {
+      const until = row.locked_until ?? new Date(Date.now() + lockMinutes * 60_000);
+      if (!lockedUntil || until > lockedUntil) lockedUntil = until;
     }
-    const inWindow = now - row.lastFailureAt.getTime() < throttlePolicy.windowMinutes * 60_000;
-    if (inWindow) failures = Math.max(failures, row.failures);
+    failures = Math.max(failures, row.failures);
   }
-  const over = failures - throttlePolicy.freeFailures;
+  // The earlier failures of this key, as before counting: 3 free, then 250 ms doubling up to the cap.
+  const over = failures - 1 - throttlePolicy.freeFailures;
   const delayMs = over <= 0 ? 0 : Math.min(throttlePolicy.maxDelayMs, 250 * 2 ** (over - 1));
   return { lockedUntil, delayMs };
 }
 
-/** Counts a failure for the account and the address; locks a key that reached the limit. */
-export async function recordFailure(db: Db, email: string, ip: string | null): Promise<void> {
-  const { windowMinutes, lockAfter, lockMinutes } = throttlePolicy;
-  for (const key of keysFor(email, ip)) {
-    // One statement so concurrent failures cannot lose a count; a failure outside the window starts over.
-    await db.$executeRaw`
-      INSERT INTO auth_throttle (key, failures, first_failure_at, last_failure_at)
-      VALUES (${key}, 1, now(), now())
-      ON CONFLICT (key) DO UPDATE SET
-        failures = CASE WHEN auth_throttle.last_failure_at < now() - make_interval(mins => ${windowMinutes}::int)
-                        THEN 1 ELSE auth_throttle.failures + 1 END,
-        first_failure_at = CASE WHEN auth_throttle.last_failure_at < now() - make_interval(mins => ${windowMinutes}::int)
-                        THEN now() ELSE auth_throttle.first_failure_at END,
-        last_failure_at = now(),
-        locked_until = CASE WHEN auth_throttle.failures + 1 >= ${lockAfter}::int
-                             AND auth_throttle.last_failure_at >= now() - make_interval(mins => ${windowMinutes}::int)
-                        THEN now() + make_interval(mins => ${lockMinutes}::int) ELSE auth_throttle.locked_until END`;
-  }
-}
-
-/** A successful sign-in clears the account's count (the address keeps its own). */
-export async function clearFailures(db: Db, email: string): Promise<void> {
+/**
+ * A successful sign-in clears the account's count; the address gives back only this attempt's count (it keeps
+ * its failures), and its lock is lifted only when the count is below the limit again.
+ */
+export async function releaseAttempt(db: Db, email: string, ip: string | null): Promise<void> {
   await db.authThrottle.deleteMany({ where: { key: `email:${email.trim().toLowerCase()}` } });
+  if (!ip) return;
+  await db.$executeRaw`
+    UPDATE auth_throttle SET
+      failures = GREATEST(failures - 1, 0),
+      locked_until = CASE WHEN failures - 1 < ${throttlePolicy.lockAfter}::int THEN NULL ELSE locked_until END
+    WHERE key = ${`ip:${ip}`}`;
 }

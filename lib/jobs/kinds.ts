@@ -1,5 +1,6 @@
 // Job kinds: the contract between console and worker (payload schema, who may start it, how long it may run).
 import { z } from 'zod';
+import { bigintIdString } from '../ids';
 import type { Role } from '../auth/roles';
 
 export interface JobKind<P extends z.ZodType = z.ZodType> {
@@ -33,7 +34,7 @@ const dbName = z
   .refine((v) => Buffer.byteLength(v) <= 63, 'is longer than PostgreSQL allows (63 bytes)');
 
 export const restorePayload = z.object({
-  backupId: z.string().regex(/^\d+$/, 'must be a backup id'),
+  backupId: bigintIdString('must be a backup id'),
   destination: z.discriminatedUnion('mode', [
     // A new database on the backup's own target or on another target.
     z.object({ mode: z.literal('new'), targetId: z.uuid(), database: dbName }),
@@ -55,7 +56,7 @@ const dropCopyPayload = z.object({ targetId: z.uuid(), database: dbName });
 export const repairPayload = z.object({ targetId: z.uuid({ message: 'must be a target id' }), database: dbName });
 // Recovering deleted rows (runbook scenario 2): tables of a backup compared with production by primary key.
 export const recoverComparePayload = z.object({
-  backupId: z.string().regex(/^\d+$/, 'must be a backup id'),
+  backupId: bigintIdString('must be a backup id'),
   tables: z
     .array(z.string().trim().min(1).max(130))
     .min(1, 'pick at least one table')

@@ -70,7 +70,8 @@ export async function updateUser(actor: Actor, id: string, input: z.infer<typeof
         ...(input.name !== undefined ? { name: input.name } : {}),
         ...(input.role !== undefined ? { role: input.role } : {}),
         ...(input.disabled !== undefined ? { disabled: input.disabled } : {}),
-        ...(passwordHash ? { passwordHash } : {}),
+        // Ends every session that signed in before now (lib/auth/session.ts); the route re-issues the actor's own.
+        ...(passwordHash ? { passwordHash, passwordChangedAt: new Date() } : {}),
       },
       select: userSelect,
     });

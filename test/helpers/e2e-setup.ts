@@ -51,6 +51,9 @@ export default async function setup(project: TestProject) {
     NEXTAUTH_URL: baseUrl,
     LIFEBOAT_MASTER_KEY: randomBytes(32).toString('base64'),
     LIFEBOAT_DATA_DIR: await mkdtemp(join(tmpdir(), 'lifeboat-e2e-data-')),
+    // The tests act as the reverse proxy from 127.0.0.1 (X-Forwarded-For gives each its own address for the sign-in
+    // lock); a request from 127.0.0.2 is a client connecting directly.
+    LIFEBOAT_TRUSTED_PROXIES: '127.0.0.1',
   };
   web = startWeb(env, port, keep('[web]'));
   worker = startWorker(env, keep('[worker]'));

@@ -269,9 +269,10 @@ describe('sign-in and throttling', () => {
       `SELECT key, failures, locked_until FROM auth_throttle WHERE key IN ('email:dave@users.test', $1) ORDER BY key`,
       [`ip:${ip}`],
     );
+    // Attempts are counted before their check: the refused one above counts too (it was never checked).
     expect(rows.map((r) => [r.key, r.failures])).toEqual([
-      ['email:dave@users.test', throttlePolicy.lockAfter],
-      [`ip:${ip}`, throttlePolicy.lockAfter],
+      ['email:dave@users.test', throttlePolicy.lockAfter + 1],
+      [`ip:${ip}`, throttlePolicy.lockAfter + 1],
     ]);
     for (const r of rows) {
       const minutes = (r.locked_until!.getTime() - Date.now()) / 60_000;
@@ -287,6 +288,38 @@ describe('sign-in and throttling', () => {
     await sql(url, `UPDATE auth_throttle SET locked_until = now() - interval '1 second', last_failure_at = now() - interval '1 hour' WHERE key IN ('email:dave@users.test', $1)`, [`ip:${ip}`]);
     expect(await authorizeCredentials('dave@users.test', 'dave-right-password', ip)).toMatchObject({ email: 'dave@users.test' });
   }, 40_000);
+
+  it(`${50} wrong passwords sent at once: at most ${throttlePolicy.lockAfter} are checked, the rest and then the right password are refused as locked`, async () => {
+    await add(system, 'gina@users.test', 'viewer', 'gina-right-password');
+    const ip = '198.51.100.50';
+    const settled = await Promise.allSettled(
+      Array.from({ length: 50 }, (_, i) => authorizeCredentials('gina@users.test', `wrong-${i}`, ip)),
+    );
+    const messages = settled.map((s) => (s.status === 'rejected' ? (s.reason as Error).message : 'signed in'));
+    // "incorrect" is answered only after a password check; "locked" before any.
+    const checked = messages.filter((m) => m === genericSignInError).length;
+    const locked = messages.filter((m) => /^Too many failed sign-ins\. Sign-in is locked for 1[45] more minutes\.$/.test(m)).length;
+    expect({ checked, locked, other: 50 - checked - locked }).toEqual({ checked: throttlePolicy.lockAfter, locked: 50 - throttlePolicy.lockAfter, other: 0 });
+    await expect(authorizeCredentials('gina@users.test', 'gina-right-password', '198.51.100.51')).rejects.toThrow(/locked/);
+    const rows = await sql<{ key: string; future: boolean }>(
+      url,
+      `SELECT key, locked_until > now() AS future FROM auth_throttle WHERE key IN ('email:gina@users.test', $1) ORDER BY key`,
+      [`ip:${ip}`],
+    );
+    expect(rows).toEqual([
+      { key: 'email:gina@users.test', future: true },
+      { key: `ip:${ip}`, future: true },
+    ]);
+  }, 60_000);
+
+  it('parallel wrong passwords from many addresses against one account: the account lock still caps the checks', async () => {
+    await add(system, 'hank@users.test', 'viewer', 'hank-right-password');
+    const settled = await Promise.allSettled(
+      Array.from({ length: 30 }, (_, i) => authorizeCredentials('hank@users.test', `wrong-${i}`, `198.51.101.${i + 1}`)),
+    );
+    const checked = settled.filter((s) => s.status === 'rejected' && (s.reason as Error).message === genericSignInError).length;
+    expect(checked).toBe(throttlePolicy.lockAfter);
+  }, 60_000);
 
   it('a disabled user cannot sign in, with the same generic message', async () => {
     const u = await add(system, 'frank@users.test', 'viewer', 'frank-right-password');

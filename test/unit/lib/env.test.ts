@@ -40,6 +40,18 @@ describe('parseEnv', () => {
     for (const key of required) expect(problems.filter((p) => p.includes(`: ${key} is not set`))).toHaveLength(1);
   });
 
+  it('LIFEBOAT_TRUSTED_PROXIES: unset trusts nobody; addresses and CIDR ranges are kept; a bad entry is named', () => {
+    expect(parseEnv(valid).env!.LIFEBOAT_TRUSTED_PROXIES).toBeUndefined();
+    expect(parseEnv({ ...valid, LIFEBOAT_TRUSTED_PROXIES: '127.0.0.1, 10.0.0.0/8,::1' }).env!.LIFEBOAT_TRUSTED_PROXIES).toBe('127.0.0.1, 10.0.0.0/8,::1');
+    const { env, problems } = parseEnv({ ...valid, LIFEBOAT_TRUSTED_PROXIES: '127.0.0.1,nginx,10.0.0.0/40' });
+    expect(env).toBeUndefined();
+    expect(problems).toEqual([
+      'Configuration error: LIFEBOAT_TRUSTED_PROXIES has entries that are not IP addresses or CIDR ranges: "nginx", "10.0.0.0/40". ' +
+        'Set LIFEBOAT_TRUSTED_PROXIES to the reverse proxies whose X-Forwarded-For is believed, as comma-separated IP addresses or CIDR ranges ' +
+        '(e.g. 127.0.0.1,10.0.0.0/8); leave it unset when browsers connect to Lifeboat directly (see .env.example).',
+    ]);
+  });
+
   it.each([
     ['DATABASE_URL', 'mysql://u@h/db', /must start with postgres:\/\/ or postgresql:\/\//, 'e.g. postgres://'],
     ['NEXTAUTH_SECRET', 'short', /must be at least 32 characters/, 'openssl rand -base64 32'],

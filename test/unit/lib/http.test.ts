@@ -57,3 +57,14 @@ describe('jsonResponse', () => {
     expect(await res.text()).toBe('{"small":42,"big":"1152921504606846976"}');
   });
 });
+
+describe('findNul', () => {
+  it('names the first string or key holding a NUL byte by its path', async () => {
+    const { findNul } = await import('../../../lib/http');
+    expect(findNul({ a: 'ok', b: ['x', 'y\u0000'] })).toBe('b.1');
+    expect(findNul({ destination: { database: '\u0000' } })).toBe('destination.database');
+    expect(findNul({ ['k\u0000']: 1 })).toBe('k\\0');
+    expect(findNul('\u0000')).toBe('_');
+    expect(findNul({ a: 'fine', n: 1, z: null, t: true })).toBeNull();
+  });
+});

@@ -1,11 +1,12 @@
 // GET /api/jobs/:id: one job and one page of its log: ?afterLogId= (following), ?logBefore= (earlier lines) or
 // ?logTail=1 (the newest), at most ?logLimit= lines; `log` counts the lines before and after the page.
 import { z } from 'zod';
+import { bigintId } from '@/lib/ids';
 import { route } from '@/lib/http';
 import { getJob, LOG_PAGE_DEFAULT, LOG_PAGE_MAX } from '@/lib/jobs/list-jobs';
 
 const params = z.object({ id: z.uuid({ message: 'must be a job id' }) });
-const logId = z.coerce.bigint({ message: 'must be a log line id' }).min(0n, 'must be a log line id').max(2n ** 63n - 1n, 'must be a log line id');
+const logId = bigintId('must be a log line id', 0n);
 const query = z.object({
   afterLogId: logId.optional(),
   logBefore: logId.optional(),

@@ -38,4 +38,9 @@ describe('auth options', () => {
       checks: ['pkce', 'state'],
     });
   });
+
+  it('uses Secure (__Secure- prefixed) session cookies exactly when NEXTAUTH_URL is https', () => {
+    expect(options({}).useSecureCookies).toBe(false);
+    expect(options({ NEXTAUTH_URL: 'https://lifeboat.example.com' }).useSecureCookies).toBe(true);
+  });
 });
