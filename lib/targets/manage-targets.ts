@@ -37,9 +37,10 @@ export async function listTargets() {
   const rows = await db.target.findMany({ orderBy: { name: 'asc' }, select: publicSelect });
   const last = await db.$queryRaw<{ target_id: string; created_at: Date; status: string; backup_size: bigint | null }[]>`
     SELECT DISTINCT ON (target_id) target_id, created_at, status, backup_size FROM backup_log
-    WHERE target_id IS NOT NULL AND status IN ('succeeded', 'failed') ORDER BY target_id, created_at DESC`;
+    WHERE target_id IS NOT NULL AND status IN ('succeeded', 'failed') AND backup_type <> 'uploaded' ORDER BY target_id, created_at DESC`;
+  // Uploads are not the target's backups (see lib/overview/target-health.ts).
   const lastGood = await db.$queryRaw<{ target_id: string; created_at: Date }[]>`
-    SELECT target_id, max(created_at) AS created_at FROM backup_log WHERE status = 'succeeded' AND deleted_at IS NULL GROUP BY target_id`;
+    SELECT target_id, max(created_at) AS created_at FROM backup_log WHERE status = 'succeeded' AND deleted_at IS NULL AND backup_type <> 'uploaded' GROUP BY target_id`;
   return rows.map((t) => ({
     ...present(t),
     lastBackup: last.find((l) => l.target_id === t.id) ?? null,
