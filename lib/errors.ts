@@ -59,6 +59,9 @@ export const errorRegistry = {
   RECOVERY_SCRATCH_GONE: { status: 409, retryable: false, hint: 'The scratch copy was dropped (re-inserted, discarded, or older than 24 hours). Run the comparison again.' },
   SELF_APPROVAL: { status: 403, retryable: false, hint: 'Ask another admin to approve it.' },
   INVALID_CRON: { status: 400, retryable: false, hint: 'Use five fields: minute hour day-of-month month day-of-week, e.g. "0 2 * * *".' },
+  // Four-eyes approvals (requests for restores, rollbacks and the approval setting).
+  REQUEST_EXPIRED: { status: 409, retryable: false, hint: 'Ask again: the request must be decided while it is fresh.' },
+  NOT_REQUESTER: { status: 403, retryable: false, hint: 'Only the admin who asked can withdraw a request; refuse it instead.' },
   INTERNAL: { status: 500, retryable: false, hint: 'This is a bug in Lifeboat. The server log has the details.' },
 } as const satisfies Record<string, { status: number; retryable: boolean; hint: string }>;
 
