@@ -6,7 +6,8 @@ import { UserError } from '../errors';
 import { writeAudit, type Actor } from '../audit/write-audit';
 import type { Role } from '../auth/roles';
 import { enqueueJob } from '../jobs/enqueue-job';
-import { restorePayload } from '../jobs/kinds';
+import { ensureQueue, getConsoleBoss } from '../jobs/boss';
+import { queueName, restorePayload } from '../jobs/kinds';
 import { z } from 'zod';
 import { approvalExpiryHours, SECOND_ADMIN_KEY } from './restore-history';
 
@@ -110,8 +111,17 @@ async function claimFailure(tx: Tx, id: string, actor: Actor): Promise<never> {
   throw new UserError('CONFLICT', 'Another admin decided this request meanwhile.');
 }
 
+async function prepareQueue(id: string) {
+  const r = await getDb().restoreRequest.findUnique({ where: { id } });
+  if (!r || r.kind === 'settings') return;
+  const target = r.targetId ? await getDb().target.findUnique({ where: { id: r.targetId }, select: { workerPool: true } }) : null;
+  await ensureQueue(await getConsoleBoss(), queueName(r.kind === 'rollback' ? 'rollback' : 'restore', target?.workerPool ?? 'default'));
+}
+
 /** Another admin approves (the action runs) or refuses a waiting request: claim, act and audit in one transaction. */
 export async function decideRestoreRequest(actor: Actor & { role: Role }, id: string, decision: 'approve' | 'refuse', reason: string | null, ip: string | null) {
+  // pg-boss started and the queue created before the transaction opens: no slow first-time work while it holds the row.
+  if (decision === 'approve') await prepareQueue(id);
   return getDb().$transaction(async (tx) => {
     // The claim is the guard: only a fresh request someone else asked for; a second admin deciding at once waits on the
     // row lock, then finds it decided. Anything failing below rolls the claim back, so a request is never "approved"

@@ -9,6 +9,8 @@ import type { z } from 'zod';
 import type { TargetInput, targetPatch } from './schemas';
 import type { Role } from '../auth/roles';
 import { enqueueJob } from '../jobs/enqueue-job';
+import { ensureQueue, getConsoleBoss } from '../jobs/boss';
+import { queueName } from '../jobs/kinds';
 import { connectionStatus, connectionStatuses } from './target-status';
 
 // The fields a connection test depends on: saving any of them tests the target again.
@@ -17,6 +19,11 @@ const connectionFields = ['host', 'port', 'dbUser', 'password', 'sslMode', 'data
 /** Scripts (seed, benches) act as the system, with an admin's rights. */
 function withRole(actor: Actor & { role?: Role }): Actor & { role: Role } {
   return { ...actor, role: actor.role ?? 'admin' };
+}
+
+/** Starts pg-boss and creates the queue before the transaction opens, so the transaction holds no slow first-time work. */
+async function prepareTestQueue(pool: string) {
+  await ensureQueue(await getConsoleBoss(), queueName('test-connection', pool));
 }
 
 function enqueueTest(actor: Actor & { role?: Role }, t: { id: string; workerPool: string }, ip: string | null, tx: Tx) {
@@ -86,6 +93,7 @@ function sealPassword(password: string | null | undefined) {
 }
 
 export async function createTarget(actor: Actor & { role?: Role }, input: TargetInput, ip: string | null) {
+  await prepareTestQueue(input.workerPool);
   return getDb().$transaction(async (tx) => {
     if (await tx.target.findUnique({ where: { name: input.name } }))
       throw new UserError('CONFLICT', `A target named "${input.name}" already exists.`, 'Choose another name.', { name: 'is taken' });
@@ -98,6 +106,8 @@ export async function createTarget(actor: Actor & { role?: Role }, input: Target
 }
 
 export async function updateTarget(actor: Actor & { role?: Role }, id: string, input: z.infer<typeof targetPatch>, ip: string | null) {
+  const current = await getDb().target.findUnique({ where: { id }, select: { workerPool: true } });
+  if (current) await prepareTestQueue(input.workerPool ?? current.workerPool);
   return getDb().$transaction(async (tx) => {
     const before = await tx.target.findUnique({ where: { id } });
     if (!before) throw new UserError('NOT_FOUND', `There is no target ${id}.`);
