@@ -37,8 +37,10 @@ export async function requestApproval(
 ) {
   const hours = await approvalExpiryHours();
   const run = async (t: Tx) => {
+    // One clock for both, so a request lives exactly the configured hours.
+    const now = new Date();
     const r = await t.restoreRequest.create({
-      data: { kind, payload: payload as object, targetId: where.targetId, database: where.database, requestedById: actor.id!, expiresAt: new Date(Date.now() + hours * 3600_000) },
+      data: { kind, payload: payload as object, targetId: where.targetId, database: where.database, requestedById: actor.id!, requestedAt: now, expiresAt: new Date(now.getTime() + hours * 3600_000) },
     });
     await writeAudit(t, actor, `${kind === 'restore' ? 'restore' : kind}.request`, {
       entityType: 'restore_request',
