@@ -9,6 +9,6 @@ const query = z.object({ jobId: z.uuid({ message: 'must be a job id' }).optional
 
 export const GET = route({ role: 'viewer', query }, async ({ user, query }) => {
   if (query.jobId) return { approval: await approvalForJob(query.jobId) };
-  if (user.role !== 'admin') throw new UserError('FORBIDDEN', `The list of requests needs the admin role; you are ${user.role}.`);
+  if (user.role !== 'admin') throw new UserError('FORBIDDEN', `This needs the admin role; you are ${user.role}.`);
   return { requests: await listRestoreRequests() };
 });
