@@ -65,6 +65,9 @@ export const errorRegistry = {
     retryable: false,
     hint: 'Production has already been dropped or renamed, so stopping now would leave it empty or missing: the job finishes on its own (an in-place restore finishes restoring from the same backup). Watch it to its end.',
   },
+  // Four-eyes approvals (requests for restores, rollbacks and the approval setting).
+  REQUEST_EXPIRED: { status: 409, retryable: false, hint: 'Ask again: the request must be decided while it is fresh.' },
+  NOT_REQUESTER: { status: 403, retryable: false, hint: 'Only the admin who asked can withdraw a request; refuse it instead.' },
   INTERNAL: { status: 500, retryable: false, hint: 'This is a bug in Lifeboat. The server log has the details.' },
 } as const satisfies Record<string, { status: number; retryable: boolean; hint: string }>;
 

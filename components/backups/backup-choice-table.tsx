@@ -3,7 +3,7 @@
 import { StatusBadge } from '@/components/ui/status-badge';
 import { Ago, LocalTime } from '@/components/ui/time';
 import { bytes } from '@/components/ui/format';
-import type { BackupRow } from './backup-table';
+import { UploadedBadge, type BackupRow } from './backup-table';
 
 export function BackupChoiceTable({ backups, selected, onSelect, testId }: { backups: BackupRow[]; selected: BackupRow | null; onSelect: (b: BackupRow) => void; testId: string }) {
   return (
@@ -15,7 +15,7 @@ export function BackupChoiceTable({ backups, selected, onSelect, testId }: { bac
         {backups.map((b) => (
           <tr key={b.id} className={selected?.id === b.id ? 'bg-sky-50' : ''}>
             <td className="py-1.5"><input type="radio" name="backup" aria-label={`backup ${b.id}`} checked={selected?.id === b.id} onChange={() => onSelect(b)} /></td>
-            <td className="py-1.5"><LocalTime value={b.createdAt} />{b.backupType === 'uploaded' && <span className="ml-2"><StatusBadge tone="blue">uploaded</StatusBadge></span>}</td>
+            <td className="py-1.5"><LocalTime value={b.createdAt} />{b.backupType === 'uploaded' && <span className="ml-2"><UploadedBadge /></span>}</td>
             <td className="py-1.5"><Ago value={b.createdAt} /></td>
             <td className="py-1.5">{b.databaseName}</td>
             <td className="py-1.5">{bytes(b.backupSize)}</td>

@@ -14,6 +14,8 @@ import { bytes } from '@/components/ui/format';
 export interface BackupRow {
   id: number;
   backupType: string;
+  /** A dump someone uploaded: restorable, but not a backup Lifeboat took of the target. */
+  uploaded?: boolean;
   backupFile: string;
   backupSize: number | null;
   createdAt: string;
@@ -58,7 +60,7 @@ export function BackupTable({ fixedTargetId, targets, pageSize = 25 }: { fixedTa
         {!fixedTargetId && targets && (
           <label>Target<br /><select className={sel} value={filter.targetId ?? ''} onChange={(e) => set('targetId', e.target.value)}><option value="">all</option>{targets.map((t) => <option key={t.id} value={t.id}>{t.name}</option>)}</select></label>
         )}
-        <label>Type<br /><select className={sel} value={filter.type ?? ''} onChange={(e) => set('type', e.target.value)}><option value="">all</option><option value="logical">logical</option></select></label>
+        <label>Type<br /><select className={sel} value={filter.type ?? ''} onChange={(e) => set('type', e.target.value)}><option value="">all</option><option value="logical">logical</option><option value="uploaded">uploaded</option></select></label>
         <label>Status<br /><select className={sel} value={filter.status ?? ''} onChange={(e) => set('status', e.target.value)}>{['', 'succeeded', 'failed', 'running', 'cancelled'].map((s) => <option key={s} value={s}>{s || 'all'}</option>)}</select></label>
         <label>From<br /><input type="date" className={sel} value={filter.from ?? ''} onChange={(e) => set('from', e.target.value)} /></label>
         <label>Until<br /><input type="date" className={sel} value={filter.to ?? ''} onChange={(e) => set('to', e.target.value)} /></label>
@@ -77,7 +79,7 @@ export function BackupTable({ fixedTargetId, targets, pageSize = 25 }: { fixedTa
             <tbody className="divide-y divide-slate-100">
               {data.items.map((b) => (
                 <tr key={b.id} data-backup-id={b.id}>
-                  <td className="px-3 py-2"><StatusBadge status={b.status} />{b.deletedAt && <span className="ml-1 text-xs text-slate-500">removed</span>}</td>
+                  <td className="px-3 py-2"><StatusBadge status={b.status} />{b.backupType === 'uploaded' && <span className="ml-1"><UploadedBadge /></span>}{b.deletedAt && <span className="ml-1 text-xs text-slate-500">removed</span>}</td>
                   <td className="px-3 py-2"><Link href={`/backups/${b.id}`} className="text-sky-800 underline"><LocalTime value={b.createdAt} /></Link></td>
                   {!fixedTargetId && <td className="px-3 py-2">{b.target?.name ?? <em className="text-slate-500">deleted target</em>}</td>}
                   <td className="px-3 py-2">{b.databaseName}</td>
@@ -99,4 +101,9 @@ export function BackupTable({ fixedTargetId, targets, pageSize = 25 }: { fixedTa
       )}
     </div>
   );
+}
+
+/** Uploaded dumps are labelled wherever backups are listed: they restore, but never count as a target's backup. */
+export function UploadedBadge() {
+  return <span title="Uploaded by an admin, not taken by Lifeboat: it never counts as this target's last good backup." data-testid="uploaded-badge"><StatusBadge tone="blue">uploaded</StatusBadge></span>;
 }

@@ -15,7 +15,7 @@ interface OverviewData {
   onlineWorkers: number;
   targetCount: number;
   failedLastDay: number;
-  targets: { id: string; name: string; database: string | null; protection: string; lastGoodAt: string | null; ageMs: number | null; expectedMs: number | null; lastError: string | null; lastDrill: { status: string; restoreMs: number | null; at: string } | null }[];
+  targets: { id: string; name: string; database: string | null; protection: string; lastGoodAt: string | null; ageMs: number | null; expectedMs: number | null; lastError: string | null; connection: { state: string; label: string; tone: string } | null; lastDrill: { status: string; restoreMs: number | null; at: string } | null }[];
   staleAfterSeconds: number;
   recentJobs: { id: string; kind: string; status: string; createdAt: string; errorMessage: string | null; step: string | null }[];
 }
@@ -113,6 +113,7 @@ const protectionText: Record<string, { tone: Tone; label: string }> = {
   never: { tone: 'red', label: 'never backed up' },
   unscheduled: { tone: 'amber', label: 'no schedule' },
   disabled: { tone: 'gray', label: 'disabled' },
+  unreachable: { tone: 'red', label: 'cannot connect' },
 };
 
 function hours(ms: number | null) {
@@ -129,7 +130,9 @@ function TargetProtection({ targets, canRun }: { targets: OverviewData['targets'
       </thead>
       <tbody className="divide-y divide-slate-100">
         {targets.map((t) => {
-          const p = protectionText[t.protection] ?? { tone: 'gray' as Tone, label: t.protection };
+          const known = protectionText[t.protection] ?? { tone: 'gray' as Tone, label: t.protection };
+          // "unreachable" names what the newest evidence found: cannot connect, database missing, or a problem.
+          const p = t.protection === 'unreachable' && t.connection ? { ...known, label: t.connection.label } : known;
           return (
             <tr key={t.id} className="align-top">
               <td className="py-2"><Link href={`/targets/${t.id}`} className="font-medium text-sky-800 underline">{t.name}</Link></td>

@@ -17,10 +17,11 @@ export function KeptCopiesCard({ targetId, isAdmin }: { targetId: string; isAdmi
   const act = useMutation({
     mutationFn: ({ kind, database }: { kind: 'rollback' | 'drop'; database: string }) =>
       kind === 'rollback'
-        ? api<{ job: { id: string } }>(`/api/targets/${targetId}/rollback`, { method: 'POST', body: { keptDatabase: database } })
-        : api<{ job: { id: string } }>(`/api/targets/${targetId}/copies/drop`, { method: 'POST', body: { database } }),
+        ? api<{ job?: { id: string }; request?: { id: string } }>(`/api/targets/${targetId}/rollback`, { method: 'POST', body: { keptDatabase: database } })
+        : api<{ job?: { id: string }; request?: { id: string } }>(`/api/targets/${targetId}/copies/drop`, { method: 'POST', body: { database } }),
     onSuccess: (d) => {
-      setJobId(d.job.id);
+      // With four eyes on, a rollback becomes a request another admin approves.
+      setJobId(d.job?.id ?? null);
       setTimeout(() => void refetch(), 3000);
     },
   });
@@ -52,6 +53,7 @@ export function KeptCopiesCard({ targetId, isAdmin }: { targetId: string; isAdmi
       </table>
       <ErrorBox error={act.error} />
       {jobId && <JobLive id={jobId} canCancel={false} compact />}
+      {act.data?.request && <p className="text-sm text-amber-800">The rollback waits for a second admin&apos;s approval (Restore page, requests card).</p>}
     </div>
   );
 }

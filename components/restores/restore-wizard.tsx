@@ -321,7 +321,7 @@ function RestoreResult({ jobId, isAdmin }: { jobId: string; isAdmin: boolean }) 
   const job = data?.job;
   const result = job?.status === 'succeeded' ? (job.result as Record<string, unknown>) : null;
   const rollback = useMutation({
-    mutationFn: () => api<{ job: { id: string } }>(`/api/targets/${(job?.payload as { targetId?: string })?.targetId ?? ''}/rollback`, { method: 'POST', body: { keptDatabase: result?.keptCopy } }),
+    mutationFn: () => api<{ job?: { id: string }; request?: { id: string } }>(`/api/targets/${(job?.payload as { targetId?: string })?.targetId ?? ''}/rollback`, { method: 'POST', body: { keptDatabase: result?.keptCopy } }),
   });
   return (
     <div className="space-y-6">
@@ -346,7 +346,8 @@ function RestoreResult({ jobId, isAdmin }: { jobId: string; isAdmin: boolean }) 
                   </Button>
                 )}
                 <ErrorBox error={rollback.error} />
-                {rollback.data && <div className="mt-3"><JobLive id={rollback.data.job.id} canCancel={false} compact /></div>}
+                {rollback.data?.job && <div className="mt-3"><JobLive id={rollback.data.job.id} canCancel={false} compact /></div>}
+                {rollback.data?.request && <p className="mt-3 text-amber-800">The rollback waits for a second admin&apos;s approval (Restore page, requests card).</p>}
               </div>
             )}
             <Link href="/jobs" className="text-sky-700 underline">All jobs</Link>

@@ -17,13 +17,14 @@ import { BackupTable } from '@/components/backups/backup-table';
 import { SchedulesCard, type ScheduleRow } from '@/components/schedules/schedules-card';
 import { BackupNowButton } from './backup-now-button';
 import { TargetForm } from './target-form';
+import { ConnectionBadge, type ConnectionView } from './target-list';
 import Link from 'next/link';
 import { DrillsCard } from '@/components/restores/drills-card';
 import { KeptCopiesCard } from '@/components/restores/kept-copies-card';
 import { RepairCard } from '@/components/repair/repair-card';
 
 interface Check { at: string; ok: boolean; serverVersion: string; user: string; sizes: { database: string; bytes: number }[]; unreadable: string[]; tool: { version: string; binDir: string } | null; toolProblem: { message: string; hint: string } | null }
-interface Target { id: string; name: string; host: string; port: number; dbUser: string; database: string | null; sslMode: string; disabled: boolean; keyTables: string[]; checkStatements: string[]; workerPool: string; hasPassword: boolean; preRestoreHook: string | null; postRestoreHook: string | null; lastCheck: Check | null; schedules: ScheduleRow[] }
+interface Target { id: string; name: string; host: string; port: number; dbUser: string; database: string | null; sslMode: string; disabled: boolean; keyTables: string[]; checkStatements: string[]; workerPool: string; hasPassword: boolean; preRestoreHook?: string | null; postRestoreHook?: string | null; hasHooks: { pre: boolean; post: boolean }; lastCheck: Check | null; connection: ConnectionView; schedules: ScheduleRow[] }
 
 export function TargetDetail({ id, role }: { id: string; role: 'viewer' | 'operator' | 'admin' }) {
   const qc = useQueryClient();
@@ -60,7 +61,13 @@ export function TargetDetail({ id, role }: { id: string; role: 'viewer' | 'opera
           <Card title="Connection" action={isAdmin ? <Button variant="secondary" onClick={() => test.mutate()} disabled={test.isPending}>Test connection</Button> : null}>
             <ErrorBox error={test.error} />
             {testJob && <div className="mb-3"><JobLive id={testJob} canCancel={false} compact /></div>}
-            {t.lastCheck ? <CheckView check={t.lastCheck} /> : <p className="text-sm text-slate-600">Not tested yet.{isAdmin ? ' Press “Test connection”.' : ''}</p>}
+            <div className="mb-3 text-sm">
+              <ConnectionBadge c={t.connection} />
+              {t.connection.at && <span className="ml-2 text-xs text-slate-500">from the last {t.connection.source === 'backup' ? 'backup attempt' : 'connection test'}, <LocalTime value={t.connection.at} /></span>}
+            </div>
+            {t.connection.tone === 'red' && t.lastCheck && <p className="mb-2 text-xs text-slate-500">The details below are from an older test that passed; the newer evidence above says otherwise.</p>}
+            {t.lastCheck ? <CheckView check={t.lastCheck} /> : <p className="text-sm text-slate-600">No connection test has passed yet.{isAdmin ? ' Press “Test connection”.' : ''}</p>}
+            {!isAdmin && (t.hasHooks.pre || t.hasHooks.post) && <p className="mt-2 text-xs text-slate-500">A production swap runs restore hooks set by an admin (shown to admins only).</p>}
           </Card>
           <Card title="Size and duration of backups">
             <TrendChart targetId={id} />

@@ -24,6 +24,20 @@ export interface TargetRow {
   lastGoodAt: string | null;
   lastBackup: { status: string; created_at: string } | null;
   lastCheck: { ok: boolean; serverVersion?: string; toolProblem?: { message: string } | null; unreadable?: string[] } | null;
+  connection: ConnectionView;
+}
+
+/** The target's status from the newest evidence (lib/targets/target-status.ts). */
+export interface ConnectionView { state: string; tone: 'green' | 'red' | 'gray'; label: string; reason: string | null; code: string | null; at: string | null; source: 'test' | 'backup' | null }
+
+export function ConnectionBadge({ c, version }: { c: ConnectionView; version?: string }) {
+  const from = c.source === 'test' ? 'connection test' : c.source === 'backup' ? 'backup attempt' : null;
+  return (
+    <span data-testid="connection-status" data-state={c.state} title={[c.reason, from && `from the last ${from}`].filter(Boolean).join(' · ') || undefined}>
+      <StatusBadge tone={c.tone}>{c.label}{c.state === 'ok' && version ? ` · PG ${version}` : ''}</StatusBadge>
+      {c.tone === 'red' && c.reason && <span className="mt-1 block max-w-xs truncate text-xs text-red-700">{c.reason}</span>}
+    </span>
+  );
 }
 
 export function TargetList({ isAdmin }: { isAdmin: boolean }) {
@@ -53,7 +67,7 @@ export function TargetList({ isAdmin }: { isAdmin: boolean }) {
         <div className="overflow-hidden rounded-lg border border-slate-200 bg-white">
           <table className="w-full text-sm">
             <thead className="bg-slate-50 text-left text-xs uppercase tracking-wide text-slate-500">
-              <tr><th className="px-4 py-2">Target</th><th className="px-4 py-2">Server</th><th className="px-4 py-2">Last good backup</th><th className="px-4 py-2">Last run</th><th className="px-4 py-2">Check</th></tr>
+              <tr><th className="px-4 py-2">Target</th><th className="px-4 py-2">Server</th><th className="px-4 py-2">Last good backup</th><th className="px-4 py-2">Last run</th><th className="px-4 py-2">Connection</th></tr>
             </thead>
             <tbody className="divide-y divide-slate-100">
               {data.targets.map((t) => (
@@ -66,7 +80,7 @@ export function TargetList({ isAdmin }: { isAdmin: boolean }) {
                   <td className={`px-4 py-2.5 ${t.lastGoodAt ? '' : 'font-medium text-red-700'}`}>{t.lastGoodAt ? <Ago value={t.lastGoodAt} /> : 'never'}</td>
                   <td className="px-4 py-2.5">{t.lastBackup ? <StatusBadge status={t.lastBackup.status} /> : <span className="text-slate-400">—</span>}</td>
                   <td className="px-4 py-2.5 text-xs">
-                    {!t.lastCheck ? <span className="text-slate-400">not tested</span> : t.lastCheck.ok ? <StatusBadge tone="green">ok · PG {t.lastCheck.serverVersion?.split(' ')[0]}</StatusBadge> : <StatusBadge tone="red">{t.lastCheck.toolProblem ? 'no fitting pg_dump' : `${t.lastCheck.unreadable?.length ?? 0} unreadable tables`}</StatusBadge>}
+                    <ConnectionBadge c={t.connection} version={t.lastCheck?.serverVersion?.split(' ')[0]} />
                   </td>
                 </tr>
               ))}

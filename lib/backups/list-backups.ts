@@ -1,4 +1,5 @@
 // Backup history: keyset pagination on (created_at, id) with filters, fast on 100 000 rows; one backup with its log.
+// Uploaded dumps (backup_type 'uploaded') are listed, marked `uploaded`, and kept out of a target's trend.
 import { getDb } from '../db';
 import { UserError } from '../errors';
 import type { Prisma } from '../generated/prisma/client';
@@ -33,6 +34,12 @@ const rowSelect = {
   target: { select: { id: true, name: true } },
 } as const;
 
+export const UPLOADED = 'uploaded';
+
+export function isUploaded(b: { backupType: string }): boolean {
+  return b.backupType === UPLOADED;
+}
+
 export function encodeCursor(createdAt: Date, id: bigint): string {
   return `${createdAt.toISOString()}_${id}`;
 }
@@ -63,7 +70,7 @@ export async function listBackups(f: BackupFilter) {
     db.backupLog.count({ where }),
   ]);
   const more = rows.length > f.limit;
-  const items = rows.slice(0, f.limit);
+  const items = rows.slice(0, f.limit).map((r) => ({ ...r, uploaded: isUploaded(r) }));
   const last = items[items.length - 1];
   return { items, total, nextCursor: more && last ? encodeCursor(last.createdAt, last.id) : null };
 }
@@ -73,13 +80,15 @@ export async function getBackup(id: bigint) {
   const b = await db.backupLog.findUnique({ where: { id }, include: { target: { select: { id: true, name: true } }, schedule: { select: { id: true, cron: true, timezone: true } } } });
   if (!b) throw new UserError('NOT_FOUND', `There is no backup ${id}.`);
   const logs = b.jobId ? await db.jobLog.findMany({ where: { jobId: b.jobId }, orderBy: { id: 'asc' }, take: 2000, select: { id: true, at: true, level: true, line: true } }) : [];
-  return { backup: b, logs };
+  const uploadedFileName = isUploaded(b) ? ((b.manifest as { fileName?: string } | null)?.fileName ?? null) : null;
+  return { backup: { ...b, uploaded: isUploaded(b), uploadedFileName }, logs };
 }
 
 /** Size and duration per backup of a target, oldest first, with jumps of 50 % or more marked (the runbook's alert). */
 export async function backupTrend(targetId: string, limit = 90) {
   const rows = await getDb().backupLog.findMany({
-    where: { targetId, status: 'succeeded' },
+    // An upload's size says nothing about this target's growth, and would raise false "sudden change" alerts.
+    where: { targetId, status: 'succeeded', backupType: { not: UPLOADED } },
     orderBy: { createdAt: 'desc' },
     take: limit,
     select: { id: true, createdAt: true, backupSize: true, durationMs: true, databaseName: true },

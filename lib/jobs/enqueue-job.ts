@@ -21,7 +21,8 @@ export async function enqueueJob<K extends JobKindName>(
   actor: Actor & { role: Role },
   kind: K,
   payload: unknown,
-  opts: { targetId?: string; pool?: string; ip?: string | null } = {},
+  // tx: enqueue inside the caller's transaction, so the job exists only if the caller's change commits too.
+  opts: { targetId?: string; pool?: string; ip?: string | null; tx?: Tx } = {},
 ): Promise<{ id: string }> {
   const def = jobKinds[kind];
   if (!hasRole(actor.role, def.role)) {
@@ -37,7 +38,7 @@ export async function enqueueJob<K extends JobKindName>(
   const boss = await getConsoleBoss();
   await ensureQueue(boss, queue);
   const expireInSeconds = def.expireInSeconds(data as never);
-  return getDb().$transaction(async (tx) => {
+  const run = async (tx: Tx) => {
     const job = await tx.job.create({
       data: {
         kind,
@@ -59,5 +60,6 @@ export async function enqueueJob<K extends JobKindName>(
     });
     await tx.job.update({ where: { id: job.id }, data: { bossJobId: job.id } });
     return job;
-  });
+  };
+  return opts.tx ? run(opts.tx) : getDb().$transaction(run);
 }

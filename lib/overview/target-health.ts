@@ -1,21 +1,28 @@
 // Is each target protected right now? Last good backup's age against its schedule's interval, and the last run's result.
+// Uploaded dumps never count: a file someone uploaded says nothing about whether this target's own backups work (and
+// its created_at is the upload's time, not the dump's), so they are left out even when they are of the target's database.
 import { getDb } from '../db';
 import { nextRuns } from '../schedules/cron';
+import { connectionStatuses } from '../targets/target-status';
 
-export type Protection = 'ok' | 'overdue' | 'failing' | 'never' | 'unscheduled' | 'disabled';
+// unreachable: the last backup did not fail, but the newest evidence (a connection test) says Lifeboat cannot connect,
+// the database is gone or the user cannot read it: the next backup will fail, whatever older backups say.
+export type Protection = 'ok' | 'overdue' | 'failing' | 'never' | 'unscheduled' | 'disabled' | 'unreachable';
 
 export async function targetHealth(now = new Date()) {
   const db = getDb();
   const targets = await db.target.findMany({ orderBy: { name: 'asc' }, include: { schedules: { where: { enabled: true } } } });
   const lastGood = await db.$queryRaw<{ target_id: string; at: Date }[]>`
-    SELECT target_id, max(created_at) AS at FROM backup_log WHERE status = 'succeeded' AND deleted_at IS NULL AND target_id IS NOT NULL GROUP BY target_id`;
+    SELECT target_id, max(created_at) AS at FROM backup_log WHERE status = 'succeeded' AND deleted_at IS NULL AND target_id IS NOT NULL AND backup_type <> 'uploaded' GROUP BY target_id`;
   const lastRun = await db.$queryRaw<{ target_id: string; status: string; error_message: string | null; at: Date }[]>`
     SELECT DISTINCT ON (target_id) target_id, status::text, error_message, created_at AS at FROM backup_log
-    WHERE target_id IS NOT NULL AND status IN ('succeeded', 'failed') ORDER BY target_id, created_at DESC`;
+    WHERE target_id IS NOT NULL AND status IN ('succeeded', 'failed') AND backup_type <> 'uploaded' ORDER BY target_id, created_at DESC`;
   const lastDrill = await db.$queryRaw<{ target_id: string; status: string; restore_ms: number | null; started_at: Date }[]>`
     SELECT DISTINCT ON (target_id) target_id, status, restore_ms, started_at FROM drills
     WHERE target_id IS NOT NULL AND status IN ('succeeded', 'failed') ORDER BY target_id, started_at DESC`;
+  const connections = await connectionStatuses(targets.map((t) => t.id));
   return targets.map((t) => {
+    const connection = connections.get(t.id)!;
     const drill = lastDrill.find((d) => d.target_id === t.id) ?? null;
     const good = lastGood.find((r) => r.target_id === t.id)?.at ?? null;
     const last = lastRun.find((r) => r.target_id === t.id) ?? null;
@@ -33,6 +40,7 @@ export async function targetHealth(now = new Date()) {
     let protection: Protection;
     if (t.disabled) protection = 'disabled';
     else if (last?.status === 'failed') protection = 'failing';
+    else if (connection.tone === 'red') protection = 'unreachable';
     else if (!good) protection = 'never';
     else if (expectedMs === null) protection = 'unscheduled';
     else protection = ageMs! > expectedMs * 1.5 ? 'overdue' : 'ok';
@@ -44,7 +52,8 @@ export async function targetHealth(now = new Date()) {
       lastGoodAt: good,
       ageMs,
       expectedMs,
-      lastError: last?.status === 'failed' ? last.error_message : null,
+      lastError: connection.tone === 'red' ? connection.reason : last?.status === 'failed' ? last.error_message : null,
+      connection,
       lastDrill: drill ? { status: drill.status, restoreMs: drill.restore_ms, at: drill.started_at } : null,
     };
   });

@@ -39,3 +39,12 @@ export async function rtoSeconds(): Promise<number> {
   const s = await getDb().setting.findUnique({ where: { key: RTO_KEY } });
   return typeof s?.value === 'number' ? s.value : DEFAULT_RTO_SECONDS;
 }
+
+export const APPROVAL_EXPIRY_KEY = 'approval_expiry_hours';
+export const DEFAULT_APPROVAL_EXPIRY_HOURS = 24;
+
+/** How long a four-eyes request waits for a decision before it expires. */
+export async function approvalExpiryHours(): Promise<number> {
+  const s = await getDb().setting.findUnique({ where: { key: APPROVAL_EXPIRY_KEY } });
+  return typeof s?.value === 'number' ? s.value : DEFAULT_APPROVAL_EXPIRY_HOURS;
+}

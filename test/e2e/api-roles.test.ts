@@ -160,7 +160,12 @@ async function newRestoreRequest(): Promise<string> {
     expect(r.status, r.text).toBe(200);
     return r.json.request.id as string;
   } finally {
-    await call('PUT', '/api/settings', { cookie: cookies.admin, body: { requireSecondAdmin: false } });
+    // Switching approvals off is itself a request: the other admin approves it.
+    const off = await call('PUT', '/api/settings', { cookie: cookies.admin, body: { requireSecondAdmin: false } });
+    if (off.json?.pendingRequest) {
+      const ok = await call('POST', `/api/restores/requests/${off.json.pendingRequest.id}`, { cookie: requesterCookie, body: { decision: 'approve' } });
+      expect(ok.status, ok.text).toBe(200);
+    }
   }
 }
 

@@ -269,7 +269,7 @@ describe('one backup per target at a time', () => {
       expect(err.fields).toEqual({ jobId: first.id });
       expect(err.message).toContain('concurrent');
       // The refused start left no job row behind.
-      expect(await sql(s().url, `SELECT id FROM jobs WHERE target_id = $1`, [target.id])).toEqual([{ id: first.id }]);
+      expect(await sql(s().url, `SELECT id FROM jobs WHERE target_id = $1 AND kind = 'backup'`, [target.id])).toEqual([{ id: first.id }]);
     } finally {
       await lock.release();
     }

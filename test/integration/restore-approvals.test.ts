@@ -1,13 +1,16 @@
-// Four eyes for production: with the setting on, replacing production creates a request instead of a job; another
-// admin approves (the swap runs) or refuses; the requester cannot approve their own; everything is audited.
+// Four eyes for production: with the setting on, replacing production, rolling it back and switching the setting off
+// each create a request instead of acting; another admin approves (the action runs) or refuses; the requester cannot
+// approve their own but can withdraw it; requests expire; a failed approval leaves the request waiting; all audited.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createThrowawayCluster, type RunningCluster } from '../../scripts/lib/cluster';
 import { seedDemoDatabase } from '../../scripts/lib/seed';
 import { sql } from '../helpers/db';
 import { Stack, type BackupRow, type Spawned } from '../helpers/backups';
 import { backupNow, makeTarget, makeUser, restoreInput, rowCount } from '../helpers/restores';
-import { decideRestoreRequest, listRestoreRequests, startRestore } from '../../lib/restores/start-restore';
-import { updateSettings } from '../../lib/settings/manage-settings';
+import { startRestore, startTargetJob } from '../../lib/restores/start-restore';
+import { approvalForJob, decideRestoreRequest, listRestoreRequests, withdrawRestoreRequest } from '../../lib/restores/approval-requests';
+import { getSettings, updateSettings } from '../../lib/settings/manage-settings';
+import { keptCopies } from '../../lib/restores/restore-history';
 import { UserError } from '../../lib/errors';
 
 let cluster: RunningCluster | undefined;
@@ -79,4 +82,101 @@ describe('second-admin approval for production restores', () => {
     const direct = await startRestore(s().operator, restoreInput(String(backup.id), { mode: 'new', targetId, database: 'copy_no_approval' }), null);
     expect('pending' in direct).toBe(false);
   }, 60_000);
+
+  it('the card says what will happen: target, backup and its time, swap or in place, and when the request expires', async () => {
+    const req = await startRestore(s().admin, { ...restoreInput(String(backup.id), { mode: 'replace', method: 'in-place' }), confirm: 'eitherway' }, null);
+    const listed = (await listRestoreRequests()).find((r) => r.id === req.id)!;
+    expect(listed).toMatchObject({ kind: 'restore', status: 'requested', database: 'eitherway', method: 'in-place', target: { id: targetId, name: 'prod' }, backup: { id: String(backup.id), database: 'eitherway', uploaded: false } });
+    expect(new Date(listed.backup!.createdAt!).getTime()).toBe(new Date(backup.created_at).getTime());
+    expect(listed.what).toContain('in place');
+    // Default: 24 hours to decide.
+    expect(new Date(listed.expiresAt).getTime() - new Date(listed.requestedAt).getTime()).toBe(24 * 3600_000);
+    await withdrawRestoreRequest(s().admin, req.id, null);
+  });
+
+  it('a rollback needs the second admin too: the requester alone gets a request, not a job; another admin approves and it runs', async () => {
+    const copy = (await keptCopies(targetId)).find((c) => c.database.includes('_before_restore_'));
+    expect(copy, 'the first test left a kept copy').toBeDefined();
+    const rollbacks = async () => (await sql<{ n: number }>(s().url, "SELECT count(*)::int AS n FROM jobs WHERE kind = 'rollback'"))[0]!.n;
+    const before = await rollbacks();
+    const req = await startTargetJob(s().admin, 'rollback', targetId, { keptDatabase: copy!.database }, null);
+    expect(req).toMatchObject({ pending: true });
+    expect(await rollbacks()).toBe(before);
+    expect(await audit('rollback.request')).toBe(1);
+    const own = await decideRestoreRequest(s().admin, req.id, 'approve', null, null).catch((e: unknown) => e);
+    expect((own as UserError).code).toBe('SELF_APPROVAL');
+    const second = await makeUser(s(), 'admin');
+    const decided = await decideRestoreRequest(second, req.id, 'approve', null, null);
+    const jobId = (decided as { job: { id: string } }).job.id;
+    const job = await s().waitJob(jobId, ['succeeded', 'failed', 'cancelled'], 45_000, worker);
+    expect(job.status, `${job.error_code}: ${job.error_message}`).toBe('succeeded');
+    expect(await audit('rollback.approve')).toBe(1);
+    // The job page can show who asked and who approved.
+    expect(await approvalForJob(jobId)).toMatchObject({ requestId: req.id, kind: 'rollback', requestedBy: s().admin.email, approvedBy: second.email });
+  }, 90_000);
+
+  it('switching the setting off needs the second admin too: the requester alone cannot, and still cannot restore at once', async () => {
+    const off = await updateSettings(s().admin, { requireSecondAdmin: false }, null);
+    expect(off.settings.requireSecondAdmin).toBe(true);
+    expect(off.pendingRequest).toMatchObject({ pending: true, kind: 'settings' });
+    expect((await getSettings()).requireSecondAdmin).toBe(true);
+    expect(await startRestore(s().admin, replace(), null)).toMatchObject({ pending: true });
+    const own = await decideRestoreRequest(s().admin, off.pendingRequest!.id, 'approve', null, null).catch((e: unknown) => e);
+    expect((own as UserError).code).toBe('SELF_APPROVAL');
+    const second = await makeUser(s(), 'admin');
+    expect((await decideRestoreRequest(second, off.pendingRequest!.id, 'approve', null, null)).status).toBe('approved');
+    expect((await getSettings()).requireSecondAdmin).toBe(false);
+    const [row] = await sql(s().url, "SELECT params FROM audit_log WHERE action = 'settings.update' AND actor_id = $1 ORDER BY id DESC LIMIT 1", [second.id]);
+    expect(row).toMatchObject({ params: { requireSecondAdmin: false, requestId: off.pendingRequest!.id } });
+    // Back on for the tests below: switching on needs nobody's approval.
+    await updateSettings(s().admin, { requireSecondAdmin: true }, null);
+    expect((await getSettings()).requireSecondAdmin).toBe(true);
+  });
+
+  it('a request expires: past its time it cannot be approved and is listed as expired', async () => {
+    const req = await startRestore(s().admin, replace(), null);
+    await sql(s().url, "UPDATE restore_requests SET requested_at = now() - interval '25 hours', expires_at = now() - interval '1 hour' WHERE id = $1", [req.id]);
+    const second = await makeUser(s(), 'admin');
+    const late = await decideRestoreRequest(second, req.id, 'approve', null, null).catch((e: unknown) => e);
+    expect(late).toBeInstanceOf(UserError);
+    expect((late as UserError).code).toBe('REQUEST_EXPIRED');
+    expect((await listRestoreRequests()).find((r) => r.id === req.id)!.status).toBe('expired');
+    const [row] = await sql(s().url, 'SELECT decided_by_id, job_id FROM restore_requests WHERE id = $1', [req.id]);
+    expect(row).toEqual({ decided_by_id: null, job_id: null });
+    // The expiry is a setting.
+    await updateSettings(s().admin, { approvalExpiryHours: 2 }, null);
+    const short = await startRestore(s().admin, replace(), null);
+    const listed = (await listRestoreRequests()).find((r) => r.id === short.id)!;
+    expect(new Date(listed.expiresAt).getTime() - new Date(listed.requestedAt).getTime()).toBe(2 * 3600_000);
+    await withdrawRestoreRequest(s().admin, short.id, null);
+    await updateSettings(s().admin, { approvalExpiryHours: 24 }, null);
+  });
+
+  it('the requester can withdraw; nobody else can, and a withdrawn request cannot be approved', async () => {
+    const req = await startRestore(s().admin, replace(), null);
+    const second = await makeUser(s(), 'admin');
+    const notMine = await withdrawRestoreRequest(second, req.id, null).catch((e: unknown) => e);
+    expect((notMine as UserError).code).toBe('NOT_REQUESTER');
+    expect((await withdrawRestoreRequest(s().admin, req.id, null)).status).toBe('withdrawn');
+    expect(await audit('restore.withdraw')).toBeGreaterThanOrEqual(1);
+    const late = await decideRestoreRequest(second, req.id, 'approve', null, null).catch((e: unknown) => e);
+    expect((late as UserError).code).toBe('CONFLICT');
+    const [row] = await sql(s().url, 'SELECT status, job_id FROM restore_requests WHERE id = $1', [req.id]);
+    expect(row).toEqual({ status: 'withdrawn', job_id: null });
+  });
+
+  it('an approval that cannot start its job leaves the request waiting, with no job and no approve entry (one transaction)', async () => {
+    // A backup row that the request names, then loses (deleted from the catalog between request and approval).
+    const [ghost] = await sql<{ id: string }>(s().url, "INSERT INTO backup_log (backup_type, backup_file, status, target_id, database_name) VALUES ('logical', 'ghost.dump', 'succeeded', $1, 'eitherway') RETURNING id::text AS id", [targetId]);
+    const req = await startRestore(s().admin, { ...restoreInput(ghost!.id, { mode: 'replace', method: 'swap' }), confirm: 'eitherway' }, null);
+    await sql(s().url, 'DELETE FROM backup_log WHERE id = $1', [ghost!.id]);
+    const approvesBefore = await audit('restore.approve');
+    const second = await makeUser(s(), 'admin');
+    const err = await decideRestoreRequest(second, req.id, 'approve', null, null).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(UserError);
+    const [row] = await sql(s().url, 'SELECT status, decided_by_id, job_id FROM restore_requests WHERE id = $1', [req.id]);
+    expect(row).toEqual({ status: 'requested', decided_by_id: null, job_id: null });
+    expect(await audit('restore.approve')).toBe(approvesBefore);
+    await withdrawRestoreRequest(s().admin, req.id, null);
+  });
 });

@@ -7,6 +7,7 @@ import { LocalTime } from '@/components/ui/time';
 import { bytes, duration } from '@/components/ui/format';
 import { requirePageRole } from '@/lib/auth/require-page-role';
 import { getBackup } from '@/lib/backups/list-backups';
+import { UploadedBadge } from '@/components/backups/backup-table';
 import { UserError } from '@/lib/errors';
 
 export const metadata = { title: 'Backup' };
@@ -22,6 +23,7 @@ export default async function BackupPage({ params }: { params: Promise<{ id: str
   const { backup: b, logs } = data;
   const rows: [string, React.ReactNode][] = [
     ['Status', <StatusBadge key="s" status={b.status} />],
+    ['Kind', b.uploaded ? <span key="k" data-testid="backup-kind"><UploadedBadge /> {b.uploadedFileName ? <code className="text-xs">{b.uploadedFileName}</code> : null}: uploaded by an admin, not taken by Lifeboat; it never counts as the target&apos;s last good backup.</span> : b.backupType],
     ['Target', b.target ? <Link key="t" href={`/targets/${b.target.id}`} className="text-sky-800 underline">{b.target.name}</Link> : 'deleted target'],
     ['Database', b.databaseName],
     ['Started', <LocalTime key="c" value={b.createdAt} />],
@@ -32,7 +34,7 @@ export default async function BackupPage({ params }: { params: Promise<{ id: str
     ['SHA-256', <code key="h" className="break-all font-mono text-xs">{b.checksumSha256 ?? '—'}</code>],
     ['Verified', b.verifiedAt ? <span key="v">pg_restore --list read it back at <LocalTime value={b.verifiedAt} /></span> : 'no'],
     ['Server / tool', `${b.serverVersion ?? '—'} / pg_dump ${b.toolVersion ?? '—'}`],
-    ['Schedule', b.schedule ? `${b.schedule.cron} (${b.schedule.timezone})` : 'started by hand'],
+    ['Schedule', b.schedule ? `${b.schedule.cron} (${b.schedule.timezone})` : b.uploaded ? 'none (uploaded)' : 'started by hand'],
   ];
   if (b.errorMessage) rows.push(['Error', <span key="e" className="text-red-800">[{b.errorCode}] {b.errorMessage}</span>]);
   if (b.deletedAt) rows.push(['Removed', <span key="d">by retention at <LocalTime value={b.deletedAt} /></span>]);
@@ -40,7 +42,7 @@ export default async function BackupPage({ params }: { params: Promise<{ id: str
     <>
       <Link href="/backups" className="text-sm text-sky-700 underline">← Backups</Link>
       <PageHeader
-        title={`Backup #${b.id}`}
+        title={`${b.uploaded ? 'Uploaded backup' : 'Backup'} #${b.id}`}
         subtitle={b.backupFile}
         action={
           b.status === 'succeeded' && !b.deletedAt ? (
