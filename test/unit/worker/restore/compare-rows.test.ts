@@ -11,7 +11,9 @@ import {
   rowsByKeysSql,
   scratchRestoreArgs,
   sqlLiteral,
+  useList,
   type KeyedRow,
+  type ScratchStep,
   type RowSources,
   type TableShape,
 } from '../../../../worker/restore/compare-rows';
@@ -260,9 +262,13 @@ describe('scratchRestoreArgs', () => {
     ]);
   });
 
-  it("restores one table's rows by schema and bare table name", () => {
-    const args = scratchRestoreArgs('/s/x.dump', 'd', { kind: 'rows', schema: 'my schema', table: 'users.v2' });
-    expect(args.slice(-4)).toEqual(['--data-only', '--schema=my schema', '--table=users.v2', '/s/x.dump']);
+  it("restores a table's rows (a partitioned table's: its partitions') by their TABLE DATA entries, from a list file", () => {
+    const step: ScratchStep = { kind: 'rows', entries: [3465, 3466, 3467], listFile: '/tmp/x/0.list' };
+    const args = scratchRestoreArgs('/s/x.dump', 'd', step);
+    expect(args.slice(-3)).toEqual(['--data-only', '--use-list=/tmp/x/0.list', '/s/x.dump']);
+    expect(args.some((a) => a.startsWith('--table') || a.startsWith('--schema'))).toBe(false);
     expect(args).not.toContain('--section=pre-data');
+    expect(useList(step)).toBe('3465;\n3466;\n3467;\n');
+    expect(useList({ kind: 'definitions' })).toBe('');
   });
 });
