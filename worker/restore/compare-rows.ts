@@ -139,6 +139,21 @@ export function sqlLiteral(v: string | null): string {
   return v === null ? 'NULL' : `'${v.replaceAll("'", "''")}'`;
 }
 
+/**
+ * Text for a one-line `--` comment of a SQL file: a newline (or any other line break or control character) in a
+ * name would end the comment and run the rest of the name in `psql -f`, so each is written as an escape (`\n`).
+ */
+export function commentText(s: string): string {
+  const named: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+  return s.replace(/[\p{Cc}\u2028\u2029]/gu, (c) => named[c] ?? `\\u${c.codePointAt(0)!.toString(16).padStart(4, '0')}`);
+}
+
+/** A download's file name: ASCII letters, digits, '.', '-' and '_' only, not starting with a dot or dash, at most 150 characters. */
+export function safeFileName(name: string): string {
+  const cleaned = name.replace(/[^\w.-]+/g, '_').replace(/^[.-]+/, '_');
+  return cleaned.length > 150 ? cleaned.slice(0, 150) : cleaned;
+}
+
 /** One CSV field as COPY ... CSV writes it: NULL empty and unquoted, an empty string quoted. */
 export function csvField(v: string | null): string {
   if (v === null) return '';

@@ -31,6 +31,8 @@ import {
   scratchRestoreArgs,
   sqlLiteral,
   useList,
+  commentText,
+  safeFileName,
   type CopyColumn,
   type KeyedRow,
   type ScratchStep,
@@ -628,16 +630,18 @@ export async function recoverExport(ctx: Ctx<'recover-export'>) {
     };
     let rows = 0;
     if (p.format === 'sql') {
+      // Names reach the comments only through commentText: a line break in one would end its comment.
       await write(
-        `-- Rows missing from production "${o.result.database}" on ${o.result.target}, as backup #${o.result.backupId} (${o.result.backupTakenAt}) has them.\n` +
+        `-- ${commentText(`Rows missing from production "${o.result.database}" on ${o.result.target}, as backup #${o.result.backupId} (${o.result.backupTakenAt}) has them.`)}\n` +
           `-- Found by comparison ${p.compareJobId}; written by Lifeboat ${new Date().toISOString()}.\n` +
           `-- One transaction, parents before children. Sequences are not moved; check them after loading.\n` +
-          `SET standard_conforming_strings = on;\nBEGIN;\n`,
+          // The file is UTF-8 whatever the loading client's default; psql then reads quotes and backslashes as written.
+          `SET client_encoding = 'UTF8';\nSET standard_conforming_strings = on;\nBEGIN;\n`,
       );
     }
     for (const { t, shape } of tables) {
       const cols = insertColumns(shape);
-      if (p.format === 'sql') await write(`\n-- ${t.table}: ${t.missing.keys.length} row(s)\n`);
+      if (p.format === 'sql') await write(`\n-- ${commentText(`${t.table}: ${t.missing.keys.length} row(s)`)}\n`);
       else await write(`${cols.map((c) => csvField(c.name)).join(',')}\n`);
       const head = `INSERT INTO ${qualified(shape.schema, shape.name)} (${cols.map((c) => quoteIdent(c.name)).join(', ')}) OVERRIDING SYSTEM VALUE VALUES (`;
       for await (const batch of missingRows(o.scratch, shape, t.missing.keys, ctx.signal)) {
@@ -659,7 +663,7 @@ export async function recoverExport(ctx: Ctx<'recover-export'>) {
     return {
       format: p.format,
       file,
-      fileName: `${o.result.database}-missing-rows${label}.${ext}`.replace(/[^\w.-]+/g, '_'),
+      fileName: safeFileName(`${o.result.database}-missing-rows${label}.${ext}`),
       size: stored.size,
       sha256: stored.sha256,
       rows,

@@ -9,6 +9,8 @@ import {
   pageSql,
   parentsFirst,
   rowsByKeysSql,
+  commentText,
+  safeFileName,
   scratchRestoreArgs,
   sqlLiteral,
   useList,
@@ -270,5 +272,33 @@ describe('scratchRestoreArgs', () => {
     expect(args).not.toContain('--section=pre-data');
     expect(useList(step)).toBe('3465;\n3466;\n3467;\n');
     expect(useList({ kind: 'definitions' })).toBe('');
+  });
+});
+
+describe('names in export files', () => {
+  it.each([
+    ['evil\nDROP TABLE canary;', 'evil\\nDROP TABLE canary;'],
+    ['cr\rlf\r\n', 'cr\\rlf\\r\\n'],
+    ['tab\there', 'tab\\there'],
+    ['bell\u0007 nel\u0085 ls\u2028 ps\u2029 esc\u001b', 'bell\\u0007 nel\\u0085 ls\\u2028 ps\\u2029 esc\\u001b'],
+    ['"quoted" \'single\' 日本 ü ✓', '"quoted" \'single\' 日本 ü ✓'],
+  ])('keeps a comment on one line: %j', (name, expected) => {
+    const c = commentText(name);
+    expect(c).toBe(expected);
+    expect(c).not.toMatch(/[\p{Cc}\u2028\u2029]/u);
+  });
+
+  it.each([
+    ['eitherway-missing-rows-core.users.csv', 'eitherway-missing-rows-core.users.csv'],
+    ['naïve "shop"\nDROP-missing-rows.sql', 'na_ve_shop_DROP-missing-rows.sql'],
+    ['../../etc/passwd', '__.._etc_passwd'],
+    ['-rf-missing-rows.sql', '_rf-missing-rows.sql'],
+    ['日本-missing-rows.sql', '_-missing-rows.sql'],
+  ])('makes a safe file name of %j', (name, expected) => {
+    expect(safeFileName(name)).toBe(expected);
+  });
+
+  it('cuts a long file name', () => {
+    expect(safeFileName('x'.repeat(400))).toHaveLength(150);
   });
 });
