@@ -59,6 +59,9 @@ export const errorRegistry = {
   RECOVERY_SCRATCH_GONE: { status: 409, retryable: false, hint: 'The scratch copy was dropped (re-inserted, discarded, or older than 24 hours). Run the comparison again.' },
   SELF_APPROVAL: { status: 403, retryable: false, hint: 'Ask another admin to approve it.' },
   INVALID_CRON: { status: 400, retryable: false, hint: 'Use five fields: minute hour day-of-month month day-of-week, e.g. "0 2 * * *".' },
+  // guided repair: check first, repair only what a check found
+  REPAIR_NOT_NEEDED: { status: 409, retryable: false, hint: 'Run a check; a repair is offered when it finds a corrupt index. An admin can force one anyway.' },
+  REPAIR_LOCK_TIMEOUT: { status: 409, retryable: true, hint: 'Another session held a lock on a table; find it in pg_stat_activity and pg_locks, let it finish (or end it), then repair again.' },
   INTERNAL: { status: 500, retryable: false, hint: 'This is a bug in Lifeboat. The server log has the details.' },
 } as const satisfies Record<string, { status: number; retryable: boolean; hint: string }>;
 
