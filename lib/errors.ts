@@ -68,6 +68,9 @@ export const errorRegistry = {
   // Four-eyes approvals (requests for restores, rollbacks and the approval setting).
   REQUEST_EXPIRED: { status: 409, retryable: false, hint: 'Ask again: the request must be decided while it is fresh.' },
   NOT_REQUESTER: { status: 403, retryable: false, hint: 'Only the admin who asked can withdraw a request; refuse it instead.' },
+  // guided repair: check first, repair only what a check found
+  REPAIR_NOT_NEEDED: { status: 409, retryable: false, hint: 'Run a check; a repair is offered when it finds a corrupt index. An admin can force one anyway.' },
+  REPAIR_LOCK_TIMEOUT: { status: 409, retryable: true, hint: 'Another session held a lock on a table; find it in pg_stat_activity and pg_locks, let it finish (or end it), then repair again.' },
   INTERNAL: { status: 500, retryable: false, hint: 'This is a bug in Lifeboat. The server log has the details.' },
 } as const satisfies Record<string, { status: number; retryable: boolean; hint: string }>;
 

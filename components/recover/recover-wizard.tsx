@@ -6,6 +6,7 @@ import { useEffect, useState } from 'react';
 import { api } from '@/lib/client/api';
 import { queryKeys } from '@/lib/client/query-keys';
 import type { ComparisonResult } from '@/lib/recoveries/comparison';
+import { tableChoices, type PartitionLink } from '@/lib/recoveries/table-choices';
 import { Button } from '@/components/ui/button';
 import { Card } from '@/components/ui/card';
 import { ErrorBox } from '@/components/ui/error-box';
@@ -136,7 +137,8 @@ function PickBackup({ targets, targetId, setTargetId, backup, setBackup }: { tar
 function PickTables({ tocJob, tocError, tables, setTables, retry }: { tocJob: string | null; tocError: unknown; tables: string[]; setTables: (f: (cur: string[]) => string[]) => void; retry: () => void }) {
   const { data } = useJob(tocJob);
   const job = data?.job;
-  const archive = job?.status === 'succeeded' ? (job.result as { archive?: { tables?: string[] } }).archive : undefined;
+  const archive = job?.status === 'succeeded' ? (job.result as { archive?: { tables?: string[]; partitions?: PartitionLink[] } }).archive : undefined;
+  const choices = archive?.tables ? tableChoices(archive.tables, archive.partitions) : undefined;
   const failed = job && (job.status === 'failed' || job.status === 'cancelled') ? job : null;
   return (
     <Card title="2. Which tables lost rows?">
@@ -153,13 +155,14 @@ function PickTables({ tocJob, tocError, tables, setTables, retry }: { tocJob: st
           <Button variant="secondary" className="mt-2" onClick={retry}>Read the archive again</Button>
         </div>
       )}
-      {archive?.tables && (
+      {choices && (
         <fieldset className="max-h-72 overflow-auto rounded-md border border-slate-200 p-2 text-sm" data-testid="recover-tables">
           <legend className="sr-only">Tables in the backup</legend>
-          {archive.tables.length === 0 && <p className="text-slate-500">The archive has no tables.</p>}
-          {archive.tables.map((t) => (
+          {choices.length === 0 && <p className="text-slate-500">The archive has no tables.</p>}
+          {choices.map(({ table: t, partitions }) => (
             <label key={t} className="flex items-center gap-2 py-0.5 font-mono text-xs">
               <input type="checkbox" checked={tables.includes(t)} onChange={(e) => setTables((cur) => (e.target.checked ? [...cur, t] : cur.filter((x) => x !== t)))} /> {t}
+              {partitions > 0 && <span className="font-sans text-slate-500">partitioned, {partitions} partition{partitions === 1 ? '' : 's'} compared together</span>}
             </label>
           ))}
         </fieldset>

@@ -45,7 +45,10 @@ export function RecoveryResults({ compareJobId, result, isAdmin, onStartOver }: 
           <tbody className="divide-y divide-slate-100">
             {result.tables.map((t) => (
               <tr key={t.table}>
-                <td className="py-1.5 font-mono text-xs">{t.table}</td>
+                <td className="py-1.5 font-mono text-xs">
+                  {t.table}
+                  {t.partitions?.length ? <span className="ml-1 font-sans text-slate-500">({t.partitions.length} partitions together)</span> : null}
+                </td>
                 <td className="py-1.5 font-mono text-xs">{t.primaryKey.join(', ')}</td>
                 <td className="py-1.5 text-right tabular-nums">{t.backupRows.toLocaleString()}</td>
                 <td className="py-1.5 text-right tabular-nums">{t.productionRows.toLocaleString()}</td>

@@ -52,8 +52,17 @@ export const restorePayload = z.object({
 
 const rollbackPayload = z.object({ targetId: z.uuid(), keptDatabase: dbName });
 const dropCopyPayload = z.object({ targetId: z.uuid(), database: dbName });
-// Guided repair (runbook scenario 1) of one database: the server resolved and the admin typed its name.
-export const repairPayload = z.object({ targetId: z.uuid({ message: 'must be a target id' }), database: dbName });
+// Guided repair (runbook scenario 1) of one database: a check (amcheck only, the default), or a repair (REINDEX,
+// VACUUM FULL ANALYZE) after a check that found damage (checkJobId) or forced by an admin.
+export const repairPayload = z.object({
+  targetId: z.uuid({ message: 'must be a target id' }),
+  database: dbName,
+  mode: z.enum(['check', 'repair']).default('check'),
+  checkJobId: z.uuid().optional(),
+  force: z.boolean().default(false),
+  // How long REINDEX, VACUUM and amcheck wait for a table lock before the job stops and says who to look for.
+  lockTimeoutSeconds: z.number().int().min(1).max(3600).default(60),
+});
 // Recovering deleted rows (runbook scenario 2): tables of a backup compared with production by primary key.
 export const recoverComparePayload = z.object({
   backupId: bigintIdString('must be a backup id'),
@@ -115,7 +124,8 @@ export const jobKinds = {
     role: 'admin',
     expireInSeconds: () => 600,
   } satisfies JobKind<typeof dropCopyPayload>,
-  // amcheck, REINDEX DATABASE, VACUUM (FULL, ANALYZE), amcheck again: admin only, since it locks tables.
+  // A check (amcheck), or a repair (amcheck, REINDEX DATABASE, VACUUM (FULL, ANALYZE), amcheck again): admin only,
+  // since amcheck may install an extension and a repair locks tables.
   repair: {
     label: 'Guided repair',
     payload: repairPayload,

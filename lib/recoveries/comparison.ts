@@ -14,6 +14,8 @@ export interface TableComparison {
   table: string;
   schema: string;
   name: string;
+  /** A partitioned table's partitions (all levels), restored and compared together under its key; absent in older results. */
+  partitions?: string[];
   primaryKey: string[];
   /** The columns compared (those both copies have), in production's order; previews use these names. */
   columns: string[];

@@ -59,33 +59,99 @@ export interface TocEntry {
   owner: string;
 }
 
-/** Parses `pg_restore --list` output: entries, the archive's header facts (pg_dump version, format). */
-export function parseToc(list: string) {
+/** A partition and the partitioned table it is attached to ("schema.name" each), from a TABLE ATTACH entry. */
+export interface TocPartition {
+  parent: string;
+  child: string;
+}
+
+/** pg_class (1259): the one catalog whose entries are tables, views, sequences and indexes. */
+const PG_CLASS = 1259;
+/** pg_attrdef (2604): a column DEFAULT, not a DEFAULT ACL of a schema named "ACL". */
+const PG_ATTRDEF = 2604;
+// Kinds of pg_class entries, and the multi-word kinds of every other entry (pg_dump's desc strings), longest first so
+// "MATERIALIZED VIEW DATA" is not read as "MATERIALIZED VIEW" of schema "DATA". Which list applies is decided by the
+// entry's catalog, so a table in a schema named "DATA" or "ATTACH" is still a TABLE.
+const CLASS_KINDS = ['MATERIALIZED VIEW', 'FOREIGN TABLE', 'SEQUENCE', 'TABLE', 'VIEW', 'INDEX'];
+const MULTI_WORD_KINDS = [
+  'PUBLICATION TABLES IN SCHEMA',
+  'TEXT SEARCH CONFIGURATION',
+  'TEXT SEARCH DICTIONARY',
+  'MATERIALIZED VIEW DATA',
+  'FOREIGN DATA WRAPPER',
+  'TEXT SEARCH TEMPLATE',
+  'PROCEDURAL LANGUAGE',
+  'DATABASE PROPERTIES',
+  'TEXT SEARCH PARSER',
+  'SUBSCRIPTION TABLE',
+  'SEQUENCE OWNED BY',
+  'PUBLICATION TABLE',
+  'MATERIALIZED VIEW',
+  'CHECK CONSTRAINT',
+  'OPERATOR FAMILY',
+  'STATISTICS DATA',
+  'OPERATOR CLASS',
+  'SECURITY LABEL',
+  'BLOB METADATA',
+  'ACCESS METHOD',
+  'EVENT TRIGGER',
+  'FK CONSTRAINT',
+  'FOREIGN TABLE',
+  'LARGE OBJECTS',
+  'LARGE OBJECT',
+  'INDEX ATTACH',
+  'ROW SECURITY',
+  'SEQUENCE SET',
+  'TABLE ATTACH',
+  'USER MAPPING',
+  'DEFAULT ACL',
+  'SHELL TYPE',
+  'TABLE DATA',
+];
+
+/**
+ * Parses `pg_restore --list` output: entries, the archive's header facts (pg_dump version, format), the real tables
+ * and the partitions' parents. `verboseList` is `pg_restore --list --verbose` of the same archive: only its
+ * "; depends on:" lines are read (a TABLE ATTACH entry depends on the partition and its parent), so `entries` stay
+ * exactly what a plain listing (and a restore) holds.
+ */
+export function parseToc(list: string, verboseList?: string) {
   const header = (key: string) => new RegExp(`^;\\s+${key}:\\s*(.+)$`, 'm').exec(list)?.[1]?.trim();
   const entries: TocEntry[] = [];
-  // Longest kinds first, so "MATERIALIZED VIEW DATA" is not read as "MATERIALIZED VIEW" of schema "DATA".
-  const known = ['MATERIALIZED VIEW DATA', 'SEQUENCE OWNED BY', 'MATERIALIZED VIEW', 'FK CONSTRAINT', 'SEQUENCE SET', 'TABLE DATA', 'DEFAULT ACL'];
-  const lines: { id: number; words: string[]; owner: string }[] = [];
+  const lines: { id: number; catalog: number; rest: string; owner: string }[] = [];
   for (const line of list.split('\n')) {
     if (!line.trim() || line.startsWith(';')) continue;
-    // "3358; 0 17230 TABLE DATA core users postgres"
-    const m = /^(\d+); \d+ \d+ (.+)$/.exec(line);
+    // "3358; 0 17230 TABLE DATA core users postgres": dump id; catalog (tableoid) and oid of the object; desc,
+    // schema, name (newlines printed as spaces, nothing quoted) and owner.
+    const m = /^(\d+); (\d+) \d+ (.+)$/.exec(line);
     if (!m) continue;
-    const words = m[2]!.split(' ');
+    const words = m[3]!.split(' ');
     const owner = words.pop() ?? '';
-    lines.push({ id: Number(m[1]), words, owner });
+    lines.push({ id: Number(m[1]), catalog: Number(m[2]), rest: words.join(' '), owner });
   }
-  const kindOf = (rest: string) => known.find((k) => rest.startsWith(`${k} `)) ?? rest.split(' ')[0]!;
+  const kindOf = (l: { catalog: number; rest: string }) =>
+    (l.catalog === PG_CLASS ? CLASS_KINDS : l.catalog === PG_ATTRDEF ? ['DEFAULT'] : MULTI_WORD_KINDS).find((k) => l.rest.startsWith(`${k} `)) ??
+    l.rest.split(' ')[0]!;
   // Schema names come from the SCHEMA entries, so a schema with a space in its name is still one name.
-  const schemaNames = lines.filter((l) => kindOf(l.words.join(' ')) === 'SCHEMA').map((l) => l.words.slice(2).join(' '));
+  const schemaNames = lines.filter((l) => kindOf(l) === 'SCHEMA').map((l) => l.rest.split(' ').slice(2).join(' '));
   const bySchemaLength = [...new Set([...schemaNames, 'public'])].sort((a, b) => b.length - a.length);
   for (const l of lines) {
-    const rest = l.words.join(' ');
-    const desc = kindOf(rest);
-    const after = rest.slice(desc.length + 1);
+    const desc = kindOf(l);
+    const after = l.rest.slice(desc.length + 1);
     const schema = desc === 'SCHEMA' ? '-' : (bySchemaLength.find((sc) => after.startsWith(`${sc} `)) ?? after.split(' ')[0] ?? '');
     const name = desc === 'SCHEMA' ? after.replace(/^- /, '') : after.slice(schema.length + 1);
     entries.push({ id: l.id, desc, schema, name, owner: l.owner });
+  }
+  const label = (e: TocEntry) => `${e.schema}.${e.name}`;
+  const byId = new Map(entries.map((e) => [e.id, e]));
+  const deps = parseDependencies(verboseList ?? list);
+  const partitions: TocPartition[] = [];
+  for (const e of entries) {
+    if (e.desc !== 'TABLE ATTACH') continue;
+    const tables = (deps.get(e.id) ?? []).map((id) => byId.get(id)).filter((t): t is TocEntry => t?.desc === 'TABLE');
+    const child = tables.find((t) => t.schema === e.schema && t.name === e.name);
+    const parent = tables.find((t) => t !== child);
+    if (child && parent) partitions.push({ parent: label(parent), child: label(child) });
   }
   const dumpedBy = header('Dumped by pg_dump version');
   return {
@@ -94,8 +160,26 @@ export function parseToc(list: string) {
     dumpedFrom: header('Dumped from database version'),
     dumpedBy,
     dumpedByMajor: dumpedBy ? Number(/^(\d+)/.exec(dumpedBy)?.[1]) : undefined,
-    tables: entries.filter((e) => e.desc === 'TABLE').map((e) => `${e.schema}.${e.name}`),
+    /** Tables (ordinary, partitioned, partitions), as "schema.name"; not views, foreign tables, data or ATTACH entries. */
+    tables: entries.filter((e) => e.desc === 'TABLE').map(label),
+    /** Each partition with its parent; a partition of a partition names the intermediate parent. */
+    partitions,
     schemas: [...new Set(entries.filter((e) => e.desc === 'SCHEMA').map((e) => e.name))],
     owners: [...new Set(entries.map((e) => e.owner).filter((o) => o && o !== '-'))],
   };
+}
+
+export type Toc = ReturnType<typeof parseToc>;
+
+/** The "; depends on: 219 218" lines of a verbose listing, by the entry they follow. */
+function parseDependencies(list: string): Map<number, number[]> {
+  const deps = new Map<number, number[]>();
+  let last: number | undefined;
+  for (const line of list.split('\n')) {
+    const entry = /^(\d+); /.exec(line);
+    if (entry) last = Number(entry[1]);
+    const d = /^;\s*depends on:([\d ]*)$/.exec(line);
+    if (d && last !== undefined) deps.set(last, d[1]!.trim().split(/\s+/).filter(Boolean).map(Number));
+  }
+  return deps;
 }

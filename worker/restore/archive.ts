@@ -39,15 +39,22 @@ export async function checksumOf(path: string, signal: AbortSignal): Promise<{ s
   return { sha256: createHash('sha256').update(lines.join('')).digest('hex'), size };
 }
 
-/** pg_restore --list of the archive (through zstd -dc for .zst files). */
+/**
+ * pg_restore --list of the archive (through zstd -dc for .zst files), and --list --verbose for the entries'
+ * dependencies (which name each partition's parent). Both read the table of contents only.
+ */
 export async function readToc(path: string, format: string | null, pgRestore: string, signal: AbortSignal) {
   const opts = { cancelSignal: signal, reject: false } as const;
-  const res =
-    format === 'custom-zstd'
-      ? await execa('zstd', ['-dc', '-q', path], { ...opts, buffer: { stdout: false } }).pipe(pgRestore, ['--list'], opts)
-      : await execa(pgRestore, ['--list', path], opts);
-  if (res.exitCode !== 0 || !String(res.stdout).includes('; Archive created at')) {
-    throw new ToolError('BACKUP_UNREADABLE', 'pg_restore cannot read the archive: it is damaged or not a pg_dump archive.', String(res.stderr ?? '').slice(-4000));
-  }
-  return parseToc(String(res.stdout));
+  const list = async (args: string[]) => {
+    const res =
+      format === 'custom-zstd'
+        ? await execa('zstd', ['-dc', '-q', path], { ...opts, buffer: { stdout: false } }).pipe(pgRestore, args, opts)
+        : await execa(pgRestore, [...args, path], opts);
+    if (res.exitCode !== 0 || !String(res.stdout).includes('; Archive created at')) {
+      throw new ToolError('BACKUP_UNREADABLE', 'pg_restore cannot read the archive: it is damaged or not a pg_dump archive.', String(res.stderr ?? '').slice(-4000));
+    }
+    return String(res.stdout);
+  };
+  const plain = await list(['--list']);
+  return parseToc(plain, await list(['--list', '--verbose']));
 }

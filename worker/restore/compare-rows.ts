@@ -29,12 +29,13 @@ export const qualified = (schema: string, name: string) => `${quoteIdent(schema)
 
 // ---------------------------------------------------------------- pg_restore for the scratch copy
 
-export type ScratchStep = { kind: 'definitions' } | { kind: 'rows'; schema: string; table: string };
+/** Definitions first; then rows, as the archive's TABLE DATA entries of one table (or of a partitioned table's partitions). */
+export type ScratchStep = { kind: 'definitions' } | { kind: 'rows'; entries: number[]; listFile: string };
 
 /**
  * pg_restore argv for the scratch copy, in two kinds of run: every definition of the archive without constraints
  * and indexes, then the rows of one chosen table. (pg_restore --table alone creates neither the table's schema nor
- * its types, and restores no indexes.)
+ * its types, and restores no indexes.) A rows run reads the entries to restore from its list file (useList).
  */
 export function scratchRestoreArgs(archive: string, database: string, step: ScratchStep): string[] {
   return [
@@ -54,20 +55,25 @@ export function scratchRestoreArgs(archive: string, database: string, step: Scra
     '--no-tablespaces',
     ...(step.kind === 'definitions'
       ? [
-          // --section=pre-data: schemas, types, functions, tables and sequences; no rows, and none of the
-          // post-data constraints (foreign keys, triggers) that would make loading single tables fail.
+          // --section=pre-data: schemas, types, functions, tables (partitions attached) and sequences; no rows, and
+          // none of the post-data constraints (foreign keys, triggers) that would make loading single tables fail.
           '--section=pre-data',
           // One transaction: either every definition is there or none.
           '--single-transaction',
         ]
       : [
-          // --data-only with --schema and --table: exactly this table's rows (pg_restore's --table takes a bare name).
           '--data-only',
-          `--schema=${step.schema}`,
-          `--table=${step.table}`,
+          // --use-list: exactly these TABLE DATA entries, by dump id; names are never matched (pg_restore --list
+          // prints a newline in a name as a space, and --table would miss a partitioned table's partitions).
+          `--use-list=${step.listFile}`,
         ]),
     archive,
   ];
+}
+
+/** The list file of a rows run (pg_restore reads only the dump id before each ';'). */
+export function useList(step: ScratchStep): string {
+  return step.kind === 'rows' ? step.entries.map((id) => `${id};\n`).join('') : '';
 }
 
 // ---------------------------------------------------------------- SQL builders (kept apart from the code that runs them)
@@ -131,6 +137,21 @@ export function insertSql(t: TableShape): string {
 /** A SQL literal for a column's text form (NULL stays NULL); the INSERT's column gives it its type. */
 export function sqlLiteral(v: string | null): string {
   return v === null ? 'NULL' : `'${v.replaceAll("'", "''")}'`;
+}
+
+/**
+ * Text for a one-line `--` comment of a SQL file: a newline (or any other line break or control character) in a
+ * name would end the comment and run the rest of the name in `psql -f`, so each is written as an escape (`\n`).
+ */
+export function commentText(s: string): string {
+  const named: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+  return s.replace(/[\p{Cc}\u2028\u2029]/gu, (c) => named[c] ?? `\\u${c.codePointAt(0)!.toString(16).padStart(4, '0')}`);
+}
+
+/** A download's file name: ASCII letters, digits, '.', '-' and '_' only, not starting with a dot or dash, at most 150 characters. */
+export function safeFileName(name: string): string {
+  const cleaned = name.replace(/[^\w.-]+/g, '_').replace(/^[.-]+/, '_');
+  return cleaned.length > 150 ? cleaned.slice(0, 150) : cleaned;
 }
 
 /** One CSV field as COPY ... CSV writes it: NULL empty and unquoted, an empty string quoted. */

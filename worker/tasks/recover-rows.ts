@@ -3,7 +3,8 @@
 // (parents first, sequences caught up), exported as SQL or CSV, or the scratch copy discarded.
 import { execa } from 'execa';
 import { once } from 'node:events';
-import { rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type pg from 'pg';
 import { getDb } from '../../lib/db';
@@ -11,6 +12,7 @@ import { UserError } from '../../lib/errors';
 import type { JobContext } from '../../lib/jobs/lifecycle';
 import { ToolError } from '../../lib/jobs/lifecycle';
 import type { JobPayload } from '../../lib/jobs/kinds';
+import { partitionsUnder } from '../../lib/recoveries/table-choices';
 import { comparisonStorageRoot, exportFolder, SCRATCH_TTL_MS, usableComparison, type ComparisonResult, type TableComparison } from '../../lib/recoveries/comparison';
 import { LocalStorage, type ArtifactWriter } from '../../lib/storage/local-storage';
 import { targetConn } from '../../lib/targets/target-conn';
@@ -28,6 +30,9 @@ import {
   rowsByKeysSql,
   scratchRestoreArgs,
   sqlLiteral,
+  useList,
+  commentText,
+  safeFileName,
   type CopyColumn,
   type KeyedRow,
   type ScratchStep,
@@ -109,6 +114,25 @@ async function productionTable(c: pg.Client, schema: string, name: string, datab
     throw new UserError('NO_PRIMARY_KEY', `${label} has no primary key in production "${database}", so its rows cannot be matched with the backup's.`);
   }
   return info;
+}
+
+/**
+ * The table's real schema and name in production. pg_restore --list prints a newline or carriage return in a name as
+ * a space, so the archive's label may not be the name itself: an exact match wins, else the one name that reads
+ * the same with those characters as spaces.
+ */
+async function realName(c: pg.Client, schema: string, name: string, database: string): Promise<{ schema: string; name: string }> {
+  const r = await c.query<{ schema: string; name: string }>(
+    `SELECT n.nspname AS schema, c.relname AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+     WHERE c.relkind IN ('r', 'p') AND translate(n.nspname, E'\\n\\r', '  ') = $1 AND translate(c.relname, E'\\n\\r', '  ') = $2`,
+    [schema, name],
+  );
+  const exact = r.rows.find((x) => x.schema === schema && x.name === name);
+  if (exact || r.rows.length === 0) return { schema, name };
+  if (r.rows.length > 1) {
+    throw new UserError('VALIDATION', `Production "${database}" has ${r.rows.length} tables whose names read as ${schema}.${name} (they differ in line breaks).`, 'Rename one of them, or recover these rows by hand from a restored copy.');
+  }
+  return r.rows[0]!;
 }
 
 /** The shape both copies share: production's key and types, the columns both have. */
@@ -203,6 +227,7 @@ async function removeExports(compareJobId: string, backupId: string): Promise<vo
 }
 
 async function runPgRestore(ctx: JobContext<unknown>, tools: ToolSet, archive: string, database: string, step: ScratchStep, env: Record<string, string>) {
+  if (step.kind === 'rows') await writeFile(step.listFile, useList(step), { mode: 0o600 });
   const r = await execa(tools.path('pg_restore'), scratchRestoreArgs(archive, database, step), {
     env: { ...process.env, ...env },
     extendEnv: false,
@@ -230,6 +255,7 @@ export async function recoverCompare(ctx: Ctx<'recover-compare'>): Promise<Compa
   let admin: pg.Client | undefined;
   let scratch: string | null = null;
   let temp: string | null = null;
+  let listDir: string | null = null;
   let pass: Awaited<ReturnType<typeof toolEnv>> | undefined;
   try {
     // file: present, and the same bytes the backup wrote.
@@ -252,21 +278,36 @@ export async function recoverCompare(ctx: Ctx<'recover-compare'>): Promise<Compa
     const probe = await toolsFor(parseServerVersionNum(v.num).major, v.version);
     const toc = await readToc(path, backup.format, probe.path('pg_restore'), ctx.signal);
     const tools = toc.dumpedByMajor && toc.dumpedByMajor > probe.major ? await toolsFor(toc.dumpedByMajor, toc.dumpedBy ?? '') : probe;
+    // A partitioned table is one table: its rows are those of all its partitions, compared by its own key.
     const chosen = p.tables.map((label) => {
       const e = toc.entries.find((x) => x.desc === 'TABLE' && `${x.schema}.${x.name}` === label);
       if (!e) throw new UserError('VALIDATION', `The backup has no table ${label}.`, 'Pick tables from the list the backup offers.');
-      if (!toc.entries.some((x) => x.desc === 'TABLE DATA' && x.schema === e.schema && x.name === e.name)) {
-        throw new UserError('VALIDATION', `The backup holds no rows for ${label} (a partitioned table keeps its rows in its partitions, or its data was left out).`, 'Pick its partitions, or another table.');
+      const partitions = partitionsUnder(toc.partitions, label);
+      const members = new Set([label, ...partitions]);
+      const data = toc.entries.filter((x) => x.desc === 'TABLE DATA' && members.has(`${x.schema}.${x.name}`));
+      if (data.length === 0) {
+        throw new UserError('VALIDATION', `The backup holds no rows for ${label} (${partitions.length ? 'none of its partitions has data in the archive' : 'its data was left out'}).`, 'Pick another table.');
       }
-      return { label, schema: e.schema, name: e.name };
+      return { label, tocSchema: e.schema, tocName: e.name, partitions, entries: data.map((x) => x.id) };
     });
+    for (const a of chosen) {
+      const inside = chosen.find((b) => a.partitions.includes(b.label));
+      if (inside) {
+        throw new UserError('VALIDATION', `${inside.label} is a partition of ${a.label}, which is compared with all its partitions.`, `Pick ${a.label} or ${inside.label}, not both.`);
+      }
+    }
 
     // production: every chosen table exists there with a primary key, before anything is created.
     await ctx.step(`checking the tables in production "${production}"`);
     const prod = await session(target, production);
     clients.push(prod);
     const prodTables: TableInfo[] = [];
-    for (const t of chosen) prodTables.push(await productionTable(prod, t.schema, t.name, production, v.num));
+    const named: ((typeof chosen)[number] & { schema: string; name: string })[] = [];
+    for (const t of chosen) {
+      const real = await realName(prod, t.tocSchema, t.tocName, production);
+      named.push({ ...t, ...real });
+      prodTables.push(await productionTable(prod, real.schema, real.name, production, v.num));
+    }
     await dropExpiredScratch(ctx, admin, target);
 
     // archive file: a .zst is decompressed once, since pg_restore runs once per table.
@@ -288,16 +329,18 @@ export async function recoverCompare(ctx: Ctx<'recover-compare'>): Promise<Compa
     pass = await toolEnv(targetConn(target, 'postgres'));
     if (pass.dir) await ctx.trackPartial(pass.dir);
     await runPgRestore(ctx, tools, archive, name, { kind: 'definitions' }, pass.env);
-    for (const [i, t] of chosen.entries()) {
-      await ctx.progress(((i + 1) / (chosen.length + 1)) * 40, `restoring the rows of ${t.label}`);
-      await runPgRestore(ctx, tools, archive, name, { kind: 'rows', schema: t.schema, table: t.name }, pass.env);
+    listDir = await mkdtemp(join(tmpdir(), 'lifeboat-recover-'));
+    await ctx.trackPartial(listDir);
+    for (const [i, t] of named.entries()) {
+      await ctx.progress(((i + 1) / (named.length + 1)) * 40, `restoring the rows of ${t.label}${t.partitions.length ? ` (${t.partitions.length} partitions)` : ''}`);
+      await runPgRestore(ctx, tools, archive, name, { kind: 'rows', entries: t.entries, listFile: join(listDir, `${i}.list`) }, pass.env);
     }
     const sc = await session(target, name);
     clients.push(sc);
 
     // compare: each table by primary key, production read in one snapshot per table.
     const tables: TableComparison[] = [];
-    for (const [i, t] of chosen.entries()) {
+    for (const [i, t] of named.entries()) {
       await ctx.step(`comparing ${t.label}`);
       const prodInfo = prodTables[i]!;
       const scratchInfo = await describeTable(sc, t.schema, t.name, v.num);
@@ -314,7 +357,7 @@ export async function recoverCompare(ctx: Ctx<'recover-compare'>): Promise<Compa
           table: t.label,
           columns: shape.columns.map((c) => c.name),
           signal: ctx.signal,
-          onPage: (done) => ctx.progress(40 + ((i + Math.min(1, done / Math.max(1, backupRows))) / chosen.length) * 59, `${t.label}: ${done} of ${backupRows} backup rows compared`),
+          onPage: (done) => ctx.progress(40 + ((i + Math.min(1, done / Math.max(1, backupRows))) / named.length) * 59, `${t.label}: ${done} of ${backupRows} backup rows compared`),
         });
         const scratchNames = new Set(scratchInfo.columns.map((c) => c.name));
         const prodNames = new Set(prodInfo.columns.map((c) => c.name));
@@ -322,6 +365,7 @@ export async function recoverCompare(ctx: Ctx<'recover-compare'>): Promise<Compa
           table: t.label,
           schema: t.schema,
           name: t.name,
+          partitions: t.partitions,
           primaryKey: prodInfo.primaryKey,
           columns: shape.columns.map((c) => c.name),
           columnsOnlyInBackup: scratchInfo.columns.map((c) => c.name).filter((c) => !prodNames.has(c)),
@@ -365,9 +409,10 @@ export async function recoverCompare(ctx: Ctx<'recover-compare'>): Promise<Compa
     }
     throw err;
   } finally {
-    if (temp) {
-      await rm(temp, { force: true });
-      await ctx.untrackPartial(temp).catch(() => {});
+    for (const f of [temp, listDir]) {
+      if (!f) continue;
+      await rm(f, { force: true, recursive: true });
+      await ctx.untrackPartial(f).catch(() => {});
     }
     if (pass) {
       await pass.cleanup();
@@ -585,16 +630,18 @@ export async function recoverExport(ctx: Ctx<'recover-export'>) {
     };
     let rows = 0;
     if (p.format === 'sql') {
+      // Names reach the comments only through commentText: a line break in one would end its comment.
       await write(
-        `-- Rows missing from production "${o.result.database}" on ${o.result.target}, as backup #${o.result.backupId} (${o.result.backupTakenAt}) has them.\n` +
+        `-- ${commentText(`Rows missing from production "${o.result.database}" on ${o.result.target}, as backup #${o.result.backupId} (${o.result.backupTakenAt}) has them.`)}\n` +
           `-- Found by comparison ${p.compareJobId}; written by Lifeboat ${new Date().toISOString()}.\n` +
           `-- One transaction, parents before children. Sequences are not moved; check them after loading.\n` +
-          `SET standard_conforming_strings = on;\nBEGIN;\n`,
+          // The file is UTF-8 whatever the loading client's default; psql then reads quotes and backslashes as written.
+          `SET client_encoding = 'UTF8';\nSET standard_conforming_strings = on;\nBEGIN;\n`,
       );
     }
     for (const { t, shape } of tables) {
       const cols = insertColumns(shape);
-      if (p.format === 'sql') await write(`\n-- ${t.table}: ${t.missing.keys.length} row(s)\n`);
+      if (p.format === 'sql') await write(`\n-- ${commentText(`${t.table}: ${t.missing.keys.length} row(s)`)}\n`);
       else await write(`${cols.map((c) => csvField(c.name)).join(',')}\n`);
       const head = `INSERT INTO ${qualified(shape.schema, shape.name)} (${cols.map((c) => quoteIdent(c.name)).join(', ')}) OVERRIDING SYSTEM VALUE VALUES (`;
       for await (const batch of missingRows(o.scratch, shape, t.missing.keys, ctx.signal)) {
@@ -616,7 +663,7 @@ export async function recoverExport(ctx: Ctx<'recover-export'>) {
     return {
       format: p.format,
       file,
-      fileName: `${o.result.database}-missing-rows${label}.${ext}`.replace(/[^\w.-]+/g, '_'),
+      fileName: safeFileName(`${o.result.database}-missing-rows${label}.${ext}`),
       size: stored.size,
       sha256: stored.sha256,
       rows,

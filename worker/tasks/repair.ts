@@ -1,6 +1,9 @@
-// Guided repair (the runbook's scenario 1) of one database: amcheck finds corrupt btree indexes, REINDEX DATABASE and
-// VACUUM (FULL, ANALYZE) rebuild indexes and tables through psql with live output, and amcheck again says whether the
-// database is healthy now or a restore is the way out. The psql argv builder and its output parser live here too.
+// Guided repair (the runbook's scenario 1) of one database. A check (the default) runs amcheck on every btree index
+// and reports; nothing is rebuilt. A repair, chosen after a check that found damage (or forced by an admin), also runs
+// REINDEX DATABASE and VACUUM (FULL, ANALYZE) through psql with live output, and amcheck again says whether the
+// database is healthy now or a restore is the way out. Every lock wait is bounded by lock_timeout, so a repair stuck
+// behind another session fails with REPAIR_LOCK_TIMEOUT instead of hanging. The psql argv builder and its output
+// parser live here too.
 import { execa } from 'execa';
 import pg from 'pg';
 import { getDb } from '../../lib/db';
@@ -102,7 +105,7 @@ async function runPsql(
   env: Record<string, string>,
   sql: string,
   onLine: (l: MaintenanceLine) => void,
-): Promise<{ ok: boolean; error: string | null }> {
+): Promise<{ ok: boolean; error: string | null; lockTimeout: boolean }> {
   let rest = '';
   let pending: { line: string; level: 'info' | 'warn' | 'error' }[] = [];
   let lastLevel: 'info' | 'warn' | 'error' = 'info';
@@ -118,8 +121,9 @@ async function runPsql(
     if (pending.length < 20_000) pending.push({ line: line.trimEnd(), level });
   };
   const child = execa(psql, psqlArgs(sql), {
-    // Maintenance must not be cut short by a statement_timeout tuned for the application; the job's expiry bounds it.
-    env: { ...process.env, ...env, PGOPTIONS: '-c statement_timeout=0' },
+    // Maintenance must not be cut short by a statement_timeout tuned for the application (the job's expiry bounds it),
+    // but it must not queue behind another session's lock for hours either: lock_timeout ends each wait.
+    env: { ...process.env, ...env, PGOPTIONS: `-c statement_timeout=0 -c lock_timeout=${ctx.payload.lockTimeoutSeconds}s` },
     extendEnv: false,
     cancelSignal: ctx.signal,
     // SIGINT makes psql send a cancel request, so the server stops the REINDEX or VACUUM too, not only psql.
@@ -148,9 +152,9 @@ async function runPsql(
     const r = await child;
     if (rest) handle(rest);
     if (ctx.signal.aborted) throw ctx.signal.reason;
-    if (r.exitCode === 0) return { ok: true, error: null };
+    if (r.exitCode === 0) return { ok: true, error: null, lockTimeout: false };
     // Exit 1 with a server ERROR: the statement ran and was refused. Anything else (no connection, no psql) is fatal.
-    if (r.exitCode === 1 && errors.length) return { ok: false, error: errors[0]! };
+    if (r.exitCode === 1 && errors.length) return { ok: false, error: errors[0]!, lockTimeout: /lock timeout/i.test(errors[0]!) };
     const stderr = String(r.stderr ?? '');
     const last = stderr.trim().split('\n').filter(Boolean).pop() ?? (r as { shortMessage?: string }).shortMessage ?? '';
     throw new ToolError('REPAIR_FAILED', `psql failed (exit ${r.exitCode ?? r.signal ?? 'none'}): ${last.replace(/^psql: error: /, '')}`, tail(stderr));
@@ -176,7 +180,7 @@ const INDEX_SQL = `
   ORDER BY 2`;
 
 /** Installs amcheck where the user may; null (said in the log) when it is missing, uninstallable or not executable. */
-async function prepareAmcheck(ctx: JobContext<RepairPayload>, c: pg.Client): Promise<Amcheck | null> {
+async function prepareAmcheck(ctx: JobContext<RepairPayload>, c: pg.Client, prefer: Amcheck['fn']): Promise<Amcheck | null> {
   const schemaOf = async () => (await c.query<{ nspname: string }>("SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'amcheck'")).rows[0]?.nspname;
   let schema = await schemaOf();
   let installedByUs = false;
@@ -195,14 +199,15 @@ async function prepareAmcheck(ctx: JobContext<RepairPayload>, c: pg.Client): Pro
     }
   }
   if (!schema) return null;
-  // bt_index_parent_check also verifies parent/child links, but takes a ShareLock and needs EXECUTE granted.
+  // bt_index_parent_check also verifies parent/child links, but takes a ShareLock (writes wait) and needs EXECUTE
+  // granted; a check alone prefers bt_index_check, whose AccessShareLock lets the application go on writing.
   const fns = (
     await c.query<{ fn: 'bt_index_parent_check' | 'bt_index_check'; can: boolean }>(
       `SELECT p.fn, has_function_privilege(p.oid, 'EXECUTE') AS can
        FROM (VALUES (1, 'bt_index_parent_check', to_regprocedure(format('%I.bt_index_parent_check(regclass, boolean)', $1::text))),
                     (2, 'bt_index_check', to_regprocedure(format('%I.bt_index_check(regclass, boolean)', $1::text)))) AS p(rank, fn, oid)
-       WHERE p.oid IS NOT NULL ORDER BY p.rank`,
-      [schema],
+       WHERE p.oid IS NOT NULL ORDER BY p.fn = $2 DESC, p.rank`,
+      [schema, prefer],
     )
   ).rows;
   const usable = fns.find((f) => f.can);
@@ -291,7 +296,7 @@ function cancelOnAbort(signal: AbortSignal, conn: TargetConn, pid: number): () =
 
 export async function repair(ctx: JobContext<RepairPayload>) {
   const started = Date.now();
-  const { targetId, database } = ctx.payload;
+  const { targetId, database, mode, lockTimeoutSeconds } = ctx.payload;
   const target = await getDb().target.findUnique({ where: { id: targetId } });
   if (!target) throw new UserError('NOT_FOUND', 'The target was deleted.');
   // The admin confirmed this database by name; a target changed since then is not repaired on a guess.
@@ -308,7 +313,7 @@ export async function repair(ctx: JobContext<RepairPayload>) {
   let amcheck: Amcheck | null = null;
   let stopCancel = async () => {};
   try {
-    await c.query('SET statement_timeout = 0');
+    await c.query(`SET statement_timeout = 0; SET lock_timeout = '${lockTimeoutSeconds}s'`);
     const info = (
       await c.query<{ num: string; ver: string; pid: number; standby: boolean; su: boolean; owner: boolean; tables: string; indexes: string }>(
         `SELECT current_setting('server_version_num') AS num, current_setting('server_version') AS ver, pg_backend_pid() AS pid,
@@ -322,17 +327,60 @@ export async function repair(ctx: JobContext<RepairPayload>) {
     if (info.standby) {
       throw new UserError('REPAIR_FAILED', `"${database}" on ${target.name} is a standby (in recovery); REINDEX and VACUUM run only on the primary.`, 'Point the target at the primary and repair there; standbys follow through replication.');
     }
+
+    if (mode === 'check') {
+      // check: amcheck on every btree index of the user's schemas; nothing is rebuilt or rewritten.
+      await ctx.log(`checking "${database}" on ${target.name} (PostgreSQL ${info.ver}) as ${conn.user}: amcheck only, nothing is rebuilt`);
+      await ctx.step('checking indexes (amcheck)');
+      amcheck = await prepareAmcheck(ctx, c, 'bt_index_check');
+      const before = amcheck ? await checkIndexes(ctx, c, amcheck, 'check', 0, 100) : null;
+      const found = before ? before.corrupt.length > 0 : null;
+      const healthy = !before ? null : found ? false : before.unchecked.length ? null : true;
+      await ctx.log(
+        !before
+          ? 'amcheck is not available here, so nothing could be checked; nothing was rebuilt'
+          : found
+            ? `corruption found: ${before.corrupt.length} corrupt index(es) (${before.corrupt.map((x) => x.index).join(', ')}); nothing was rebuilt. The next step is a repair (REINDEX, VACUUM FULL ANALYZE), which locks tables.`
+            : before.unchecked.length
+              ? `no corruption found among the ${before.checked} index(es) checked, but ${before.unchecked.length} could not be checked (see above); nothing was rebuilt`
+              : `no corruption found: amcheck checked ${before.checked} index(es); nothing was rebuilt`,
+        found ? 'error' : healthy === null ? 'warn' : 'info',
+      );
+      return {
+        mode,
+        target: target.name,
+        database,
+        serverVersion: info.ver,
+        amcheck: amcheck?.fn ?? null,
+        before,
+        reindex: null,
+        vacuum: null,
+        after: null,
+        healthy,
+        corruptionFound: found,
+        checkStillFails: false,
+        corruptIndexes: before?.corrupt.map((x) => x.index) ?? [],
+        restoreWizard: null,
+        durationMs: Date.now() - started,
+      };
+    }
+
     if (!info.su && !info.owner) {
       throw new UserError('REPAIR_FAILED', `User "${conn.user}" neither owns "${database}" nor is a superuser, so PostgreSQL would refuse REINDEX DATABASE.`, "Repair with a target whose user owns the database (or is a superuser); nothing was changed.");
     }
     const tools = await toolsFor(parseServerVersionNum(info.num).major, info.ver);
     pass = await toolEnv(conn);
     if (pass.dir) await ctx.trackPartial(pass.dir);
-    await ctx.log(`repairing "${database}" on ${target.name} (PostgreSQL ${info.ver}) as ${conn.user}; psql ${tools.version}`);
+    await ctx.log(
+      `repairing "${database}" on ${target.name} (PostgreSQL ${info.ver}) as ${conn.user}; psql ${tools.version}; ` +
+        (ctx.payload.force ? 'forced by an admin without a check that found damage' : `after check ${ctx.payload.checkJobId} found damage`) +
+        `; each lock is waited for at most ${lockTimeoutSeconds} s`,
+      ctx.payload.force ? 'warn' : 'info',
+    );
 
     // check: amcheck on every btree index of the user's schemas, before anything is rebuilt.
     await ctx.step('checking indexes (amcheck)');
-    amcheck = await prepareAmcheck(ctx, c);
+    amcheck = await prepareAmcheck(ctx, c, 'bt_index_parent_check');
     const before = amcheck ? await checkIndexes(ctx, c, amcheck, 'before the repair', 0, 20) : null;
 
     // reindex: every index of the database rebuilt from its table (ShareLock on each table, so writes wait).
@@ -347,7 +395,15 @@ export async function repair(ctx: JobContext<RepairPayload>) {
         void ctx.progress(20 + Math.min(1, reindex.done / indexTotal) * 30, `${reindex.done} of about ${indexTotal} indexes${current ? ` · ${current}` : ''}`).catch(() => {});
       }
     });
-    Object.assign(reindex, reindexed);
+    if (reindexed.lockTimeout) {
+      throw new UserError(
+        'REPAIR_LOCK_TIMEOUT',
+        `REINDEX waited more than ${lockTimeoutSeconds} s for a table lock in "${database}" (another session holds one) and stopped after ${reindex.done} index(es); VACUUM FULL did not run.`,
+        `The ${reindex.done} index(es) rebuilt so far stay rebuilt. Find the session holding the lock in pg_stat_activity and pg_locks, let it finish or end it, then repair again.`,
+      );
+    }
+    reindex.ok = reindexed.ok;
+    reindex.error = reindexed.error;
     await ctx.log(reindex.ok ? `REINDEX done: ${reindex.done} index(es) rebuilt` : `REINDEX failed after ${reindex.done} index(es): ${reindex.error}`, reindex.ok ? 'info' : 'error');
 
     // vacuum: every table rewritten and analyzed (ACCESS EXCLUSIVE on each table while it is rewritten).
@@ -359,7 +415,15 @@ export async function repair(ctx: JobContext<RepairPayload>) {
       vacuum.done++;
       void ctx.progress(50 + Math.min(1, vacuum.done / tableTotal) * 30, `${vacuum.done} of about ${tableTotal} tables · ${l.object}`).catch(() => {});
     });
-    Object.assign(vacuum, vacuumed);
+    if (vacuumed.lockTimeout) {
+      throw new UserError(
+        'REPAIR_LOCK_TIMEOUT',
+        `VACUUM FULL waited more than ${lockTimeoutSeconds} s for a table lock in "${database}" (another session holds one) and stopped at table ${vacuum.done} of about ${tableTotal}.`,
+        `REINDEX had ${reindex.ok ? 'finished' : 'failed'}; the tables rewritten so far stay rewritten. Find the session holding the lock in pg_stat_activity and pg_locks, let it finish or end it, then repair again.`,
+      );
+    }
+    vacuum.ok = vacuumed.ok;
+    vacuum.error = vacuumed.error;
     await ctx.log(vacuum.ok ? `VACUUM done: ${vacuum.done} table(s) rewritten and analyzed` : `VACUUM failed at table ${vacuum.done} of about ${tableTotal}: ${vacuum.error}`, vacuum.ok ? 'info' : 'error');
 
     // check again: did the rebuild cure what amcheck found?
@@ -377,6 +441,7 @@ export async function repair(ctx: JobContext<RepairPayload>) {
       healthy === false ? 'error' : 'info',
     );
     return {
+      mode,
       target: target.name,
       database,
       serverVersion: info.ver,
@@ -386,6 +451,7 @@ export async function repair(ctx: JobContext<RepairPayload>) {
       vacuum,
       after,
       healthy,
+      corruptionFound: before ? before.corrupt.length > 0 : null,
       checkStillFails,
       corruptIndexes: after?.corrupt.map((x) => x.index) ?? [],
       restoreWizard: healthy === false ? restoreWizard : null,

@@ -119,7 +119,7 @@ async function preflight(ctx: JobContext<RestorePayload>, p: RestorePayload, adm
   }
   const report = {
     file: { path, size: sum.size, sha256: sum.sha256, matchesCatalog: checksum === 'now' ? true : 'checked during the restore' },
-    archive: { format: toc.format, dumpedBy: toc.dumpedBy, dumpedFrom: toc.dumpedFrom, entries: toc.entries.length, tables: toc.tables, schemas: toc.schemas },
+    archive: { format: toc.format, dumpedBy: toc.dumpedBy, dumpedFrom: toc.dumpedFrom, entries: toc.entries.length, tables: toc.tables, partitions: toc.partitions, schemas: toc.schemas },
     tool: { pgRestore: tools.version, binDir: tools.binDir },
     destination: { target: dest.name, serverVersion: v.ver, database: workDb, production: mode === 'replace' ? prod : null, productionConnections: prodConnections },
     space,

@@ -1,7 +1,9 @@
 // worker/pg/pg-restore.ts (TOC parsing, progress lines, argv) and worker/restore/database-ops.ts (names within 63 bytes,
 // the copy pattern drop-copy trusts). Fixtures are real pg_restore 15 output.
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { dbConninfo, parseRestoreLine, parseToc, pgRestoreArgs } from '../../../../worker/pg/pg-restore';
+import { partitionsUnder, tableChoices } from '../../../../lib/recoveries/table-choices';
 import { copyPattern, fitName, quoteIdent, stamp } from '../../../../worker/restore/database-ops';
 
 const header = (dumpedBy = '15.20 (Debian 15.20-0+deb12u1)') => `;
@@ -99,6 +101,90 @@ describe('parseToc', () => {
   it('ignores comment lines, blank lines and anything that is not an entry', () => {
     const t = parseToc(`${header()}\n; a comment\nnot an entry\n7; 2615 16385 SCHEMA - core postgres\n`);
     expect(t.entries).toEqual([{ id: 7, desc: 'SCHEMA', schema: '-', name: 'core', owner: 'postgres' }]);
+  });
+});
+
+// pg_restore 15 --list and --list --verbose of a pg_dump 15 archive of fixtures/partitioned.sql.
+const fixture = (name: string) => readFileSync(new URL(`fixtures/${name}`, import.meta.url), 'utf8');
+
+describe('parseToc of an archive with partitioned tables (real pg_restore 15 output)', () => {
+  const plain = fixture('partitioned.list');
+  const toc = parseToc(plain, fixture('partitioned-verbose.list'));
+
+  it('lists real tables only: ordinary, partitioned parents and partitions; no ATTACH, data, view or foreign table entries', () => {
+    expect(toc.tables).toEqual([
+      'ACL.t',
+      'ATTACH.DATA',
+      'DATA.t',
+      'shop.events',
+      'shop.events_a',
+      'shop.events_a_low',
+      // pg_restore --list prints the newline of "line\nbreak" as a space.
+      'shop.line break',
+      'shop.odd "name" x.y',
+      'shop.orders',
+      'shop.orders_p2024_01',
+      'shop.orders_p2024_02',
+      'shop.orders_rest',
+      'shop.standalone',
+      'we ird.DATA t',
+      'we ird.DATA t p1',
+    ]);
+    expect(toc.tables.filter((t) => /ATTACH|DATA\.|^TABLE/.test(t) && t !== 'ATTACH.DATA' && t !== 'DATA.t')).toEqual([]);
+  });
+
+  it('names each partition with its parent, from the ATTACH entries and their dependencies', () => {
+    expect(toc.partitions).toEqual([
+      { parent: 'shop.events', child: 'shop.events_a' },
+      { parent: 'shop.events_a', child: 'shop.events_a_low' },
+      { parent: 'shop.orders', child: 'shop.orders_p2024_01' },
+      { parent: 'shop.orders', child: 'shop.orders_p2024_02' },
+      { parent: 'shop.orders', child: 'shop.orders_rest' },
+      { parent: 'we ird.DATA t', child: 'we ird.DATA t p1' },
+    ]);
+    expect(partitionsUnder(toc.partitions, 'shop.orders')).toEqual(['shop.orders_p2024_01', 'shop.orders_p2024_02', 'shop.orders_rest']);
+    expect(partitionsUnder(toc.partitions, 'shop.events')).toEqual(['shop.events_a', 'shop.events_a_low']);
+    expect(partitionsUnder(toc.partitions, 'shop.standalone')).toEqual([]);
+  });
+
+  it('offers the row comparison each partitioned table once, with its leaf partitions counted, and no partition', () => {
+    expect(tableChoices(toc.tables, toc.partitions)).toEqual([
+      { table: 'ACL.t', partitions: 0 },
+      { table: 'ATTACH.DATA', partitions: 0 },
+      { table: 'DATA.t', partitions: 0 },
+      { table: 'shop.events', partitions: 1 },
+      { table: 'shop.line break', partitions: 0 },
+      { table: 'shop.odd "name" x.y', partitions: 0 },
+      { table: 'shop.orders', partitions: 3 },
+      { table: 'shop.standalone', partitions: 0 },
+      { table: 'we ird.DATA t', partitions: 1 },
+    ]);
+  });
+
+  it('reads every kind whose words could be mistaken for a schema or a table by the catalog of the entry', () => {
+    const find = (id: number) => toc.entries.find((e) => e.id === id);
+    expect(find(3279)).toEqual({ id: 3279, desc: 'TABLE ATTACH', schema: 'shop', name: 'orders_p2024_01', owner: 'postgres' });
+    expect(find(3284)).toEqual({ id: 3284, desc: 'TABLE ATTACH', schema: 'we ird', name: 'DATA t p1', owner: 'postgres' });
+    expect(find(3318)).toEqual({ id: 3318, desc: 'INDEX ATTACH', schema: 'shop', name: 'events_a_low_pkey', owner: 'postgres' });
+    expect(find(234)).toEqual({ id: 234, desc: 'TABLE', schema: 'ATTACH', name: 'DATA', owner: 'postgres' });
+    expect(find(233)).toEqual({ id: 233, desc: 'TABLE', schema: 'DATA', name: 't', owner: 'postgres' });
+    expect(find(3474)).toEqual({ id: 3474, desc: 'TABLE DATA', schema: 'ATTACH', name: 'DATA', owner: 'postgres' });
+    expect(find(3473)).toEqual({ id: 3473, desc: 'TABLE DATA', schema: 'DATA', name: 't', owner: 'postgres' });
+    expect(find(3289)).toEqual({ id: 3289, desc: 'DEFAULT', schema: 'ACL', name: 't id', owner: 'postgres' });
+    expect(find(239)).toEqual({ id: 239, desc: 'FOREIGN TABLE', schema: 'shop', name: 'ft', owner: 'postgres' });
+    expect(find(3488)).toEqual({ id: 3488, desc: 'SEQUENCE SET', schema: 'ACL', name: 't_id_seq', owner: 'postgres' });
+    expect(find(3477)).toEqual({ id: 3477, desc: 'MATERIALIZED VIEW DATA', schema: 'shop', name: 'mv', owner: 'postgres' });
+    expect(find(3470)).toEqual({ id: 3470, desc: 'TABLE DATA', schema: 'shop', name: 'odd "name" x.y', owner: 'postgres' });
+    expect(toc.schemas).toEqual(['ACL', 'ATTACH', 'DATA', 'shop', 'we ird']);
+  });
+
+  it('keeps the entries of the plain listing: the verbose one only adds dependencies', () => {
+    expect(toc.entries).toEqual(parseToc(plain).entries);
+    expect(toc.entries.some((e) => e.desc === 'DATABASE' || e.desc === 'ENCODING')).toBe(false);
+    expect(toc.owners).toEqual(['postgres']);
+    // Without dependencies the parents are unknown, but the tables are still right.
+    expect(parseToc(plain).partitions).toEqual([]);
+    expect(parseToc(plain).tables).toEqual(toc.tables);
   });
 });
 

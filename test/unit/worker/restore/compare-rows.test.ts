@@ -9,9 +9,13 @@ import {
   pageSql,
   parentsFirst,
   rowsByKeysSql,
+  commentText,
+  safeFileName,
   scratchRestoreArgs,
   sqlLiteral,
+  useList,
   type KeyedRow,
+  type ScratchStep,
   type RowSources,
   type TableShape,
 } from '../../../../worker/restore/compare-rows';
@@ -260,9 +264,41 @@ describe('scratchRestoreArgs', () => {
     ]);
   });
 
-  it("restores one table's rows by schema and bare table name", () => {
-    const args = scratchRestoreArgs('/s/x.dump', 'd', { kind: 'rows', schema: 'my schema', table: 'users.v2' });
-    expect(args.slice(-4)).toEqual(['--data-only', '--schema=my schema', '--table=users.v2', '/s/x.dump']);
+  it("restores a table's rows (a partitioned table's: its partitions') by their TABLE DATA entries, from a list file", () => {
+    const step: ScratchStep = { kind: 'rows', entries: [3465, 3466, 3467], listFile: '/tmp/x/0.list' };
+    const args = scratchRestoreArgs('/s/x.dump', 'd', step);
+    expect(args.slice(-3)).toEqual(['--data-only', '--use-list=/tmp/x/0.list', '/s/x.dump']);
+    expect(args.some((a) => a.startsWith('--table') || a.startsWith('--schema'))).toBe(false);
     expect(args).not.toContain('--section=pre-data');
+    expect(useList(step)).toBe('3465;\n3466;\n3467;\n');
+    expect(useList({ kind: 'definitions' })).toBe('');
+  });
+});
+
+describe('names in export files', () => {
+  it.each([
+    ['evil\nDROP TABLE canary;', 'evil\\nDROP TABLE canary;'],
+    ['cr\rlf\r\n', 'cr\\rlf\\r\\n'],
+    ['tab\there', 'tab\\there'],
+    ['bell\u0007 nel\u0085 ls\u2028 ps\u2029 esc\u001b', 'bell\\u0007 nel\\u0085 ls\\u2028 ps\\u2029 esc\\u001b'],
+    ['"quoted" \'single\' 日本 ü ✓', '"quoted" \'single\' 日本 ü ✓'],
+  ])('keeps a comment on one line: %j', (name, expected) => {
+    const c = commentText(name);
+    expect(c).toBe(expected);
+    expect(c).not.toMatch(/[\p{Cc}\u2028\u2029]/u);
+  });
+
+  it.each([
+    ['eitherway-missing-rows-core.users.csv', 'eitherway-missing-rows-core.users.csv'],
+    ['naïve "shop"\nDROP-missing-rows.sql', 'na_ve_shop_DROP-missing-rows.sql'],
+    ['../../etc/passwd', '__.._etc_passwd'],
+    ['-rf-missing-rows.sql', '_rf-missing-rows.sql'],
+    ['日本-missing-rows.sql', '_-missing-rows.sql'],
+  ])('makes a safe file name of %j', (name, expected) => {
+    expect(safeFileName(name)).toBe(expected);
+  });
+
+  it('cuts a long file name', () => {
+    expect(safeFileName('x'.repeat(400))).toHaveLength(150);
   });
 });

@@ -1,4 +1,5 @@
-// POST /api/targets/:id/repair: guided repair (admin): amcheck, REINDEX, VACUUM FULL, amcheck; the typed database name confirms.
+// POST /api/targets/:id/repair: guided repair (admin): a check (amcheck) by default; a repair (amcheck, REINDEX, VACUUM FULL,
+// amcheck) after a check that found damage or forced, the typed database name confirming it.
 import { z } from 'zod';
 import { route } from '@/lib/http';
 import { repairRequest, startRepair } from '@/lib/repairs/start-repair';
