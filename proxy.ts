@@ -38,6 +38,6 @@ export async function proxy(req: NextRequest) {
 }
 
 export const config = {
-  // Everything but Next's own assets.
-  matcher: ['/((?!_next/static|_next/image|favicon.ico|icon.svg).*)'],
+  // Everything but Next's own assets and public/ (icons and robots.txt are for signed-out browsers and crawlers too).
+  matcher: ['/((?!_next/static|_next/image|favicon.ico|favicon.svg|icon.svg|apple-touch-icon.png|robots.txt).*)'],
 };
