@@ -9,9 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createThrowawayCluster } from '../scripts/lib/cluster';
 import { defaultDumpSettings } from '../worker/pg/pg-dump';
-import { zstdThreads } from '../worker/pg/pipeline';
+import { endInputWhenExited, zstdThreads } from '../worker/pg/pipeline';
 import { createAppDatabase, createPgbench } from './generate';
-import { cpuSeconds, createDb, dbBytes, postmasterPid, say, showStats, startConsole, stats } from './harness';
+import { cpuSeconds, createDb, dbBytes, postmasterPid, say, settle, showStats, startConsole, stats } from './harness';
 
 const reps = Number(process.env.BENCH_REPS ?? 5);
 const appScale = Number(process.env.BENCH_APP_SCALE ?? 0.65); // about 1 GB on disk
@@ -71,6 +71,7 @@ async function main() {
         const cpu0 = [cpuSeconds(lb.workerPid), cpuSeconds(server)];
         const job = await startBackup(actor, target.id as string, { scheduleId });
         const row = await lb.waitJob(job.id);
+        await settle();
         const cpu1 = [cpuSeconds(lb.workerPid), cpuSeconds(server)];
         const b = await db.backupLog.findFirst({ where: { jobId: job.id } });
         // Job path time: from the worker picking it up to done (snapshot, dump, fsync, verify, globals, manifest).
@@ -88,10 +89,11 @@ async function main() {
           // The shell's `pg_dump -Fc -Z0 | zstd > file`: the kernel pipes pg_dump into zstd, zstd writes the file.
           const zstd = execa('zstd', [`-${zstdLevel}`, `-T${threads}`, '-q', '-o', file], { stdin: 'pipe' });
           const dump = execa(PG_DUMP, ['--format=custom', '--compress=0', data.url(database)], { stdout: zstd.stdin! });
-          zstd.stdin!.destroy();
+          endInputWhenExited(dump, zstd.stdin!);
           await Promise.all([dump, zstd]);
         }
         const wall = Number(process.hrtime.bigint() - t) / 1e9;
+        await settle();
         const own = process.cpuUsage(own0);
         const cpu1 = [cpuSeconds(process.pid), cpuSeconds(server)];
         const size = (await stat(file)).size;
@@ -138,11 +140,13 @@ async function main() {
     await stopConsole?.();
     await data.remove();
     await rm(work, { recursive: true, force: true });
-    process.exit(0);
   }
 }
 
-main().catch((err) => {
-  console.error(err);
-  process.exit(1);
-});
+main().then(
+  () => process.exit(0),
+  (err) => {
+    console.error(err);
+    process.exit(1);
+  },
+);

@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { createThrowawayCluster } from '../scripts/lib/cluster';
 import { createAppDatabase } from './generate';
-import { cpuSeconds, createDb, dbBytes, postmasterPid, say, showStats, startConsole, stats } from './harness';
+import { endInputWhenExited } from '../worker/pg/pipeline';
+import { cpuSeconds, createDb, dbBytes, postmasterPid, say, settle, showStats, startConsole, stats } from './harness';
 
 const reps = Number(process.env.BENCH_REPS ?? 5);
 const appScale = Number(process.env.BENCH_APP_SCALE ?? 0.65);
@@ -79,12 +80,13 @@ async function main() {
         // The shell's `zstd -dc file | pg_restore -d db`: the kernel pipes zstd into pg_restore (no parallelism from a pipe).
         const restore = execa(PG_RESTORE, ['--exit-on-error', `--dbname=${data.url(name)}`], { stdin: 'pipe' });
         const zstd = execa('zstd', ['-dc', '-q', file], { stdout: restore.stdin! });
-        restore.stdin!.destroy();
+        endInputWhenExited(zstd, restore.stdin!);
         await Promise.all([zstd, restore]);
       }
       const wall = Number(process.hrtime.bigint() - t) / 1e9;
+      await settle();
       const own = process.cpuUsage(own0);
-      const cpu1 = [cpuSeconds(process.pid), cpuSeconds(server)];
+        const cpu1 = [cpuSeconds(process.pid), cpuSeconds(server)];
       await rm(temp, { force: true });
       await admin.query(`DROP DATABASE ${name}`);
       return { wall, cpuTools: cpu1[0]! - cpu0[0]! - (own.user + own.system) / 1e6, cpuServer: cpu1[1]! - cpu0[1]! };
@@ -94,7 +96,8 @@ async function main() {
       const cpu0 = [cpuSeconds(lb.workerPid), cpuSeconds(server)];
       const j = await startRestore(actor, restorePayload.parse({ backupId: String(backup.id), destination: { mode: 'new', targetId, database: name }, jobs, runChecks: false }), null);
       const row = await waitJob(j.id);
-      const cpu1 = [cpuSeconds(lb.workerPid), cpuSeconds(server)];
+      await settle();
+        const cpu1 = [cpuSeconds(lb.workerPid), cpuSeconds(server)];
       await admin.query(`DROP DATABASE ${name}`);
       // Job time: from the worker picking it up to done (preflight, TOC, create, decompress with its checksum, pg_restore).
       return { wall: (row.finishedAt!.getTime() - row.startedAt!.getTime()) / 1000, cpuTools: cpu1[0]! - cpu0[0]!, cpuServer: cpu1[1]! - cpu0[1]! };
@@ -135,11 +138,13 @@ async function main() {
     await stopConsole?.();
     await data.remove();
     await rm(work, { recursive: true, force: true });
-    process.exit(0);
   }
 }
 
-main().catch((err) => {
-  console.error(err);
-  process.exit(1);
-});
+main().then(
+  () => process.exit(0),
+  (err) => {
+    console.error(err);
+    process.exit(1);
+  },
+);

@@ -4,7 +4,9 @@
 // more CPU than pg_dump itself, on the cores pg_dump, zstd and the server need.
 import { createHash } from 'node:crypto';
 import { open } from 'node:fs/promises';
+import type { ChildProcess } from 'node:child_process';
 import { availableParallelism } from 'node:os';
+import type { Writable } from 'node:stream';
 import { execa } from 'execa';
 
 /**
@@ -32,14 +34,24 @@ export function zstdDecompressArgs(src: string, dest: string): string[] {
 type Opts = { env: Record<string, string | undefined>; extendEnv: false; cancelSignal: AbortSignal };
 
 /**
+ * Closes a consumer's input once its producer has exited. The producer writes into the consumer's stdin through
+ * the kernel; the worker keeps its own end of that pipe open (never writing to it, and closing it early would make
+ * execa report the run as failed), so the consumer sees the end of input only when this ends it.
+ */
+export function endInputWhenExited(producer: ChildProcess, consumerStdin: Writable): void {
+  const end = () => consumerStdin.end();
+  producer.once('exit', end).once('error', end);
+}
+
+/**
  * `pg_dump | zstd` with the kernel connecting them: zstd is started first and pg_dump gets zstd's stdin as its
- * stdout, then the worker closes its own end, so zstd sees the end of input when pg_dump exits and pg_dump gets
- * EPIPE if zstd dies. zstd's stdout (the compressed bytes, a third or less) is what the caller hashes and stores.
+ * stdout, so nothing of the uncompressed stream passes through the worker; if zstd dies, pg_dump's next write fails
+ * (EPIPE). zstd's stdout (the compressed bytes, a third or less) is what the caller hashes and stores.
  */
 export function startCompressedDump(pgDump: string, dumpArgs: string[], zstdArgs: string[], opts: Opts) {
   const zstd = execa('zstd', zstdArgs, { cancelSignal: opts.cancelSignal, reject: false, stdin: 'pipe', buffer: { stdout: false, stderr: true } });
   const dump = execa(pgDump, dumpArgs, { ...opts, reject: false, stdin: 'ignore', stdout: zstd.stdin!, buffer: { stdout: false, stderr: true } });
-  zstd.stdin!.destroy();
+  endInputWhenExited(dump, zstd.stdin!);
   return { dump, zstd };
 }
 
