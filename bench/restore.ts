@@ -86,7 +86,7 @@ async function main() {
       const wall = Number(process.hrtime.bigint() - t) / 1e9;
       await settle();
       const own = process.cpuUsage(own0);
-        const cpu1 = [cpuSeconds(process.pid), cpuSeconds(server)];
+      const cpu1 = [cpuSeconds(process.pid), cpuSeconds(server)];
       await rm(temp, { force: true });
       await admin.query(`DROP DATABASE ${name}`);
       return { wall, cpuTools: cpu1[0]! - cpu0[0]! - (own.user + own.system) / 1e6, cpuServer: cpu1[1]! - cpu0[1]! };
@@ -97,7 +97,7 @@ async function main() {
       const j = await startRestore(actor, restorePayload.parse({ backupId: String(backup.id), destination: { mode: 'new', targetId, database: name }, jobs, runChecks: false }), null);
       const row = await waitJob(j.id);
       await settle();
-        const cpu1 = [cpuSeconds(lb.workerPid), cpuSeconds(server)];
+      const cpu1 = [cpuSeconds(lb.workerPid), cpuSeconds(server)];
       await admin.query(`DROP DATABASE ${name}`);
       // Job time: from the worker picking it up to done (preflight, TOC, create, decompress with its checksum, pg_restore).
       return { wall: (row.finishedAt!.getTime() - row.startedAt!.getTime()) / 1000, cpuTools: cpu1[0]! - cpu0[0]!, cpuServer: cpu1[1]! - cpu0[1]! };
