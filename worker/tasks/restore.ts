@@ -228,7 +228,7 @@ export async function runRestore(ctx: JobContext<RestorePayload>, p: RestorePayl
         throw new UserError('BACKUP_CHECKSUM_MISMATCH', `The file ${plan.backup.backupFile} does not match its recorded SHA-256 (recorded ${plan.backup.checksumSha256.slice(0, 16)}…, now ${z.sha256.slice(0, 16)}…, ${z.size} bytes).`);
       }
       if (z.exitCode !== 0) throw new ToolError('BACKUP_UNREADABLE', 'zstd could not decompress the archive.', z.stderr);
-      await ctx.log(`file ${plan.path}: ${z.size} bytes, SHA-256 matches the catalog (hashed while decompressing)`);
+      await ctx.log(`file ${plan.path}: ${z.size} bytes, ${plan.backup.checksumSha256 ? 'SHA-256 matches the catalog' : `SHA-256 ${z.sha256} (the catalog records none to compare)`} (hashed while decompressing)`);
       checksummed = true;
       archive = temp;
     }
