@@ -19,6 +19,9 @@ const nextConfig: NextConfig = {
       { source: '/_next/image', headers },
       { source: '/favicon.ico', headers },
       { source: '/icon.svg', headers },
+      { source: '/favicon.svg', headers },
+      { source: '/apple-touch-icon.png', headers },
+      { source: '/robots.txt', headers },
     ];
   },
 };

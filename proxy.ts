@@ -76,6 +76,7 @@ export async function proxy(req: NextRequest) {
 }
 
 export const config = {
-  // Everything but Next's own assets (next.config.ts gives those nosniff).
-  matcher: ['/((?!_next/static|_next/image|favicon.ico|icon.svg).*)'],
+  // Everything but Next's own assets and public/ (signed-out browsers and crawlers fetch icons and robots.txt;
+  // next.config.ts gives all of these nosniff and a referrer policy).
+  matcher: ['/((?!_next/static|_next/image|favicon.ico|favicon.svg|icon.svg|apple-touch-icon.png|robots.txt).*)'],
 };

@@ -1,19 +1,41 @@
-// npm run bench:backup: the runbook's `pg_dump -Fc -Z9` against the same flags through Lifeboat's job path and
-// against Lifeboat's default (custom archive streamed through zstd), alternating, on pgbench and on an
-// application-like database with realistic entropy. Prints wall time, size and MB/s; the last line is the summary.
+// npm run bench:backup: the runbook's `pg_dump -Fc -Z9` against the same flags through Lifeboat's job path, and the
+// raw `pg_dump -Fc -Z0 | zstd` straight to a file against Lifeboat's default job (the same pipeline, hashed, stored,
+// verified), alternating, on pgbench and on an application-like database with realistic entropy. Each variant:
+// median and range of wall time over the rounds, and the CPU seconds of the tools, the worker and the server, which
+// show what the job itself costs even on a busy machine. The last line is the summary.
 import { execa } from 'execa';
 import { chmod, mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createThrowawayCluster } from '../scripts/lib/cluster';
+import { defaultDumpSettings } from '../worker/pg/pg-dump';
+import { zstdThreads } from '../worker/pg/pipeline';
 import { createAppDatabase, createPgbench } from './generate';
-import { createDb, dbBytes, mean, say, startConsole } from './harness';
+import { cpuSeconds, createDb, dbBytes, postmasterPid, say, settle, showStats, startConsole, stats } from './harness';
 
-const reps = Number(process.env.BENCH_REPS ?? 2);
+const reps = Number(process.env.BENCH_REPS ?? 5);
 const appScale = Number(process.env.BENCH_APP_SCALE ?? 0.65); // about 1 GB on disk
 const pgbenchScale = Number(process.env.BENCH_PGBENCH_SCALE ?? 50);
+const PG_DUMP = '/usr/lib/postgresql/15/bin/pg_dump';
 
-interface Sample { wall: number; size: number }
+interface Sample {
+  wall: number;
+  size: number;
+  /** CPU seconds: pg_dump and zstd (raw: this process's children; job: the worker with its children), server backends. */
+  cpuTools: number;
+  cpuServer: number;
+}
+
+const variants = ['raw-z9', 'job-z9', 'raw-zstd', 'default'] as const;
+type Variant = (typeof variants)[number];
+const { zstdLevel } = defaultDumpSettings;
+const threads = zstdThreads(defaultDumpSettings.zstdThreads);
+const labels: Record<Variant, string> = {
+  'raw-z9': 'pg_dump -Fc -Z9 (runbook, raw)',
+  'job-z9': 'same flags through Lifeboat job',
+  'raw-zstd': `pg_dump -Fc -Z0 | zstd -${zstdLevel} -T${threads} > file (raw)`,
+  default: `Lifeboat default (same, as a job)`,
+};
 
 async function main() {
   const work = await mkdtemp(join(tmpdir(), 'lifeboat-bench-'));
@@ -27,6 +49,7 @@ async function main() {
     await createAppDatabase(data.url('bench_app'), appScale);
     await createDb(data, 'bench_pgbench');
     await createPgbench(data.url('bench_pgbench'), pgbenchScale);
+    const server = postmasterPid(data);
 
     // console: its own cluster, a worker, a storage folder, one target per database and one schedule per variant.
     const lb = await startConsole(work);
@@ -37,57 +60,79 @@ async function main() {
     const { startBackup } = await import('../lib/backups/start-backup');
     await execa('mkdir', ['-p', join(work, 'raw')]);
 
-    const results: Record<string, Record<string, Sample[]>> = {};
+    const results: Record<string, Record<Variant, Sample[]>> = {};
     for (const database of ['bench_pgbench', 'bench_app']) {
       const target = await createTarget(actor, { name: database, host: '127.0.0.1', port: data.port, dbUser: data.superuser, password: data.password ?? null, sslMode: 'disable', database, keyTables: [], checkStatements: [], workerPool: 'default', storageId: storage.id }, null);
-      const runbook = await createSchedule(actor, { targetId: target.id as string, cron: '0 2 * * *', timezone: 'UTC', format: 'custom', compressLevel: 9, zstdLevel: 3, retentionDays: null, retentionCount: null, enabled: false }, null);
-      const fallback = await createSchedule(actor, { targetId: target.id as string, cron: '0 3 * * *', timezone: 'UTC', format: 'custom-zstd', compressLevel: 0, zstdLevel: 3, retentionDays: null, retentionCount: null, enabled: false }, null);
-      const r = (results[database] = { raw: [], job: [], default: [] } as Record<string, Sample[]>);
+      const runbook = await createSchedule(actor, { targetId: target.id as string, cron: '0 2 * * *', timezone: 'UTC', format: 'custom', compressLevel: 9, zstdLevel, retentionDays: null, retentionCount: null, enabled: false }, null);
+      const fallback = await createSchedule(actor, { targetId: target.id as string, cron: '0 3 * * *', timezone: 'UTC', format: 'custom-zstd', compressLevel: 0, zstdLevel, retentionDays: null, retentionCount: null, enabled: false }, null);
+      const r: Record<Variant, Sample[]> = (results[database] = { 'raw-z9': [], 'job-z9': [], 'raw-zstd': [], default: [] });
 
       const runJob = async (scheduleId: string): Promise<Sample> => {
+        const cpu0 = [cpuSeconds(lb.workerPid), cpuSeconds(server)];
         const job = await startBackup(actor, target.id as string, { scheduleId });
         const row = await lb.waitJob(job.id);
+        await settle();
+        const cpu1 = [cpuSeconds(lb.workerPid), cpuSeconds(server)];
         const b = await db.backupLog.findFirst({ where: { jobId: job.id } });
         // Job path time: from the worker picking it up to done (snapshot, dump, fsync, verify, globals, manifest).
-        return { wall: (row.finishedAt!.getTime() - row.startedAt!.getTime()) / 1000, size: Number(b!.backupSize) };
+        return { wall: (row.finishedAt!.getTime() - row.startedAt!.getTime()) / 1000, size: Number(b!.backupSize), cpuTools: cpu1[0]! - cpu0[0]!, cpuServer: cpu1[1]! - cpu0[1]! };
       };
-      const runRaw = async (i: number): Promise<Sample> => {
+      const runRaw = async (variant: 'raw-z9' | 'raw-zstd', i: number): Promise<Sample> => {
         const file = join(work, 'raw', `${database}-${i}.dump`);
+        const cpu0 = [cpuSeconds(process.pid), cpuSeconds(server)];
+        const own0 = process.cpuUsage();
         const t = process.hrtime.bigint();
-        // The runbook's line, verbatim flags.
-        await execa('/usr/lib/postgresql/15/bin/pg_dump', ['--format=custom', '--compress=9', `--file=${file}`, data.url(database)]);
+        // In a session of its own, as the worker is: with the kernel's autogroup scheduling, a busy machine shares
+        // CPU between sessions, so the raw commands and the job must not sit in groups of different weight.
+        const own = { detached: true } as const;
+        if (variant === 'raw-z9') {
+          // The runbook's line, verbatim flags.
+          await execa(PG_DUMP, ['--format=custom', '--compress=9', `--file=${file}`, data.url(database)], own);
+        } else {
+          // The shell's `pg_dump -Fc -Z0 | zstd > file`, as written: the kernel pipes pg_dump into zstd, zstd writes the file.
+          await execa('bash', ['-c', `set -o pipefail; "$1" --format=custom --compress=0 "$2" | zstd -${zstdLevel} -T${threads} -q -o "$3"`, 'raw', PG_DUMP, data.url(database), file], own);
+        }
         const wall = Number(process.hrtime.bigint() - t) / 1e9;
+        await settle();
+        const self = process.cpuUsage(own0);
+        const cpu1 = [cpuSeconds(process.pid), cpuSeconds(server)];
         const size = (await stat(file)).size;
         await rm(file);
-        return { wall, size };
+        // The children only: this process's own CPU meanwhile is the bench waiting, not the tools.
+        return { wall, size, cpuTools: cpu1[0]! - cpu0[0]! - (self.user + self.system) / 1e6, cpuServer: cpu1[1]! - cpu0[1]! };
       };
 
-      // Alternate the three variants so drift (cache, clocks) hits each alike.
+      // Alternate the variants so drift (cache, clocks, other load) hits each alike.
       for (let i = 0; i < reps; i++) {
-        for (const variant of i % 2 === 0 ? ['raw', 'job', 'default'] : ['default', 'job', 'raw']) {
-          const s = variant === 'raw' ? await runRaw(i) : await runJob(variant === 'job' ? runbook.id : fallback.id);
-          r[variant]!.push(s);
-          say(`${database} ${variant.padEnd(7)} run ${i + 1}: ${s.wall.toFixed(2)} s, ${(s.size / 1e6).toFixed(1)} MB`);
+        for (const variant of i % 2 === 0 ? variants : [...variants].reverse()) {
+          const s = variant === 'raw-z9' || variant === 'raw-zstd' ? await runRaw(variant, i) : await runJob(variant === 'job-z9' ? runbook.id : fallback.id);
+          r[variant].push(s);
+          say(`${database} ${variant.padEnd(8)} run ${i + 1}: ${s.wall.toFixed(2)} s, ${(s.size / 1e6).toFixed(1)} MB, cpu s: tools+worker ${s.cpuTools.toFixed(2)}, server ${s.cpuServer.toFixed(2)}`);
         }
       }
     }
 
     console.log('');
-    console.log('database        variant                               wall s    size MB    MB/s (db size / wall)');
-    const summary: Record<string, { speedup: number; sizeRatio: number; overhead: number }> = {};
+    console.log(`${reps} alternating rounds; wall s and cpu s as median (min-max); cpu = seconds of CPU, "tools" = pg_dump and zstd (and for jobs the worker itself), "server" = the PostgreSQL backends`);
+    console.log('database        variant                                        wall s               size MB   MB/s   cpu tools          cpu server');
+    const summary: Record<string, { speedup: number; sizeRatio: number; overhead: number; pipelineOverhead: number }> = {};
     for (const [database, r] of Object.entries(results)) {
       const size = await dbBytes(data, database);
-      const row = (label: string, xs: Sample[]) => {
-        const w = mean(xs.map((x) => x.wall));
-        const s = mean(xs.map((x) => x.size));
-        console.log(`${database.padEnd(15)} ${label.padEnd(37)} ${w.toFixed(2).padStart(6)} ${(s / 1e6).toFixed(1).padStart(10)} ${(size / 1e6 / w).toFixed(1).padStart(8)}`);
-        return { w, s };
+      const row = (v: Variant) => {
+        const w = stats(r[v].map((x) => x.wall));
+        const s = stats(r[v].map((x) => x.size)).median;
+        const ct = stats(r[v].map((x) => x.cpuTools));
+        const cs = stats(r[v].map((x) => x.cpuServer));
+        console.log(`${database.padEnd(15)} ${labels[v].padEnd(46)} ${showStats(w).padEnd(20)} ${(s / 1e6).toFixed(1).padStart(8)} ${(size / 1e6 / w.median).toFixed(1).padStart(6)}   ${showStats(ct).padEnd(18)} ${showStats(cs)}`);
+        return { w: w.median, s };
       };
-      const raw = row('pg_dump -Fc -Z9 (runbook, raw)', r.raw!);
-      const job = row('same flags through Lifeboat job', r.job!);
-      const def = row('Lifeboat default (-Fc -Z0 | zstd -3)', r.default!);
-      summary[database] = { speedup: raw.w / def.w, sizeRatio: def.s / raw.s, overhead: ((job.w - raw.w) / raw.w) * 100 };
-      console.log(`${database.padEnd(15)} database size ${(size / 1e6).toFixed(0)} MB; default speedup ${summary[database]!.speedup.toFixed(2)}x, size ratio ${summary[database]!.sizeRatio.toFixed(3)}, job overhead ${summary[database]!.overhead.toFixed(2)} %`);
+      const raw = row('raw-z9');
+      const job = row('job-z9');
+      const rawZstd = row('raw-zstd');
+      const def = row('default');
+      summary[database] = { speedup: raw.w / def.w, sizeRatio: def.s / raw.s, overhead: ((job.w - raw.w) / raw.w) * 100, pipelineOverhead: ((def.w - rawZstd.w) / rawZstd.w) * 100 };
+      const x = summary[database]!;
+      console.log(`${database.padEnd(15)} database size ${(size / 1e6).toFixed(0)} MB; default speedup ${x.speedup.toFixed(2)}x, size ratio ${x.sizeRatio.toFixed(3)}, job overhead ${x.overhead.toFixed(2)} % (-Z9), default job over its raw pipeline ${x.pipelineOverhead.toFixed(2)} %`);
     }
     const app = summary.bench_app!;
     console.log(`bench:backup default_speedup=${app.speedup.toFixed(2)} default_size_ratio=${app.sizeRatio.toFixed(3)} job_overhead_pct=${app.overhead.toFixed(2)}`);
@@ -95,11 +140,13 @@ async function main() {
     await stopConsole?.();
     await data.remove();
     await rm(work, { recursive: true, force: true });
-    process.exit(0);
   }
 }
 
-main().catch((err) => {
-  console.error(err);
-  process.exit(1);
-});
+main().then(
+  () => process.exit(0),
+  (err) => {
+    console.error(err);
+    process.exit(1);
+  },
+);

@@ -9,7 +9,6 @@ import pg from 'pg';
 import { findServerBinDir, startCluster, type RunningCluster } from './lib/cluster';
 import { migrate } from './lib/migrate';
 import { installQueueSchema } from './lib/queue-schema';
-import { seedDemoDatabase, seedDemoTarget, seedUsers } from './lib/seed';
 import { ensureBuild, freePort, root, startWeb, startWorker, stopChild, waitForHealth, type Child, type ConsoleEnv } from './lib/stack';
 
 const say = (line: string) => console.log(`[demo] ${line}`);
@@ -135,6 +134,8 @@ async function main() {
 
   // seed: users and the sample database; existing ones are kept.
   await ensureBuild(say); // also generates the Prisma client the seed needs
+  // Imported only now: the seed loads the generated client, which a clone run without scripts/demo.sh may not have yet.
+  const { seedDemoDatabase, seedDemoTarget, seedUsers } = await import('./lib/seed');
   const logins = await seedUsers(databaseUrl, [
     { email: 'admin@lifeboat.local', name: 'Demo Admin', role: 'admin', password: secrets.DEMO_ADMIN_PASSWORD },
     { email: 'operator@lifeboat.local', name: 'Demo Operator', role: 'operator', password: secrets.DEMO_OPERATOR_PASSWORD },

@@ -18,6 +18,7 @@ import { fingerprintSql } from '../../lib/backups/table-fingerprint';
 import { connect, toolEnv, type TargetConn } from '../pg/connect';
 import { countTocEntries, defaultDumpSettings, fileExtension, parseDumpProgress, pgDumpallGlobalsArgs, pgDumpArgs, zstdArgs, type DumpSettings } from '../pg/pg-dump';
 import { parseServerVersionNum, toolsFor, type ToolSet } from '../pg/tools';
+import { startCompressedDump, zstdThreads } from '../pg/pipeline';
 
 type BackupPayload = JobPayload<'backup'>;
 
@@ -303,14 +304,16 @@ type Sink = { writer: ArtifactWriter } | { folder: string };
 async function streamDump(ctx: JobContext<BackupPayload>, run: DbRun, env: Record<string, string>, snapshot: string, sink: Sink, tableCount: number) {
   const common = { env: { ...process.env, ...env }, extendEnv: false, cancelSignal: ctx.signal, reject: false, buffer: { stdout: false, stderr: true } } as const;
   const writer = 'writer' in sink ? sink.writer : null;
-  const dump = execa(run.tools.path('pg_dump'), pgDumpArgs(run.settings, snapshot, 'folder' in sink ? sink.folder : undefined), { ...common, stdin: 'ignore' });
-  const zstd = run.settings.format === 'custom-zstd' ? execa('zstd', zstdArgs(run.settings), { cancelSignal: ctx.signal, reject: false, buffer: { stdout: false, stderr: true } }) : null;
-  if (writer && zstd) {
-    dump.stdout!.pipe(zstd.stdin!);
-    zstd.stdout!.pipe(writer.stream);
-  } else if (writer) {
-    dump.stdout!.pipe(writer.stream);
-  }
+  const dumpArgs = pgDumpArgs(run.settings, snapshot, 'folder' in sink ? sink.folder : undefined);
+  // custom-zstd: pg_dump writes into zstd through a kernel pipe (relaying it through the worker cost more CPU than
+  // pg_dump itself); only zstd's compressed output passes through here, to be hashed and stored.
+  const piped =
+    writer && run.settings.format === 'custom-zstd'
+      ? startCompressedDump(run.tools.path('pg_dump'), dumpArgs, zstdArgs({ ...run.settings, zstdThreads: zstdThreads(run.settings.zstdThreads) }), { env: common.env, extendEnv: false, cancelSignal: ctx.signal })
+      : null;
+  const dump = piped?.dump ?? execa(run.tools.path('pg_dump'), dumpArgs, { ...common, stdin: 'ignore' });
+  const zstd = piped?.zstd ?? null;
+  if (writer) (zstd ?? dump).stdout!.pipe(writer.stream);
   let writeError: unknown;
   writer?.stream.on('error', (err) => {
     writeError = err;

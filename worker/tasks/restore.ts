@@ -15,6 +15,7 @@ import { connect, toolEnv } from '../pg/connect';
 import { parseServerVersionNum, toolsFor, type ToolSet } from '../pg/tools';
 import { parseRestoreLine, pgRestoreArgs, splitTable } from '../pg/pg-restore';
 import { checksumOf, loadBackup, readToc } from '../restore/archive';
+import { decompressAndHash } from '../pg/pipeline';
 import { allowConnections, blockAndTerminate, connectionCount, createDatabase, databaseExists, dropDatabase, fitName, quoteIdent, renameDatabase, stamp } from '../restore/database-ops';
 import { runHook } from '../restore/hooks';
 import { fingerprintSql } from '../../lib/backups/table-fingerprint';
@@ -213,17 +214,22 @@ export async function runRestore(ctx: JobContext<RestorePayload>, p: RestorePayl
   let productionTouched = false;
   let downtimeStart: number | null = null;
   try {
-    // archive: a .zst is decompressed to a file first, because pg_restore --jobs needs to seek.
+    // archive: a .zst is decompressed to a file first, because pg_restore --jobs needs to seek; its checksum is
+    // taken meanwhile on the core zstd leaves idle, not later beside pg_restore, which needs both.
     let archive = plan.path;
+    let checksummed = false;
     if (plan.backup.format === 'custom-zstd') {
       await ctx.step('decompressing the archive');
       temp = join(plan.storageRoot, `.restore-${ctx.jobId}.dump`);
       await ctx.trackPartial(temp);
-      const z = await execa('zstd', ['-d', '-q', '-f', plan.path, '-o', temp], { cancelSignal: ctx.signal, reject: false });
-      if (z.exitCode !== 0) {
-        await verifyChecksum(ctx, plan.backup, plan.path); // a damaged file is the likelier story: say so
-        throw new ToolError('BACKUP_UNREADABLE', 'zstd could not decompress the archive.', String(z.stderr));
+      const z = await decompressAndHash(plan.path, temp, ctx.signal);
+      // a damaged file is the likelier story of a failed decompression: the checksum says so first
+      if (plan.backup.checksumSha256 && z.sha256 !== plan.backup.checksumSha256) {
+        throw new UserError('BACKUP_CHECKSUM_MISMATCH', `The file ${plan.backup.backupFile} does not match its recorded SHA-256 (recorded ${plan.backup.checksumSha256.slice(0, 16)}…, now ${z.sha256.slice(0, 16)}…, ${z.size} bytes).`);
       }
+      if (z.exitCode !== 0) throw new ToolError('BACKUP_UNREADABLE', 'zstd could not decompress the archive.', z.stderr);
+      await ctx.log(`file ${plan.path}: ${z.size} bytes, ${plan.backup.checksumSha256 ? 'SHA-256 matches the catalog' : `SHA-256 ${z.sha256} (the catalog records none to compare)`} (hashed while decompressing)`);
+      checksummed = true;
       archive = temp;
     }
 
@@ -255,7 +261,7 @@ export async function runRestore(ctx: JobContext<RestorePayload>, p: RestorePayl
     if (p.tables.length) await createSchemas(plan, p);
     const restoreStarted = Date.now();
     // The checksum runs beside pg_restore (into a side database, so nothing is at stake until it agrees).
-    const checksum = inPlace ? null : verifyChecksum(ctx, plan.backup, plan.path);
+    const checksum = inPlace || checksummed ? null : verifyChecksum(ctx, plan.backup, plan.path);
     checksum?.catch(() => {}); // awaited below; a mismatch must not surface as an unhandled rejection first
     try {
       await pgRestore(ctx, plan, archive, pass.env, p);

@@ -1,0 +1,184 @@
+// The README's first command on a fresh clone: `git clone` of the committed HEAD, the installed packages (as `npm ci`
+// would leave them, but never a generated file), then `bash scripts/demo.sh` exactly as written until the sign-in
+// page answers; Ctrl-C to its process group must leave no process of it behind. Builds the console in the clone (minutes).
+import { chmodSync, copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, unlinkSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { execa, type ResultPromise } from 'execa';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startCluster } from '../../scripts/lib/cluster';
+import { freePort, root } from '../../scripts/lib/stack';
+
+type Demo = ResultPromise<{ detached: true; reject: false; all: true; buffer: false }> & { lines: string[] };
+
+let tmp: string;
+let clone: string;
+let dataDir: string;
+let webPort: number;
+let demo: Demo | undefined;
+
+const output = () => `\ndemo output:\n${(demo?.lines ?? []).slice(-60).join('\n')}`;
+
+async function waitForLine(d: Demo, re: RegExp, timeoutMs: number): Promise<RegExpExecArray> {
+  const deadline = Date.now() + timeoutMs;
+  let exited = false;
+  void d.then(() => (exited = true));
+  for (;;) {
+    for (const l of d.lines) {
+      const m = re.exec(l);
+      if (m) return m;
+    }
+    if (exited) throw new Error(`the demo exited (code ${d.exitCode}) before printing ${re}${output()}`);
+    if (Date.now() > deadline) throw new Error(`no line matching ${re} within ${timeoutMs / 1000} s${output()}`);
+    await sleep(200);
+  }
+}
+
+/** Live processes (not zombies) whose command line names, or whose working folder lies in, one of `folders`. */
+function leftovers(folders: string[]): string[] {
+  const found: string[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      if (stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'Z') continue;
+      const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8').replaceAll('\0', ' ').trim();
+      let cwd = '';
+      try {
+        cwd = readlinkSync(`/proc/${entry}/cwd`);
+      } catch {
+        // exited, or a kernel thread
+      }
+      // PostgreSQL's own children ("postgres: checkpointer") show no path, but they run in the data folder.
+      if (folders.some((f) => cmdline.includes(f) || cwd === f || cwd.startsWith(`${f}/`))) found.push(`${entry} (cwd ${cwd}): ${cmdline}`);
+    } catch {
+      // exited while we looked
+    }
+  }
+  return found;
+}
+
+beforeAll(async () => {
+  tmp = mkdtempSync(path.join(os.tmpdir(), 'lifeboat-fresh-clone-'));
+  // mkdtemp makes 0700; the demo's cluster runs as the postgres OS user, which must pass through to the data folder.
+  chmodSync(tmp, 0o711);
+  clone = path.join(tmp, 'lifeboat');
+  dataDir = path.join(tmp, 'data');
+  webPort = await freePort();
+  await execa('git', ['clone', '--quiet', root, clone]);
+  // What `npm ci` leaves: the packages (hard links: fast, same file system) and a hidden lockfile written after the
+  // checkout; nothing an earlier run generated in node_modules (caches).
+  await execa('cp', ['-al', path.join(root, 'node_modules'), path.join(clone, 'node_modules')]);
+  rmSync(path.join(clone, 'node_modules/.cache'), { recursive: true, force: true });
+  const hiddenLock = path.join(clone, 'node_modules/.package-lock.json');
+  unlinkSync(hiddenLock); // a hard link: copy, never touch, the original
+  copyFileSync(path.join(root, 'node_modules/.package-lock.json'), hiddenLock);
+}, 300_000);
+
+afterAll(async () => {
+  if (demo && demo.exitCode === null && demo.signalCode === null) {
+    try {
+      process.kill(-demo.pid!, 'SIGINT');
+    } catch {
+      // gone
+    }
+    await Promise.race([demo, sleep(30_000)]);
+  }
+  // A PostgreSQL left running (a failed run): stopped properly, so it leaves no shared memory behind.
+  const pgDir = path.join(dataDir, 'pg');
+  if (existsSync(path.join(pgDir, 'postmaster.pid'))) {
+    const secrets = existsSync(path.join(dataDir, 'secrets.env')) ? readFileSync(path.join(dataDir, 'secrets.env'), 'utf8') : '';
+    const password = /^LIFEBOAT_PG_PASSWORD=(.*)$/m.exec(secrets)?.[1];
+    const cluster = await startCluster({ dataDir: pgDir, password }).catch(() => undefined);
+    await cluster?.stop('immediate').catch(() => {});
+  }
+  for (const line of leftovers([clone, dataDir])) {
+    try {
+      process.kill(Number(line.split(' ')[0]), 'SIGKILL');
+    } catch {
+      // gone
+    }
+  }
+  rmSync(tmp, { recursive: true, force: true });
+}, 120_000);
+
+describe('a fresh clone', () => {
+  it('has nothing generated before the demo runs', () => {
+    expect(existsSync(path.join(clone, 'package.json'))).toBe(true);
+    expect(existsSync(path.join(clone, 'lib/generated'))).toBe(false);
+    expect(existsSync(path.join(clone, '.next'))).toBe(false);
+    expect(existsSync(path.join(clone, 'node_modules/.cache'))).toBe(false);
+  });
+
+  it('runs `bash scripts/demo.sh` until the sign-in page and its public files are served, and Ctrl-C leaves no process', async () => {
+    // A person's shell: none of the test runner's variables (NODE_ENV=test, VITEST_*), only the two the README names.
+    const env: Record<string, string> = { LIFEBOAT_DATA_DIR: dataDir, LIFEBOAT_PORT: String(webPort) };
+    for (const key of ['PATH', 'HOME', 'LANG', 'TERM', 'USER']) if (process.env[key]) env[key] = process.env[key]!;
+    demo = execa('bash', ['scripts/demo.sh'], {
+      cwd: clone,
+      extendEnv: false,
+      env,
+      // Its own process group, as a terminal gives a foreground command: Ctrl-C goes to the whole group.
+      detached: true,
+      reject: false,
+      all: true,
+      buffer: false,
+    }) as Demo;
+    const d = demo;
+    d.lines = [];
+    let rest = '';
+    d.all!.on('data', (chunk: Buffer) => {
+      const parts = (rest + chunk.toString()).split('\n');
+      rest = parts.pop() ?? '';
+      d.lines.push(...parts);
+      if (process.env.LIFEBOAT_TEST_VERBOSE) for (const l of parts) console.log('[fresh-clone]', l);
+    });
+
+    const [, url] = await waitForLine(d, /^\s*Lifeboat is running at (http:\/\/\S+)\s*$/, 1_500_000);
+    expect(url).toBe(`http://127.0.0.1:${webPort}`);
+
+    const login = await fetch(`${url}/login`, { redirect: 'manual' });
+    expect(login.status, output()).toBe(200);
+    const html = await login.text();
+    expect(html).toMatch(/<form[\s>]/);
+    const inputs = html.match(/<input[^>]*>/g) ?? [];
+    expect(inputs.some((i) => i.includes('name="email"') && i.includes('type="email"')), inputs.join('\n')).toBe(true);
+    expect(inputs.some((i) => i.includes('name="password"') && i.includes('type="password"')), inputs.join('\n')).toBe(true);
+
+    // public/: served to anyone, signed in or not.
+    const robots = await fetch(`${url}/robots.txt`, { redirect: 'manual' });
+    expect(robots.status).toBe(200);
+    expect(await robots.text()).toMatch(/^User-agent: \*\nDisallow: \/$/m);
+    for (const [file, type] of [
+      ['/favicon.ico', 'image/x-icon'],
+      ['/favicon.svg', 'image/svg+xml'],
+      ['/apple-touch-icon.png', 'image/png'],
+    ] as const) {
+      const res = await fetch(`${url}${file}`, { redirect: 'manual' });
+      expect(res.status, file).toBe(200);
+      expect(res.headers.get('content-type'), file).toContain(type);
+      const body = Buffer.from(await res.arrayBuffer());
+      if (type === 'image/png') expect(body.subarray(0, 8).toString('hex')).toBe('89504e470d0a1a0a');
+      if (type === 'image/x-icon') expect(body.subarray(0, 4).toString('hex')).toBe('00000100');
+    }
+
+    const running = leftovers([clone, dataDir]);
+    expect(running.some((p) => p.includes('next-server') || p.includes('next/dist/bin/next')), running.join('\n')).toBe(true);
+    expect(running.some((p) => p.includes('worker/main.ts')), running.join('\n')).toBe(true);
+    expect(running.some((p) => p.includes(path.join(dataDir, 'pg'))), running.join('\n')).toBe(true);
+
+    // Ctrl-C: SIGINT to the foreground process group.
+    process.kill(-d.pid!, 'SIGINT');
+    const result = await Promise.race([d, sleep(60_000).then(() => undefined)]);
+    expect(result, `the demo did not exit within 60 s of Ctrl-C${output()}`).toBeDefined();
+    expect(result!.exitCode, output()).toBe(0);
+    let left = leftovers([clone, dataDir]);
+    for (let i = 0; i < 20 && left.length; i++) {
+      await sleep(250);
+      left = leftovers([clone, dataDir]);
+    }
+    expect(left).toEqual([]);
+    await expect(fetch(`${url}/login`)).rejects.toThrow();
+  }, 1_800_000);
+});
