@@ -59,7 +59,7 @@ afterAll(async () => {
   await cluster?.remove();
 }, 60_000);
 
-const sideCopies = async () => (await databases(cluster!)).filter((d) => /_restore_\d{8}t\d{6}z$/.test(d) && !d.includes("_before_restore_"));
+const sideCopies = async () => (await databases(cluster!)).filter((d) => /_restore_\d{8}t\d{6}z$/.test(d) && !d.includes('_before_restore_'));
 
 describe('in place: the file is read to its end before production is dropped', () => {
   it('refuses an archive cut short inside a valid zstd stream (catalog checksum matching) before anything is dropped', async () => {
