@@ -75,6 +75,10 @@ describe('in place: the file is read to its end before production is dropped', (
       await sql(s().url, 'UPDATE backup_log SET checksum_sha256 = $2 WHERE id = $1', [backup.id, await sha256File(file)]);
       const dbs = await databases(cluster!);
 
+      // The in-place preflight reads it to its end as well.
+      const pf = await restoreAndWait(s(), worker, s().admin, backup.id, inPlace, { preflightOnly: true });
+      expect(pf.status, why(pf)).toBe('failed');
+      expect(pf.error_code).toBe('BACKUP_UNREADABLE');
       const job = await restoreAndWait(s(), worker, s().admin, backup.id, inPlace, { confirm: PROD });
       expect(job.status, why(job)).toBe('failed');
       expect(job.error_code, why(job)).toBe('BACKUP_UNREADABLE');

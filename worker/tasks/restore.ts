@@ -205,6 +205,11 @@ export async function restorePreflight(ctx: JobContext<RestorePayload>) {
   const clients: pg.Client[] = [];
   try {
     const plan = await preflight(ctx, ctx.payload, async () => adminFor(clients, await targetFor(ctx.payload)));
+    // In place drops production: its preflight reads the whole file too, as the restore will before the drop.
+    if (ctx.payload.destination.mode === 'replace' && ctx.payload.destination.method === 'in-place' && !(plan.report.problems as unknown[]).length) {
+      await decodeWhole(ctx, plan, plan.path, plan.backup.format);
+      (plan.report.file as Record<string, unknown>).decodedToTheEnd = true;
+    }
     return plan.report;
   } finally {
     await Promise.all(clients.map((c) => c.end().catch(() => {})));
@@ -262,15 +267,20 @@ async function decompressArchive(ctx: JobContext<RestorePayload>, plan: Plan, on
 }
 
 /**
- * Reads every data block of the archive (pg_restore to /dev/null): its table of contents is at the start, so a file
- * cut short still lists, and only decoding it to the end proves it can be restored.
+ * Reads every data block of the archive (pg_restore to /dev/null; a .zst through zstd): its table of contents is at
+ * the start, so a file cut short still lists, and only decoding it to the end proves it can be restored.
  */
-async function decodeWhole(ctx: JobContext<RestorePayload>, plan: Plan, archive: string) {
+async function decodeWhole(ctx: JobContext<RestorePayload>, plan: Plan, archive: string, format: string | null) {
   await ctx.step('reading every block of the archive');
-  const r = await execa(plan.tools.path('pg_restore'), ['--file=/dev/null', archive], { cancelSignal: ctx.signal, reject: false, stdin: 'ignore' });
-  if (r.exitCode !== 0) {
-    const last = String(r.stderr).trim().split('\n').pop()?.replace(/^pg_restore: error: /, '');
-    throw new ToolError('BACKUP_UNREADABLE', `The archive cannot be read to its end${last ? ` (${last})` : ''}: it is cut short or damaged.`, tail(String(r.stderr)));
+  const opts = { cancelSignal: ctx.signal, reject: false } as const;
+  const r =
+    format === 'custom-zstd'
+      ? await execa('zstd', ['-dc', '-q', archive], { ...opts, buffer: { stdout: false } }).pipe(plan.tools.path('pg_restore'), ['--file=/dev/null'], opts)
+      : await execa(plan.tools.path('pg_restore'), ['--file=/dev/null', archive], { ...opts, stdin: 'ignore' });
+  const zstdFailed = format === 'custom-zstd' && (r.pipedFrom[0]?.exitCode ?? 0) !== 0;
+  if (r.exitCode !== 0 || zstdFailed) {
+    const last = String(r.stderr || r.pipedFrom[0]?.stderr || '').trim().split('\n').pop()?.replace(/^pg_restore: error: /, '');
+    throw new ToolError('BACKUP_UNREADABLE', `The archive cannot be read to its end${last ? ` (${last})` : ''}: it is cut short or damaged.`, tail(String(r.stderr || r.pipedFrom[0]?.stderr || '')));
   }
   await ctx.log('archive read to its end: every block decodes');
 }
@@ -328,7 +338,7 @@ export async function runRestore(ctx: JobContext<RestorePayload>, p: RestorePayl
     const archive = await decompressArchive(ctx, plan, (t) => (temp = t));
 
     // in place: production is dropped only for a file that decodes to its last byte.
-    if (inPlace) await decodeWhole(ctx, plan, archive);
+    if (inPlace) await decodeWhole(ctx, plan, archive, archive === plan.path ? plan.backup.format : 'custom');
 
     // roles: only the missing owners, and only as an admin allowed (built statements, never lines of the globals).
     if (plan.roles.length) {
