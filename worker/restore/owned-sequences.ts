@@ -19,7 +19,13 @@ export function parsePreData(script: string): PreDataEntry[] {
   heads.forEach((h, i) => {
     const end = i + 1 < heads.length ? heads[i + 1]!.index! : script.length;
     // The entry's SQL follows the header's closing "--" line; the next header's opening "--" is cut off.
-    const body = script.slice(h.index! + h[0].length, end).replace(/^\n--\n/, '').replace(/--\n*$/, '').trim();
+    // psql meta-commands (pg_dump 15.14+ ends scripts with "\unrestrict <key>") and comments are not SQL to run.
+    const body = script
+      .slice(h.index! + h[0].length, end)
+      .split('\n')
+      .filter((l) => !l.startsWith('\\') && !l.startsWith('--'))
+      .join('\n')
+      .trim();
     out.push({ tag: h[1]!, type: h[2]!, schema: h[3]!, sql: body });
   });
   return out;

@@ -45,6 +45,12 @@ describe('tableExtras', () => {
     expect(x.statements[1]!.split('\n')[0]).toBe('ALTER TABLE ONLY "odd schema"."t ""q""" ALTER COLUMN "my id" SET DEFAULT nextval(\'"odd schema"."t ""q""_my id_seq"\'::regclass);');
   });
 
+  it('keeps no psql meta-command or comment in any entry (the script ends with \\unrestrict)', () => {
+    expect(script).toMatch(/^\\unrestrict /m);
+    expect(entries.filter((e) => /^(\\|--)/m.test(e.sql)).map((e) => e.tag)).toEqual([]);
+    expect(entries.at(-1)!.sql).toBe(`ALTER TABLE ONLY "odd schema"."t ""q""" ALTER COLUMN "my id" SET DEFAULT nextval('"odd schema"."t ""q""_my id_seq"'::regclass);`);
+  });
+
   it('a table that owns nothing adds nothing', () => {
     expect(tableExtras(entries, ['core.nope'])).toEqual({ partitions: [], sequences: [], statements: [] });
   });
