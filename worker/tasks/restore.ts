@@ -330,6 +330,7 @@ export async function runRestore(ctx: JobContext<RestorePayload>, p: RestorePayl
   let droppedAt: Date | null = null; // in place: production is gone from here until the copy takes its name
   let downtimeStart: number | null = null;
   let prodMoved = false; // a swap renamed production aside
+  let prodExisted = true;
   // Until an in-place restore drops production, a cancel stops it; from then on nothing does.
   let signal = ctx.signal;
   const hooks: Record<string, HookOutcome> = {};
@@ -359,9 +360,16 @@ export async function runRestore(ctx: JobContext<RestorePayload>, p: RestorePayl
       await ctx.commit();
       signal = unstoppable;
       downtimeStart = Date.now();
-      if (await databaseExists(c, plan.prod)) {
-        await blockAndTerminate(c, plan.prod);
-        await dropDatabase(c, plan.prod);
+      prodExisted = await databaseExists(c, plan.prod);
+      if (prodExisted) {
+        try {
+          await blockAndTerminate(c, plan.prod);
+          await dropDatabase(c, plan.prod);
+        } catch (err) {
+          // Not dropped after all: it takes connections again, and the failure below says so once read back.
+          await allowConnections(c, plan.prod).catch(() => {});
+          throw err;
+        }
         await ctx.log(`production "${plan.prod}" dropped; it stays absent until the restored copy "${plan.workDb}" has passed its checks`, 'warn');
       }
       droppedAt = new Date();
@@ -491,9 +499,11 @@ export async function runRestore(ctx: JobContext<RestorePayload>, p: RestorePayl
       }
       const good = await lastGoodBackup(plan, err).catch(() => null);
       const exists = await databaseExists(c, plan.prod).catch(() => null);
-      const state = exists
-        ? `Production "${plan.prod}" was dropped at ${droppedAt.toISOString()}; a database of that name exists again (not made by this restore).`
-        : `Production "${plan.prod}" does not exist now: this in-place restore dropped it at ${droppedAt.toISOString()}.`;
+      const state = !prodExisted
+        ? `Production "${plan.prod}" did not exist when this restore began${exists ? '; a database of that name exists now (not made by this restore).' : ' and does not exist now.'}`
+        : exists
+          ? `Production "${plan.prod}" was dropped at ${droppedAt.toISOString()}; a database of that name exists again (not made by this restore).`
+          : `Production "${plan.prod}" does not exist now: this in-place restore dropped it at ${droppedAt.toISOString()}.`;
       const what = good
         ? `Restore "${plan.prod}" again from backup #${good.id} of ${good.createdAt.toISOString()}, the newest good backup of it${good.id === plan.backup.id ? '' : ' other than this one'} (restore then swap, or a new database).`
         : `No other good backup of "${plan.prod}" is left; restore again from backup #${plan.backup.id} once the cause above is fixed, or from the kept copy.`;
