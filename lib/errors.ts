@@ -46,8 +46,8 @@ export const errorRegistry = {
   BACKUP_UNREADABLE: { status: 409, retryable: false, hint: 'The file is damaged or not a pg_dump archive. Pick another backup.' },
   ROLES_MISSING: { status: 409, retryable: false, hint: 'Create the roles on the destination, or restore without owners.' },
   DESTINATION_EXISTS: { status: 409, retryable: false, hint: 'Pick another database name, or drop the existing database first.' },
-  RESTORE_FAILED: { status: 502, retryable: true, hint: 'Read the pg_restore output below; production was not touched.' },
-  CHECKS_FAILED: { status: 409, retryable: false, hint: 'The restored copy does not match what the backup recorded; production was not touched.' },
+  RESTORE_FAILED: { status: 502, retryable: true, hint: 'Read the pg_restore output below.' },
+  CHECKS_FAILED: { status: 409, retryable: false, hint: 'The restored copy does not match what the backup recorded.' },
   HOOK_FAILED: { status: 502, retryable: true, hint: 'Fix the hook (or clear it on the target) and run the restore again.' },
   NOTHING_TO_ROLL_BACK: { status: 409, retryable: false, hint: 'The kept copy is gone; there is nothing to roll back to.' },
   // Guided repair.
@@ -71,6 +71,10 @@ export const errorRegistry = {
   // guided repair: check first, repair only what a check found
   REPAIR_NOT_NEEDED: { status: 409, retryable: false, hint: 'Run a check; a repair is offered when it finds a corrupt index. An admin can force one anyway.' },
   REPAIR_LOCK_TIMEOUT: { status: 409, retryable: true, hint: 'Another session held a lock on a table; find it in pg_stat_activity and pg_locks, let it finish (or end it), then repair again.' },
+  // Restores (what a restore may create, and what it may restore).
+  ROLES_NEED_ADMIN: { status: 403, retryable: false, hint: 'Ask an admin to run this restore (roles are created only for admins), or restore without owners.' },
+  TABLES_NOT_IN_ARCHIVE: { status: 409, retryable: false, hint: "Pick tables from the archive's own list (the options step shows it)." },
+  PRODUCTION_DROPPED: { status: 502, retryable: true, hint: 'Production was dropped by the in-place restore and is not back: restore it again from the backup named above.' },
   INTERNAL: { status: 500, retryable: false, hint: 'This is a bug in Lifeboat. The server log has the details.' },
 } as const satisfies Record<string, { status: number; retryable: boolean; hint: string }>;
 

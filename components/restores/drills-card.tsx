@@ -62,7 +62,7 @@ export function DrillsCard({ targetId, canRun, isAdmin, drillSchedule }: { targe
                 <td className="py-1.5"><StatusBadge status={d.status} /></td>
                 <td className="py-1.5">{d.restoreMs !== null ? duration(d.restoreMs) : '—'}</td>
                 <td className="py-1.5">{d.restoreMs !== null ? (d.restoreMs / 1000 <= rto ? <StatusBadge tone="green">within</StatusBadge> : <StatusBadge tone="red">over</StatusBadge>) : '—'}</td>
-                <td className="py-1.5 text-xs">{d.checks ? `${d.checks.filter((c) => c.ok).length}/${d.checks.length} ok` : d.error ?? '—'}</td>
+                <td className="py-1.5 text-xs">{d.checks && d.checks.length ? `${d.checks.filter((c) => c.ok).length}/${d.checks.length} ok` : d.checks ? <span className="text-amber-800">no checks ran</span> : d.error ?? '—'}</td>
               </tr>
             ))}
           </tbody>

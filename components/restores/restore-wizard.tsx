@@ -16,7 +16,7 @@ import { bytes } from '@/components/ui/format';
 import { JobLive } from '@/components/jobs/job-live';
 import { useJob } from '@/components/jobs/use-job';
 import type { BackupRow } from '@/components/backups/backup-table';
-import { CheckTable, type CheckRow } from './check-table';
+import { CheckTable, checkVerdict, type CheckRow } from './check-table';
 
 interface TargetOpt { id: string; name: string; database: string | null }
 type Destination = { mode: 'new'; targetId: string; database: string } | { mode: 'replace'; method: 'swap' | 'in-place' };
@@ -25,12 +25,16 @@ interface Preflight {
   archive: { format: string; dumpedBy: string; entries: number; tables: string[]; schemas: string[] };
   tool: { pgRestore: string; binDir: string };
   destination: { target: string; serverVersion: string; database: string; production: string | null; productionConnections: number | null };
-  roles: { owners: string[]; missing: string[]; createdFromGlobals: string[] };
+  roles: { owners: string[]; missing: string[]; createdFromGlobals: string[]; toCreate?: { name: string; attributes: string[]; password: boolean }[]; withoutOwners?: boolean };
+  tables?: { picked: string[]; partitions: string[]; sequences: string[]; unknown: string[] } | null;
+  databaseProperties?: { recorded: boolean; summary: string };
   problems: { code: string; message: string }[];
   space: { dataDirectory: string; freeBytes: number; neededBytes: number; basis: string } | null;
 }
 
 const steps = ['Backup', 'Destination', 'Options', 'Preflight', 'Confirm', 'Restore'] as const;
+type RoleGrants = { superuser: boolean; createrole: boolean; replication: boolean; bypassrls: boolean; password: boolean };
+const noGrants: RoleGrants = { superuser: false, createrole: false, replication: false, bypassrls: false, password: false };
 const field = 'mt-1 block w-full rounded-md border border-slate-300 px-3 py-2 text-sm shadow-sm';
 
 export function RestoreWizard({ targets, isAdmin, initialTargetId, initialBackupId }: { targets: TargetOpt[]; isAdmin: boolean; initialTargetId?: string; initialBackupId?: string }) {
@@ -45,14 +49,17 @@ export function RestoreWizard({ targets, isAdmin, initialTargetId, initialBackup
   const [confirmText, setConfirmText] = useState('');
   const [restoreJob, setRestoreJob] = useState<string | null>(null);
   const [requestId, setRequestId] = useState<string | null>(null);
+  const [roleGrants, setRoleGrants] = useState<RoleGrants>(noGrants);
+  const [withoutOwners, setWithoutOwners] = useState(false);
 
-  const payload = () => ({ backupId: String(backup!.id), destination: dest!, jobs, section, tables, schemas: [], runChecks: true });
+  const payload = () => ({ backupId: String(backup!.id), destination: dest!, jobs, section, tables, schemas: [], runChecks: true, roleGrants: isAdmin ? roleGrants : noGrants, withoutOwners });
   const preflight = useMutation({
     mutationFn: () => api<{ job: { id: string } }>('/api/restores/preflight', { method: 'POST', body: payload() }),
     onSuccess: (d) => setPreflightJob(d.job.id),
   });
   const start = useMutation({
-    mutationFn: () => api<{ job?: { id: string }; request?: { id: string } }>('/api/restores', { method: 'POST', body: { ...payload(), confirm: confirmText } }),
+    // The side database's name as the preflight showed it, so the name shown is the name used.
+    mutationFn: () => api<{ job?: { id: string }; request?: { id: string } }>('/api/restores', { method: 'POST', body: { ...payload(), confirm: confirmText, ...(dest?.mode === 'replace' && report ? { sideDatabase: report.destination.database } : {}) } }),
     onSuccess: (d) => {
       if (d.job) setRestoreJob(d.job.id);
       if (d.request) setRequestId(d.request.id);
@@ -67,6 +74,11 @@ export function RestoreWizard({ targets, isAdmin, initialTargetId, initialBackup
 
   const go = (n: number) => {
     if (n === 2 && !preflightJob) preflight.mutate(); // the archive's table list feeds the options step
+    // The preflight step checks the options as chosen (tables, roles), and names the side database the restore uses.
+    if (n === 3 && step === 2) {
+      setPreflightJob(null);
+      preflight.mutate();
+    }
     setStep(n);
   };
   const canNext = [!!backup, !!dest && (dest.mode !== 'new' || dest.database.trim().length > 0), true, !!report && report.problems.length === 0, !isReplace || confirmText === prodName][step];
@@ -113,6 +125,24 @@ export function RestoreWizard({ targets, isAdmin, initialTargetId, initialBackup
               </div>
             )}
             {isReplace && tables.length > 0 && <p className="mt-2 text-sm text-amber-800">Replacing production with only some tables leaves the others empty in production. Choose a new database for partial restores.</p>}
+            {tables.length > 0 && <p className="mt-2 text-xs text-slate-500">A picked table comes with the sequences it owns (serial and identity columns), its column defaults and, for a partitioned table, its partitions. Indexes, constraints and triggers are not restored with picked tables.</p>}
+          </fieldset>
+          <fieldset className="mt-4 space-y-1 text-sm">
+            <legend className="font-medium text-slate-700">Owner roles missing on the destination</legend>
+            {isAdmin ? (
+              <>
+                <p className="text-slate-600">They are created from the roles saved with the backup, without these powers unless you tick them:</p>
+                {(['superuser', 'createrole', 'replication', 'bypassrls', 'password'] as const).map((k) => (
+                  <label key={k} className="ml-2 flex items-center gap-2">
+                    <input type="checkbox" checked={roleGrants[k]} onChange={(e) => setRoleGrants((g) => ({ ...g, [k]: e.target.checked }))} />
+                    {k === 'password' ? 'keep the saved password (hash)' : `keep ${k.toUpperCase()}`}
+                  </label>
+                ))}
+              </>
+            ) : (
+              <p className="text-slate-600">Only an admin&apos;s restore creates roles. If the destination lacks the archive&apos;s owners, restore without owners or ask an admin.</p>
+            )}
+            <label className="flex items-center gap-2"><input type="checkbox" checked={withoutOwners} onChange={(e) => setWithoutOwners(e.target.checked)} /> Restore without owners and privileges (pg_restore --no-owner --no-privileges: the restoring login owns everything)</label>
           </fieldset>
         </Card>
       )}
@@ -141,7 +171,7 @@ export function RestoreWizard({ targets, isAdmin, initialTargetId, initialBackup
               <p className="text-sm font-semibold text-red-900">
                 {dest.method === 'swap'
                   ? `Production "${prodName}" will be replaced. It is renamed and kept, so you can roll back; its connections are ended at the swap (typically under 2 seconds of outage).`
-                  : `Production "${prodName}" will be DROPPED before the restore starts and is down until it finishes. There is no way back if the backup is bad.`}
+                  : `Production "${prodName}" will be DROPPED (after the whole file has been read and checked) and is down until the restore and its checks finish: it is restored under another name and takes its own name back only when every check passed, so no client sees it half-restored. From the drop on, the restore cannot be cancelled, and there is no way back if the backup is bad.`}
               </p>
               <label className="mt-3 block text-sm font-medium text-red-900">Type the database name <code className="font-mono">{prodName}</code> to confirm
                 <input value={confirmText} onChange={(e) => setConfirmText(e.target.value)} className={field} autoComplete="off" aria-label="Type the database name to confirm" />
@@ -184,6 +214,9 @@ function PickBackup({ initialBackupId, targets, targetId, setTargetId, backup, s
     enabled: !!targetId,
   });
   const usable = (data?.items ?? []).filter((b) => !b.deletedAt);
+  // "Latest" means the target's own backup of its database: an upload of another database is never picked for you.
+  const own = targets.find((t) => t.id === targetId)?.database ?? null;
+  const latest = usable.find((b) => b.backupType !== 'uploaded' || (own !== null && b.databaseName === own));
   const preselect = !backup && initialBackupId ? usable.find((b) => String(b.id) === initialBackupId) : undefined;
   useEffect(() => {
     if (preselect) setBackup(preselect);
@@ -196,8 +229,8 @@ function PickBackup({ initialBackupId, targets, targetId, setTargetId, backup, s
         </select>
       </label>
       <ErrorBox error={error} />
-      {usable[0] && (
-        <Button variant="secondary" className="mt-3" onClick={() => setBackup(usable[0]!)}>Use the latest successful backup (<Ago value={usable[0].createdAt} />)</Button>
+      {latest && (
+        <Button variant="secondary" className="mt-3" onClick={() => setBackup(latest)}>Use the latest successful backup (<Ago value={latest.createdAt} />)</Button>
       )}
       <BackupChoiceTable backups={usable} selected={backup} onSelect={setBackup} testId="pick-backup" />
       {data && usable.length === 0 && <p className="mt-3 text-sm text-red-800">This target has no usable backup.</p>}
@@ -275,7 +308,7 @@ function PickDestination({ targets, backup, isAdmin, dest, setDest }: { targets:
           <div className="ml-8 space-y-2">
             <label className="flex items-center gap-2"><input type="radio" name="method" checked={dest.method === 'swap'} onChange={() => setDest({ mode: 'replace', method: 'swap' })} /> Restore then swap (recommended: outage of a few seconds, roll back possible)</label>
             <label className="flex items-center gap-2"><input type="radio" name="method" checked={dest.method === 'in-place'} onChange={() => setDest({ mode: 'replace', method: 'in-place' })} /> In place, the runbook&apos;s way (drop, create, restore)</label>
-            {dest.method === 'in-place' && <p role="alert" className="rounded-md border border-red-300 bg-red-50 px-3 py-2 text-red-900">Production is dropped first and is down for the whole restore. If the backup is bad there is no way back.</p>}
+            {dest.method === 'in-place' && <p role="alert" className="rounded-md border border-red-300 bg-red-50 px-3 py-2 text-red-900">Production is dropped first and stays closed to every client (it does not exist under its name) for the whole restore and its checks; it cannot be cancelled once dropped. If the backup is bad there is no way back.</p>}
           </div>
         )}
       </div>
@@ -289,10 +322,20 @@ function PreflightView({ report }: { report: Preflight }) {
     ['Archive', `${report.archive.format}, pg_dump ${report.archive.dumpedBy}, ${report.archive.entries} entries, ${report.archive.tables.length} tables`, true],
     ['pg_restore', `${report.tool.pgRestore} (${report.tool.binDir})`, true],
     ['Destination', `${report.destination.target}: PostgreSQL ${report.destination.serverVersion}, database "${report.destination.database}"`, true],
-    ['Roles', report.roles.missing.length ? `missing: ${report.roles.missing.join(', ')}${report.roles.createdFromGlobals.length ? ` (created from the saved globals: ${report.roles.createdFromGlobals.join(', ')})` : ''}` : `all owners exist (${report.roles.owners.join(', ')})`, report.roles.missing.length === report.roles.createdFromGlobals.length],
+    [
+      'Roles',
+      !report.roles.missing.length
+        ? `all owners exist (${report.roles.owners.join(', ')})`
+        : report.roles.withoutOwners
+          ? `missing: ${report.roles.missing.join(', ')}; restored without owners, no role is created`
+          : `missing: ${report.roles.missing.join(', ')}${report.roles.toCreate?.length ? `; will be created: ${report.roles.toCreate.map((r) => `${r.name} (${r.attributes.join(' ')}${r.password ? ', saved password' : ', no password'})`).join('; ')}` : ''}`,
+      report.roles.withoutOwners || report.roles.missing.length === report.roles.createdFromGlobals.length,
+    ],
   ];
+  if (report.tables) rows.push(['Tables', `${report.tables.picked.join(', ')}${report.tables.partitions.length ? `; with partitions ${report.tables.partitions.join(', ')}` : ''}${report.tables.sequences.length ? `; with sequences ${report.tables.sequences.join(', ')}` : ''}${report.tables.unknown.length ? `; not in the archive: ${report.tables.unknown.join(', ')}` : ''}`, report.tables.unknown.length === 0]);
+  if (report.databaseProperties) rows.push(['Database properties', report.databaseProperties.summary, true]);
   rows.push(['Free space', report.space ? `${bytes(report.space.freeBytes)} free in ${report.space.dataDirectory}; about ${bytes(report.space.neededBytes)} needed (${report.space.basis})` : 'cannot be measured from this worker (the server is on another host, or does not show its data directory)', !report.space || report.space.freeBytes >= report.space.neededBytes]);
-  if (report.destination.production) rows.push(['Production', `"${report.destination.production}" has ${report.destination.productionConnections ?? 0} open connection(s); they are ended at the swap`, true]);
+  if (report.destination.production) rows.push(['Production', `"${report.destination.production}" has ${report.destination.productionConnections ?? 0} open connection(s); they are ended at the swap (or the drop, in place). The restore goes into "${report.destination.database}" first.`, true]);
   return (
     <div className="space-y-3" data-testid="preflight-report" data-ok={report.problems.length === 0}>
       <dl className="grid grid-cols-[max-content_1fr_max-content] gap-x-4 gap-y-2 text-sm">
@@ -331,12 +374,13 @@ function RestoreResult({ jobId, isAdmin }: { jobId: string; isAdmin: boolean }) 
       {result && (
         <Card title="7. Result">
           <div className="space-y-3 text-sm" data-testid="restore-result" data-checks-ok={String(result.checksOk)}>
-            <p className={result.checksOk ? 'font-semibold text-emerald-800' : 'font-semibold text-red-800'}>
-              {result.checksOk ? 'Every check passed.' : 'Some checks FAILED: the restored copy does not match what the backup recorded.'}
-            </p>
+            {(() => {
+              const v = checkVerdict((result.checks ?? []) as CheckRow[], (result.checksNotRun ?? []) as string[]);
+              return <p className={`font-semibold ${v.tone === 'green' ? 'text-emerald-800' : v.tone === 'red' ? 'text-red-800' : 'text-amber-800'}`} data-testid="check-verdict">{v.text}</p>;
+            })()}
             <p>Database <code className="font-mono">{String(result.database)}</code> on {String(result.target)}; restore took {duration(Number(result.restoreMs))}, everything {duration(Number(result.durationMs))}.</p>
             {result.downtimeMs !== undefined && <p data-testid="downtime">Production outage: <strong>{(Number(result.downtimeMs) / 1000).toFixed(2)} s</strong>{result.connectionsEnded !== undefined ? ` (${String(result.connectionsEnded)} connection(s) ended)` : ''}.</p>}
-            <CheckTable checks={(result.checks ?? []) as CheckRow[]} />
+            <CheckTable checks={(result.checks ?? []) as CheckRow[]} notRun={(result.checksNotRun ?? []) as string[]} />
             {typeof result.keptCopy === 'string' && (
               <div className="rounded-md border border-slate-200 p-3">
                 <p>The previous production database is kept as <code className="font-mono">{result.keptCopy}</code>.</p>

@@ -48,6 +48,19 @@ export const restorePayload = z.object({
   tables: z.array(z.string().min(1).max(130)).max(500).default([]),
   section: z.enum(['all', 'schema', 'data']).default('all'),
   runChecks: z.boolean().default(true),
+  // The side database's name as the preflight showed it (swap and in-place), so the name shown is the name used;
+  // the worker accepts only "<production>_restore_<stamp>".
+  sideDatabase: dbName.optional(),
+  // Set by startRestore, never by the browser: true only when an admin starts the job (missing owner roles are then
+  // created from the saved globals).
+  createRoles: z.boolean().default(false),
+  // What a created role may keep from the saved globals, each ticked by the admin (off: NOSUPERUSER ..., no password).
+  roleGrants: z
+    .object({ superuser: z.boolean().default(false), createrole: z.boolean().default(false), replication: z.boolean().default(false), bypassrls: z.boolean().default(false), password: z.boolean().default(false) })
+    .default({ superuser: false, createrole: false, replication: false, bypassrls: false, password: false }),
+  // pg_restore --no-owner --no-privileges: the restoring login owns everything and no GRANT is replayed (for a server
+  // without the archive's roles, when nobody may create them).
+  withoutOwners: z.boolean().default(false),
 });
 
 const rollbackPayload = z.object({ targetId: z.uuid(), keptDatabase: dbName });

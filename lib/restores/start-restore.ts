@@ -20,8 +20,14 @@ async function backupTarget(backupId: string) {
   return b;
 }
 
-export async function startRestore(actor: Actor & { role: Role }, input: z.infer<typeof restoreRequest>, ip: string | null, opts: { preflightOnly?: boolean } = {}) {
-  const { confirm, ...payload } = input;
+export async function startRestore(actor: Actor & { role: Role }, input: z.input<typeof restoreRequest>, ip: string | null, opts: { preflightOnly?: boolean } = {}) {
+  const { confirm, ...asked } = input;
+  // Roles on a server are an admin's decision: only an admin's restore creates missing owner roles, and only an admin
+  // may let them keep SUPERUSER, CREATEROLE, REPLICATION, BYPASSRLS or their password.
+  const admin = hasRole(actor.role, 'admin');
+  const ticked = Object.entries(asked.roleGrants ?? {}).filter(([, v]) => v).map(([k]) => k);
+  if (!admin && ticked.length) throw new UserError('FORBIDDEN', `Only an admin may let restored roles keep ${ticked.join(', ')}; you are ${actor.role}.`);
+  const payload = { ...asked, createRoles: admin };
   const b = await backupTarget(payload.backupId);
   let pool = b.target?.workerPool ?? 'default';
   let targetId = b.targetId ?? undefined;

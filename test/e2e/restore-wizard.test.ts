@@ -130,6 +130,33 @@ describe('restore wizard', () => {
     await context.close();
   });
 
+  it('a restore on which no check could run says so in amber, with why, never "every check passed"', async () => {
+    const context = await browser.newContext({ baseURL: base, viewport: { width: 1300, height: 900 } });
+    const page = await context.newPage();
+    await signInPage(page, base, e2eUsers.admin.email, e2eUsers.admin.password);
+    await page.goto(`/restore?targetId=${targetId}`);
+    await page.getByRole('button', { name: /Use the latest successful backup/ }).click();
+    await page.getByRole('button', { name: 'Next' }).click();
+    await page.getByText('A new database on the same server').click();
+    await page.getByRole('button', { name: 'Next' }).click();
+    await expect.poll(() => page.getByText('public.accounts').count(), { timeout: 30_000 }).toBeGreaterThan(0);
+    await page.getByLabel('What to restore').selectOption('schema');
+    await page.getByRole('button', { name: 'Next' }).click();
+    const report = page.locator('[data-testid=preflight-report]');
+    await report.waitFor({ timeout: 30_000 });
+    await page.getByRole('button', { name: 'Next' }).click();
+    await page.getByRole('button', { name: 'Start the restore' }).click();
+    const result = page.locator('[data-testid=restore-result]');
+    await result.waitFor({ timeout: 60_000 });
+    const verdict = page.locator('[data-testid=check-verdict]');
+    expect(await verdict.textContent()).toMatch(/^No checks ran/);
+    expect(await verdict.getAttribute('class')).toContain('amber');
+    expect(await result.textContent()).not.toContain('Every check passed');
+    expect(await page.locator('[data-testid=checks-not-run]').textContent()).toContain('row count public.accounts: only the schema was restored');
+    await page.screenshot({ path: join(shots, 'restore-no-checks.png'), fullPage: true });
+    await context.close();
+  });
+
   it('an admin uploads a dump on the restore page; a worker checks it and it is offered as a backup', async () => {
     const { rows } = await db.query('SELECT backup_file, location FROM backup_log WHERE target_id = $1 AND status = $2 AND backup_type = $3 ORDER BY id LIMIT 1', [targetId, 'succeeded', 'logical']);
     const file = join(rows[0].location, rows[0].backup_file);

@@ -65,6 +65,9 @@ export interface RestoreOptions {
   section?: 'all' | 'schema' | 'data';
   runChecks?: boolean;
   confirm?: string;
+  sideDatabase?: string;
+  roleGrants?: Partial<Record<'superuser' | 'createrole' | 'replication' | 'bypassrls' | 'password', boolean>>;
+  withoutOwners?: boolean;
 }
 
 /** The full startRestore input (defaults as the API's zod schema fills them). */
@@ -78,6 +81,9 @@ export function restoreInput(backupId: string | number, destination: Destination
     section: o.section ?? 'all',
     runChecks: o.runChecks ?? true,
     ...(o.confirm !== undefined ? { confirm: o.confirm } : {}),
+    ...(o.sideDatabase !== undefined ? { sideDatabase: o.sideDatabase } : {}),
+    ...(o.roleGrants ? { roleGrants: { superuser: false, createrole: false, replication: false, bypassrls: false, password: false, ...o.roleGrants } } : {}),
+    ...(o.withoutOwners !== undefined ? { withoutOwners: o.withoutOwners } : {}),
   };
 }
 
@@ -161,4 +167,68 @@ export async function queryError(c: pg.Client, text: string): Promise<(Error & {
   } catch (err) {
     return err as Error & { code?: string };
   }
+}
+
+/**
+ * Writes backup_log.manifest.databaseProperties from the source database as it is now, in the shape the backup task
+ * records (owner, privileges, ALTER DATABASE / ROLE IN DATABASE settings, comment, encoding, connection limit).
+ */
+export async function recordDatabaseProperties(consoleUrl: string, backupId: string | number, cluster: RunningCluster, database: string) {
+  const props = await databaseProperties(cluster, database);
+  await sql(consoleUrl, `UPDATE backup_log SET manifest = jsonb_set(coalesce(manifest, '{}'::jsonb), '{databaseProperties}', $2::jsonb) WHERE id = $1`, [String(backupId), JSON.stringify(props)]);
+  return props;
+}
+
+export async function databaseProperties(cluster: RunningCluster, database: string) {
+  const url = cluster.url('postgres');
+  const [d] = await sql<{ owner: string; acl_default: boolean; comment: string | null; encoding: string; collate: string; ctype: string; conn: number }>(
+    url,
+    `SELECT pg_get_userbyid(datdba) AS owner, datacl IS NULL AS acl_default, shobj_description(oid, 'pg_database') AS comment,
+            pg_encoding_to_char(encoding) AS encoding, datcollate AS collate, datctype AS ctype, datconnlimit AS conn
+       FROM pg_database WHERE datname = $1`,
+    [database],
+  );
+  const acl = await sql<{ grantee: string; grantor: string; privilege: string; grantable: boolean }>(
+    url,
+    `SELECT CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(a.grantee) END AS grantee, pg_get_userbyid(a.grantor) AS grantor,
+            a.privilege_type AS privilege, a.is_grantable AS grantable
+       FROM pg_database d, aclexplode(d.datacl) a WHERE d.datname = $1`,
+    [database],
+  );
+  const settings = await sql<{ role: string | null; setting: string }>(
+    url,
+    `SELECT CASE WHEN s.setrole = 0 THEN NULL ELSE pg_get_userbyid(s.setrole) END AS role, unnest(s.setconfig) AS setting
+       FROM pg_db_role_setting s JOIN pg_database d ON d.oid = s.setdatabase WHERE d.datname = $1`,
+    [database],
+  );
+  return {
+    name: database,
+    owner: d!.owner,
+    aclIsDefault: d!.acl_default,
+    acl,
+    settings: settings.map((x) => ({ role: x.role, name: x.setting.slice(0, x.setting.indexOf('=')), value: x.setting.slice(x.setting.indexOf('=') + 1) })),
+    comment: d!.comment,
+    encoding: d!.encoding,
+    collate: d!.collate,
+    ctype: d!.ctype,
+    connectionLimit: d!.conn,
+  };
+}
+
+/** What a swap must carry over, comparable before and after: owner, sorted ACL, settings, comment, connection limit. */
+export async function databaseSnapshot(cluster: RunningCluster, database: string) {
+  const url = cluster.url('postgres');
+  const [d] = await sql<{ owner: string; acl: string[] | null; comment: string | null; conn: number }>(
+    url,
+    `SELECT pg_get_userbyid(datdba) AS owner, (SELECT array_agg(x ORDER BY x) FROM unnest(datacl::text[]) x) AS acl,
+            shobj_description(oid, 'pg_database') AS comment, datconnlimit AS conn FROM pg_database WHERE datname = $1`,
+    [database],
+  );
+  const settings = await sql<{ role: string; config: string[] }>(
+    url,
+    `SELECT coalesce(pg_get_userbyid(NULLIF(s.setrole, 0)), '') AS role, s.setconfig AS config
+       FROM pg_db_role_setting s JOIN pg_database d ON d.oid = s.setdatabase WHERE d.datname = $1 ORDER BY 1`,
+    [database],
+  );
+  return { ...d, settings };
 }

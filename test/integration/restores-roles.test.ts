@@ -1,5 +1,7 @@
-// Restores onto a fresh cluster whose roles are missing (created from the globals saved beside the dump, or refused
-// with ROLES_MISSING), and cancelling a restore mid pg_restore: the new database dropped, no temp file left.
+// Restores onto a fresh cluster whose roles are missing: created from the globals saved beside the dump only for an
+// admin, without SUPERUSER, REPLICATION, BYPASSRLS or the password unless each is ticked (checked in pg_authid);
+// refused for an operator (ROLES_NEED_ADMIN) unless restored without owners; ROLES_MISSING without the globals.
+// And cancelling a restore mid pg_restore: the new database dropped, no temp file left.
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, renameSync } from 'node:fs';
 import path from 'node:path';
@@ -7,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createThrowawayCluster, type RunningCluster } from '../../scripts/lib/cluster';
 import { seedDemoDatabase } from '../../scripts/lib/seed';
 import { sql, waitFor, withClient } from '../helpers/db';
-import { Stack, listFiles, tableChecksums, toolProcsFor, type BackupRow, type Spawned } from '../helpers/backups';
+import { Stack, listFiles, rejection, tableChecksums, toolProcsFor, type BackupRow, type Spawned } from '../helpers/backups';
 import { backupNow, databases, makeTarget, restoreAndWait, restoreInput, tableOwner, why } from '../helpers/restores';
 import { startRestore } from '../../lib/restores/start-restore';
 import { cancelJob } from '../../lib/jobs/cancel-job';
@@ -37,7 +39,8 @@ beforeAll(async () => {
   if (!cluster || !fresh) throw new Error('unreachable');
   stack = await new Stack(cluster, 'lifeboat_restores_roles').init();
   await seedDemoDatabase(cluster.url('postgres'), 'eitherway');
-  await sql(cluster.url('postgres'), 'CREATE ROLE app_owner');
+  // The source's role is powerful and has a password: the globals carry all of it.
+  await sql(cluster.url('postgres'), "CREATE ROLE app_owner SUPERUSER LOGIN REPLICATION BYPASSRLS CREATEROLE PASSWORD 'app-secret'");
   await sql(cluster.url('eitherway'), 'ALTER TABLE core.users OWNER TO app_owner');
   storageDir = s().tempDir('lifeboat-store-');
   storageId = (await s().storage('main', storageDir)).id;
@@ -64,48 +67,93 @@ describe('a fresh cluster without the owning roles', () => {
     expect(await sql(fresh!.url('postgres'), "SELECT 1 FROM pg_roles WHERE rolname = 'app_owner'")).toEqual([]);
   });
 
-  it('preflight reports the missing role as created from the saved globals, with no problem', async () => {
-    const job = await restoreAndWait(s(), worker, s().operator, backup.id, dest(), { preflightOnly: true });
+  const authid = async () =>
+    (await sql<{ rolsuper: boolean; rolreplication: boolean; rolbypassrls: boolean; rolcreaterole: boolean; rolcanlogin: boolean; rolpassword: string | null }>(
+      fresh!.url('postgres'),
+      "SELECT rolsuper, rolreplication, rolbypassrls, rolcreaterole, rolcanlogin, rolpassword FROM pg_authid WHERE rolname = 'app_owner'",
+    ))[0];
+  const noRole = async () => expect(await sql(fresh!.url('postgres'), "SELECT 1 FROM pg_roles WHERE rolname = 'app_owner'")).toEqual([]);
+
+  it("an admin's preflight lists the role it will create and exactly the attributes it will get", async () => {
+    const job = await restoreAndWait(s(), worker, s().admin, backup.id, dest(), { preflightOnly: true });
     expect(job.status, why(job)).toBe('succeeded');
-    const r = job.result as { roles: { owners: string[]; missing: string[]; createdFromGlobals: string[] }; problems: unknown[]; destination: { target: string } };
+    const r = job.result as { roles: { owners: string[]; missing: string[]; createdFromGlobals: string[]; toCreate: unknown[] }; problems: unknown[]; destination: { target: string } };
     expect([...r.roles.owners].sort()).toEqual(['app_owner', 'postgres']);
     expect(r.roles.missing).toEqual(['app_owner']);
     expect(r.roles.createdFromGlobals).toEqual(['app_owner']);
+    expect(r.roles.toCreate).toEqual([{ name: 'app_owner', attributes: ['NOSUPERUSER', 'NOCREATEROLE', 'NOREPLICATION', 'NOBYPASSRLS', 'INHERIT', 'NOCREATEDB', 'LOGIN'], password: false }]);
     expect(r.problems).toEqual([]);
     expect(r.destination.target).toBe('fresh');
+  });
+
+  it("an operator's restore that needs a missing role is refused with ROLES_NEED_ADMIN and creates nothing", async () => {
+    const dbs = await databases(fresh!);
+    const pf = await restoreAndWait(s(), worker, s().operator, backup.id, dest(), { preflightOnly: true });
+    expect((pf.result as { problems: { code: string; message: string }[] }).problems.map((p) => p.code)).toEqual(['ROLES_NEED_ADMIN']);
+    const job = await restoreAndWait(s(), worker, s().operator, backup.id, dest());
+    expect(job.status, why(job)).toBe('failed');
+    expect(job.error_code).toBe('ROLES_NEED_ADMIN');
+    expect(job.error_message).toContain('app_owner');
+    await noRole();
+    expect(await databases(fresh!)).toEqual(dbs);
+    // Nor may an operator tick what created roles keep.
+    const err = await rejection(startRestore(s().operator, restoreInput(backup.id, dest(), { roleGrants: { superuser: true } }), null));
+    expect(err.code).toBe('FORBIDDEN');
+  });
+
+  it('an operator may restore without owners: the restoring login owns everything, no role is created', async () => {
+    const job = await restoreAndWait(s(), worker, s().operator, backup.id, { mode: 'new', targetId: freshId, database: 'no_owners' }, { withoutOwners: true });
+    expect(job.status, why(job)).toBe('succeeded');
+    expect(await tableOwner(fresh!.url('no_owners'), 'core', 'users')).toBe(fresh!.superuser);
+    expect(await tableChecksums(fresh!.url('no_owners'))).toEqual(source);
+    await noRole();
   });
 
   it('without the globals file: preflight reports ROLES_MISSING and the restore fails with it, creating nothing', async () => {
     const dbs = await databases(fresh!);
     renameSync(globalsPath(), `${globalsPath()}.moved`);
     try {
-      const pf = await restoreAndWait(s(), worker, s().operator, backup.id, dest(), { preflightOnly: true });
+      const pf = await restoreAndWait(s(), worker, s().admin, backup.id, dest(), { preflightOnly: true });
       expect(pf.status, why(pf)).toBe('succeeded');
       const r = pf.result as { roles: { missing: string[]; createdFromGlobals: string[] }; problems: { code: string; message: string }[] };
       expect(r.roles).toMatchObject({ missing: ['app_owner'], createdFromGlobals: [] });
       expect(r.problems.map((p) => p.code)).toEqual(['ROLES_MISSING']);
       expect(r.problems[0]!.message).toContain('app_owner');
-      const job = await restoreAndWait(s(), worker, s().operator, backup.id, dest());
+      const job = await restoreAndWait(s(), worker, s().admin, backup.id, dest());
       expect(job.status).toBe('failed');
       expect(job.error_code).toBe('ROLES_MISSING');
       expect(await databases(fresh!)).toEqual(dbs);
-      expect(await sql(fresh!.url('postgres'), "SELECT 1 FROM pg_roles WHERE rolname = 'app_owner'")).toEqual([]);
+      await noRole();
     } finally {
       renameSync(`${globalsPath()}.moved`, globalsPath());
     }
   });
 
-  it('restores with the role created from the globals: identical rows, core.users owned by app_owner, the fresh cluster\'s own password unchanged', async () => {
-    const job = await restoreAndWait(s(), worker, s().operator, backup.id, dest());
+  it("an admin's restore creates the role without SUPERUSER, CREATEROLE, REPLICATION, BYPASSRLS or password; the fresh cluster's own password unchanged", async () => {
+    const job = await restoreAndWait(s(), worker, s().admin, backup.id, dest());
     // The fresh cluster's superuser must still sign in with its own password (the globals also hold the source's).
     const signIn = await withClient(fresh!.url('postgres'), async (c) => (await c.query('SELECT 1 AS ok')).rows[0]).catch((e: Error) => e.message);
     expect(signIn, `the fresh cluster no longer accepts its own superuser password (the restore job: ${why(job)})`).toEqual({ ok: 1 });
     expect(job.status, why(job)).toBe('succeeded');
+    expect(await authid()).toEqual({ rolsuper: false, rolreplication: false, rolbypassrls: false, rolcreaterole: false, rolcanlogin: true, rolpassword: null });
     expect((job.result as { checksOk: boolean }).checksOk).toBe(true);
     expect(await tableOwner(fresh!.url('eitherway'), 'core', 'users')).toBe('app_owner');
     expect(await tableOwner(fresh!.url('eitherway'), 'core', 'sessions')).toBe('postgres');
     expect(await tableChecksums(fresh!.url('eitherway'))).toEqual(source);
-    expect((await s().logLines(job.id)).some((l) => l.startsWith('roles created from globals: app_owner'))).toBe(true);
+    expect(await s().logLines(job.id)).toContain('role created: app_owner NOSUPERUSER NOCREATEROLE NOREPLICATION NOBYPASSRLS INHERIT NOCREATEDB LOGIN without a password');
+  });
+
+  it('an admin who ticks superuser and password gets exactly those, and nothing else', async () => {
+    await sql(fresh!.url('postgres'), 'DROP DATABASE eitherway');
+    await sql(fresh!.url('postgres'), 'DROP DATABASE no_owners');
+    await sql(fresh!.url('postgres'), 'DROP ROLE app_owner');
+    const job = await restoreAndWait(s(), worker, s().admin, backup.id, dest(), { roleGrants: { superuser: true, password: true } });
+    expect(job.status, why(job)).toBe('succeeded');
+    const [hash] = await sql<{ rolpassword: string }>(cluster!.url('postgres'), "SELECT rolpassword FROM pg_authid WHERE rolname = 'app_owner'");
+    expect(hash!.rolpassword).toMatch(/^SCRAM-SHA-256\$/);
+    expect(await authid()).toEqual({ rolsuper: true, rolreplication: false, rolbypassrls: false, rolcreaterole: false, rolcanlogin: true, rolpassword: hash!.rolpassword });
+    // The hash never reaches the log.
+    expect((await s().logLines(job.id)).some((l) => l.includes('SCRAM-SHA-256'))).toBe(false);
   });
 });
 

@@ -21,6 +21,7 @@ import {
   makeUser,
   restoreAndWait,
   restoreInput,
+  rowCount,
   why,
 } from '../helpers/restores';
 import { createSchedule } from '../../lib/schedules/manage-schedules';
@@ -156,6 +157,70 @@ describe('restore to a new database', () => {
     const got = await tableChecksums(cluster!.url('users_only'));
     expect(got['core.users']).toBe(source['core.users']);
     expect(got['core.sessions']).toBeUndefined();
+    // The checks that did not apply are named with their reason, not "no checks configured".
+    expect((r as { checksNotRun?: string[] }).checksNotRun).toEqual(['row count core.sessions: not among the restored tables', 'SELECT core.analyze_query_performance(): not run on a partial restore (some tables or schemas)']);
+    // Its bigserial came with it: the sequence (at the backup's value), its ownership and the column default.
+    const [next] = await sql<{ id: string; seq: string | null }>(cluster!.url('users_only'), "INSERT INTO core.users (email, full_name) VALUES ('new@example.test', 'New') RETURNING id::text, pg_get_serial_sequence('core.users', 'id') AS seq");
+    expect(next).toEqual({ id: '501', seq: 'core.users_id_seq' });
+  });
+
+  describe('picking tables of a partitioned, serial and identity schema', () => {
+    let parts: { id: string };
+    let partsBackup: BackupRow;
+    const PARTS = 'shop_parts';
+    beforeAll(async () => {
+      await sql(cluster!.url('postgres'), `CREATE DATABASE ${PARTS}`);
+      await sql(
+        cluster!.url(PARTS),
+        `CREATE SCHEMA shop;
+         CREATE TABLE shop.customers (id serial PRIMARY KEY, name text);
+         INSERT INTO shop.customers (name) SELECT 'c' || i FROM generate_series(1, 30) i;
+         CREATE TABLE shop.orders (id bigserial, placed date NOT NULL, customer int, total numeric) PARTITION BY RANGE (placed);
+         CREATE TABLE shop.orders_2024_01 PARTITION OF shop.orders FOR VALUES FROM ('2024-01-01') TO ('2024-02-01');
+         CREATE TABLE shop.orders_2024_02 PARTITION OF shop.orders FOR VALUES FROM ('2024-02-01') TO ('2024-03-01');
+         INSERT INTO shop.orders (placed, customer, total) SELECT date '2024-01-01' + (i % 59), i % 30 + 1, i FROM generate_series(1, 300) i;
+         CREATE TABLE shop.tagged (id int GENERATED ALWAYS AS IDENTITY, tag text);
+         INSERT INTO shop.tagged (tag) VALUES ('a'), ('b');`,
+      );
+      parts = await makeTarget(s(), { name: 'parts', database: PARTS, storageId, keyTables: ['shop.orders', 'shop.customers'], checkStatements: ['SELECT count(*) FROM shop.orders'] });
+      partsBackup = await backupNow(s(), worker, parts.id);
+    }, 60_000);
+
+    it('refuses tables that are not in the archive (TABLES_NOT_IN_ARCHIVE, listed) at preflight and at the restore, creating nothing', async () => {
+      const before = await databases(cluster!);
+      const pf = await restoreAndWait(s(), worker, s().operator, partsBackup.id, { mode: 'new', targetId: parts.id, database: 'parts_missing' }, { preflightOnly: true, tables: ['shop.nope', 'shop.customers', 'other.gone'] });
+      expect(pf.status, why(pf)).toBe('succeeded');
+      const problems = (pf.result as { problems: { code: string; message: string }[] }).problems;
+      expect(problems.map((p) => p.code)).toEqual(['TABLES_NOT_IN_ARCHIVE']);
+      expect(problems[0]!.message).toMatch(/^Not in the archive: shop\.nope, other\.gone\./);
+      const job = await restoreAndWait(s(), worker, s().operator, partsBackup.id, { mode: 'new', targetId: parts.id, database: 'parts_missing' }, { tables: ['shop.nope'] });
+      expect(job.status).toBe('failed');
+      expect(job.error_code).toBe('TABLES_NOT_IN_ARCHIVE');
+      expect(await databases(cluster!)).toEqual(before);
+    });
+
+    it('a partitioned table comes back whole: its partitions attached, its rows, its serial sequence and default', async () => {
+      const job = await restoreAndWait(s(), worker, s().operator, partsBackup.id, { mode: 'new', targetId: parts.id, database: 'orders_only' }, { tables: ['shop.orders'] });
+      expect(job.status, why(job)).toBe('succeeded');
+      const r = job.result as { checksOk: boolean; checks: { name: string; ok: boolean; actual: unknown }[]; checksNotRun: string[] };
+      expect(r.checks.filter((c) => c.name === 'row count shop.orders')).toEqual([{ name: 'row count shop.orders', expected: 300, actual: 300, ok: true }]);
+      expect(r.checksOk).toBe(true);
+      expect(r.checksNotRun).toEqual(['row count shop.customers: not among the restored tables', 'SELECT count(*) FROM shop.orders: not run on a partial restore (some tables or schemas)']);
+      const url = cluster!.url('orders_only');
+      const src = cluster!.url(PARTS);
+      for (const t of ['shop.orders', 'shop.orders_2024_01', 'shop.orders_2024_02']) expect(await rowCount(url, t), t).toBe(await rowCount(src, t));
+      expect((await sql<{ n: number }>(url, "SELECT count(*)::int AS n FROM pg_inherits WHERE inhparent = 'shop.orders'::regclass"))[0]!.n).toBe(2);
+      const [next] = await sql<{ id: string }>(url, "INSERT INTO shop.orders (placed) VALUES ('2024-01-15') RETURNING id::text");
+      expect(next!.id).toBe('301');
+      expect(await sql(url, "SELECT to_regclass('shop.customers') AS t")).toEqual([{ t: null }]);
+    });
+
+    it('an identity column keeps its identity and its position', async () => {
+      const job = await restoreAndWait(s(), worker, s().operator, partsBackup.id, { mode: 'new', targetId: parts.id, database: 'tagged_only' }, { tables: ['shop.tagged'] });
+      expect(job.status, why(job)).toBe('succeeded');
+      const [next] = await sql<{ id: number }>(cluster!.url('tagged_only'), "INSERT INTO shop.tagged (tag) VALUES ('c') RETURNING id");
+      expect(next!.id).toBe(3);
+    });
   });
 
   it('refuses a destination name longer than 63 bytes (multibyte) before any job starts', async () => {

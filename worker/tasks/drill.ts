@@ -10,15 +10,22 @@ import { runRestore, type Check } from './restore';
 export async function drill(ctx: JobContext<JobPayload<'drill'>>) {
   const db = getDb();
 
-  // pick: the newest succeeded backup that still has its file.
+  // pick: the newest succeeded backup of the target's own database that still has its file; an upload counts only
+  // when it is of that database (an upload of another database is no evidence for this one).
   await ctx.step('picking the latest good backup');
+  const target = await db.target.findUnique({ where: { id: ctx.payload.targetId }, select: { database: true } });
   const backup = await db.backupLog.findFirst({
-    where: { targetId: ctx.payload.targetId, status: 'succeeded', deletedAt: null },
+    where: {
+      targetId: ctx.payload.targetId,
+      status: 'succeeded',
+      deletedAt: null,
+      OR: [{ backupType: 'logical', ...(target?.database ? { databaseName: target.database } : {}) }, ...(target?.database ? [{ backupType: 'uploaded', databaseName: target.database }] : [])],
+    },
     orderBy: { createdAt: 'desc' },
   });
   const row = await db.drill.create({ data: { targetId: ctx.payload.targetId, backupId: backup?.id ?? null, jobId: ctx.jobId } });
   try {
-    if (!backup) throw new UserError('BACKUP_UNUSABLE', 'This target has no succeeded backup to drill with.', 'Run a backup first.');
+    if (!backup) throw new UserError('BACKUP_UNUSABLE', `This target has no succeeded backup of ${target?.database ? `"${target.database}"` : 'its databases'} to drill with.`, 'Run a backup first.');
     await ctx.log(`drilling with backup #${backup.id} of ${backup.createdAt.toISOString()}`);
 
     // restore, check, drop: the same path as a real restore, into a scratch database.

@@ -32,6 +32,8 @@ export async function rollback(ctx: JobContext<JobPayload<'rollback'>>) {
     const aside = fitName(prod, `_rolled_back_${stamp()}`);
     const t0 = Date.now();
     const prodExists = await databaseExists(client, prod);
+    // The copy set aside is listed with its size, like the copy a swap keeps.
+    const keptCopySize = prodExists ? Number((await client.query<{ n: string }>('SELECT pg_database_size($1) AS n', [prod])).rows[0]!.n) : null;
     if (prodExists) {
       await blockAndTerminate(client, prod);
       await renameDatabase(client, prod, aside);
@@ -40,8 +42,8 @@ export async function rollback(ctx: JobContext<JobPayload<'rollback'>>) {
     await renameDatabase(client, keptDatabase, prod);
     await allowConnections(client, prod);
     const downtimeMs = Date.now() - t0;
-    await ctx.log(`rolled back: "${prod}" is the previous database again; the restored one is kept as "${aside}" (outage ${downtimeMs} ms)`);
-    return { target: target.name, database: prod, keptCopy: prodExists ? aside : null, downtimeMs };
+    await ctx.log(prodExists ? `rolled back: "${prod}" is the previous database again; the restored one is kept as "${aside}" (outage ${downtimeMs} ms)` : `rolled back: "${prod}" is the previous database again (there was no database of that name to set aside)`);
+    return { target: target.name, database: prod, keptCopy: prodExists ? aside : null, keptCopySize, downtimeMs };
   } finally {
     await client.end().catch(() => {});
   }
