@@ -592,7 +592,8 @@ async function pgRestore(ctx: JobContext<RestorePayload>, plan: Plan, archive: s
   const flush = async () => {
     const lines = pending;
     pending = [];
-    for (const l of lines) await ctx.log(l, /error/i.test(l) ? 'error' : 'info');
+    // Queued in one go: the log keeps call order, so a timer flush and the last flush cannot interleave.
+    await Promise.all(lines.map((l) => ctx.log(l, /error/i.test(l) ? 'error' : 'info')));
   };
   const tick = setInterval(() => {
     void flush().catch(() => {});
