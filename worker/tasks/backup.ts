@@ -1,7 +1,7 @@
-// The logical backup: pg_dump (optionally through zstd) to storage, verified by reading its table of contents back,
+// The logical backup: pg_dump (optionally through zstd) to storage, verified by reading every byte of it as it is stored,
 // with the roles and tablespaces beside it and a manifest that explains the file without the catalog.
 import { execa } from 'execa';
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, rm, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { finished } from 'node:stream/promises';
 import { hostname } from 'node:os';
@@ -18,6 +18,7 @@ import { fingerprintSql } from '../../lib/backups/table-fingerprint';
 import { connect, toolEnv, type TargetConn } from '../pg/connect';
 import { countTocEntries, defaultDumpSettings, fileExtension, parseDumpProgress, pgDumpallGlobalsArgs, pgDumpArgs, zstdArgs, type DumpSettings } from '../pg/pg-dump';
 import { parseServerVersionNum, toolsFor, type ToolSet } from '../pg/tools';
+import { checkArchiveStream, readWholeArchive, type ArchiveSummary, type StreamCheck } from '../pg/archive-check';
 
 type BackupPayload = JobPayload<'backup'>;
 
@@ -152,6 +153,7 @@ async function backupDatabase(ctx: JobContext<BackupPayload>, run: DbRun) {
   });
   const conn = targetConn(run.target, run.database);
   let writer: ArtifactWriter | undefined;
+  let check: StreamCheck | undefined;
   let folder: string | undefined;
   // Files already in their final place: removed again if a later step fails, so nothing half-done looks complete.
   let committed: string[] = [];
@@ -200,7 +202,10 @@ async function backupDatabase(ctx: JobContext<BackupPayload>, run: DbRun) {
       await ctx.untrackPartial(folder);
       folder = undefined;
     } else {
-      writer = await run.storage.createWriter(file);
+      // Every byte that reaches storage is also read back as it goes: the archive walked block by block (through
+      // zstd -d for .zst), so a file that is cut short or does not decode is known before it is called a backup.
+      check = checkArchiveStream(run.settings.format === 'custom-zstd', ctx.signal);
+      writer = await run.storage.createWriter(file, { tap: check.input });
       await ctx.trackPartial(writer.partialPath);
       ({ stderr, size } = await streamDump(ctx, run, pass.env, snapshot, { writer }, tableCount));
       await endSnapshot();
@@ -211,9 +216,9 @@ async function backupDatabase(ctx: JobContext<BackupPayload>, run: DbRun) {
     }
     if (stored.size === 0) throw new UserError('BACKUP_VERIFY_FAILED', 'pg_dump exited cleanly but wrote an empty file.');
 
-    // verify: pg_restore --list must read the table of contents back from storage.
+    // verify: every data block of the stored archive was read to its end and decoded (not only its TOC).
     await ctx.step(`${run.database}: verifying`);
-    const toc = await verifyArchive(ctx, run, stored.path);
+    const toc = await verifyArchive(ctx, run, stored, check);
 
     // globals: roles and tablespaces, which a database dump lacks.
     await ctx.step(`${run.database}: saving roles and tablespaces`);
@@ -269,6 +274,7 @@ async function backupDatabase(ctx: JobContext<BackupPayload>, run: DbRun) {
     return { id: row.id, database: run.database, size: size, file };
   } catch (err) {
     if (snapshotClient) await snapshotClient.end().catch(() => {});
+    check?.input.destroy();
     if (writer) {
       await writer.abort();
       await ctx.untrackPartial(writer.partialPath).catch(() => {});
@@ -379,16 +385,34 @@ function dumpFailure(stderr: string, exit: string | number): UserError {
   return new ToolError('BACKUP_TOOL_FAILED', `pg_dump failed (exit ${exit})${last ? `: ${last.replace(/^pg_dump: error: /, '')}` : ''}.`, tail(stderr));
 }
 
-async function verifyArchive(ctx: JobContext<BackupPayload>, run: DbRun, path: string) {
-  const opts = { cancelSignal: ctx.signal, reject: false } as const;
-  const res =
-    run.settings.format === 'custom-zstd'
-      ? await execa('zstd', ['-dc', '-q', path], { ...opts, buffer: { stdout: false } }).pipe(run.tools.path('pg_restore'), ['--list'], opts)
-      : await execa(run.tools.path('pg_restore'), ['--list', path], opts);
-  if (res.exitCode !== 0 || !String(res.stdout).includes('; Archive created at')) {
-    throw new ToolError('BACKUP_VERIFY_FAILED', 'pg_restore --list could not read the stored file back.', tail(String(res.stderr ?? '')));
+async function verifyArchive(ctx: JobContext<BackupPayload>, run: DbRun, stored: { path: string; size: number }, check: StreamCheck | undefined) {
+  const refuse = (why: string, detail = '') => new ToolError('BACKUP_VERIFY_FAILED', `The stored backup is not a complete, readable archive: ${why}`, detail);
+  if (!check) {
+    // Directory format: pg_dump wrote the folder itself; pg_restore reads every file of it back.
+    try {
+      await readWholeArchive(stored.path, false, run.tools.path('pg_restore'), ctx.signal);
+    } catch (err) {
+      if (ctx.signal.aborted) throw ctx.signal.reason;
+      throw refuse((err as Error).message);
+    }
+    const list = await execa(run.tools.path('pg_restore'), ['--list', stored.path], { cancelSignal: ctx.signal, reject: false });
+    if (list.exitCode !== 0) throw refuse('pg_restore --list cannot read its table of contents.', tail(String(list.stderr)));
+    await ctx.log(`${run.database}: verified: pg_restore read every file of the folder back`);
+    return countTocEntries(String(list.stdout));
   }
-  return countTocEntries(String(res.stdout));
+  let summary: ArchiveSummary;
+  try {
+    summary = await check.result;
+  } catch (err) {
+    if (ctx.signal.aborted) throw ctx.signal.reason;
+    throw refuse((err as Error).message);
+  }
+  // What the check read is what was written; the file on disk must still be all of it.
+  const onDisk = await stat(stored.path).then((st) => st.size, () => -1);
+  if (onDisk !== stored.size) throw refuse(`the file holds ${onDisk} bytes but ${stored.size} were written (truncated in storage).`);
+  if (run.settings.format !== 'custom-zstd' && summary.bytes !== stored.size) throw refuse(`${summary.bytes} bytes were checked but ${stored.size} written.`);
+  await ctx.log(`${run.database}: verified: ${summary.tocEntries} TOC entries, the data of all ${summary.dataBlocks} read to its end${run.settings.format === 'custom-zstd' ? ' (every zstd frame decoded)' : ''}, ${summary.bytes} archive bytes`);
+  return { entries: summary.tocEntries, tableData: summary.tableData };
 }
 
 async function dumpGlobals(ctx: JobContext<BackupPayload>, run: DbRun, env: Record<string, string>): Promise<string> {
