@@ -4,7 +4,6 @@ import { execa } from 'execa';
 import { mkdir, rm, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { finished } from 'node:stream/promises';
-import { hostname } from 'node:os';
 import type pg from 'pg';
 import { getDb } from '../../lib/db';
 import { UserError } from '../../lib/errors';
@@ -14,6 +13,7 @@ import { ToolError } from '../../lib/jobs/lifecycle';
 import { LocalStorage, writeSmallFile, diskError, defaultStoragePath, commitFolder, folderSize, type ArtifactWriter } from '../../lib/storage/local-storage';
 import { safeName, targetConn } from '../../lib/targets/target-conn';
 import { applyRetention } from '../../lib/backups/apply-retention';
+import { workerHost } from '../../lib/jobs/sweep-jobs';
 import { fingerprintSql } from '../../lib/backups/table-fingerprint';
 import { connect, toolEnv, type TargetConn } from '../pg/connect';
 import { countTocEntries, defaultDumpSettings, fileExtension, parseDumpProgress, pgDumpallGlobalsArgs, pgDumpArgs, zstdArgs, type DumpSettings } from '../pg/pg-dump';
@@ -249,7 +249,7 @@ async function backupDatabase(ctx: JobContext<BackupPayload>, run: DbRun) {
       keyTableChecksums,
       toc,
       globals: { file: globalsFile.split('/').pop(), sha256: globalsStored.sha256 },
-      worker: hostname(),
+      worker: workerHost(),
       restoreByHand: restoreCommands(run.settings, file.split('/').pop()!, run.database),
     };
     committed.push(run.storage.localPath(`${file}.manifest.json`));
