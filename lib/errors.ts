@@ -59,6 +59,17 @@ export const errorRegistry = {
   RECOVERY_SCRATCH_GONE: { status: 409, retryable: false, hint: 'The scratch copy was dropped (re-inserted, discarded, or older than 24 hours). Run the comparison again.' },
   SELF_APPROVAL: { status: 403, retryable: false, hint: 'Ask another admin to approve it.' },
   INVALID_CRON: { status: 400, retryable: false, hint: 'Use five fields: minute hour day-of-month month day-of-week, e.g. "0 2 * * *".' },
+  // Backups: whole-server targets (each database its own result) and what the connection test finds.
+  TARGET_CONNECT_DENIED: {
+    status: 502,
+    retryable: false,
+    hint: 'The server answered and refused this login for that database (a privilege, not the network): GRANT CONNECT ON DATABASE <name> TO <user>, or use a login that may connect.',
+  },
+  BACKUP_PARTIAL: {
+    status: 502,
+    retryable: true,
+    hint: 'The databases named were not backed up; every other database was. Fix what each one says (the target lists them), then run the backup again.',
+  },
   INTERNAL: { status: 500, retryable: false, hint: 'This is a bug in Lifeboat. The server log has the details.' },
 } as const satisfies Record<string, { status: number; retryable: boolean; hint: string }>;
 

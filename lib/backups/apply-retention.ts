@@ -1,4 +1,5 @@
-// Retention (worker only: it deletes files): keep N days or the last N per schedule, never the target's newest good backup.
+// Retention (worker only: it deletes files): keep N days or the last N per schedule and database, never a database's
+// newest good backup; files are removed from the storage that holds each backup.
 import { getDb } from '../db';
 import { systemActor, writeAudit } from '../audit/write-audit';
 import { lstat } from 'node:fs/promises';
@@ -17,13 +18,19 @@ export async function applyRetention(scheduleId: string, opts: { log?: (line: st
     orderBy: { createdAt: 'desc' },
     include: { storage: true },
   });
-  const newestOfTarget = await db.backupLog.findFirst({
+  // Per database: a whole-server target keeps N of each database, and each database's newest good backup stays.
+  const newest = await db.backupLog.findMany({
     where: { targetId: schedule.targetId, status: 'succeeded', deletedAt: null },
     orderBy: { createdAt: 'desc' },
+    distinct: ['databaseName'],
     select: { id: true },
   });
-  const expired = kept.filter((b, i) => {
-    if (b.id === newestOfTarget?.id) return false;
+  const protectedIds = new Set(newest.map((b) => b.id));
+  const rank = new Map<string, number>();
+  const expired = kept.filter((b) => {
+    const i = rank.get(b.databaseName ?? '') ?? 0;
+    rank.set(b.databaseName ?? '', i + 1);
+    if (protectedIds.has(b.id)) return false;
     const byCount = schedule.retentionCount !== null && i >= schedule.retentionCount;
     const byAge = schedule.retentionDays !== null && now.getTime() - b.createdAt.getTime() > schedule.retentionDays * 86_400_000;
     return schedule.retentionCount !== null && schedule.retentionDays !== null ? byCount && byAge : byCount || byAge;

@@ -79,19 +79,33 @@ export async function backup(ctx: JobContext<BackupPayload>) {
     throw err;
   }
 
+  // dump each database: its own backup_log row and result; on a whole server one failure does not stop the others.
   const results = [];
+  const failed: { database: string; code: string; message: string; hint: string }[] = [];
   for (const [i, database] of databases.entries()) {
     if (ctx.signal.aborted) break;
-    results.push(await backupDatabase(ctx, { target, schedule, storage, settings, tools, serverVersion, database, index: i, count: databases.length }));
+    try {
+      results.push(await backupDatabase(ctx, { target, schedule, storage, settings, tools, serverVersion, database, index: i, count: databases.length }));
+    } catch (err) {
+      if (target.database || ctx.signal.aborted || !(err instanceof UserError)) throw err;
+      failed.push({ database, code: err.code, message: err.message, hint: err.hint });
+      await ctx.log(`${database}: not backed up: [${err.code}] ${err.message}`, 'error');
+    }
   }
+  const outcome = { backups: results.map((r) => ({ id: String(r.id), database: r.database, size: r.size, file: r.file })), failed };
 
-  // retention: after a success, by the schedule's policy; the newest good backup always stays.
-  if (schedule) {
+  // retention: by the schedule's policy, per database; a database's newest good backup always stays.
+  if (schedule && results.length) {
     await ctx.step('applying retention');
     const removed = await applyRetention(schedule.id, { log: (l) => ctx.log(l) });
     if (removed.length) await ctx.log(`retention removed ${removed.length} backup(s)`);
   }
-  return { backups: results.map((r) => ({ id: r.id, database: r.database, size: r.size, file: r.file })) };
+  if (failed.length) {
+    // The job fails, and its result still says which databases were backed up and why the others were not.
+    await getDb().job.updateMany({ where: { id: ctx.jobId, status: 'running' }, data: { result: outcome } });
+    throw new UserError('BACKUP_PARTIAL', `${failed.length} of ${databases.length} databases were not backed up: ${failed.map((f) => `${f.database} (${f.code}: ${f.message})`).join('; ')}`);
+  }
+  return outcome;
 }
 
 async function recordEarlyFailure(ctx: JobContext<BackupPayload>, target: { id: string; database: string | null; storageId: string | null }, scheduleId: string | null, settings: DumpSettings, err: unknown) {
@@ -379,6 +393,7 @@ function dumpFailure(stderr: string, exit: string | number): UserError {
   if (denied.length) return new ToolError('TARGET_PRIVILEGES', `pg_dump could not read: ${[...new Set(denied)].join(', ')}.`, tail(stderr));
   if (/server version mismatch|aborting because of server version mismatch/.test(stderr))
     return new ToolError('TOOL_TOO_OLD', 'pg_dump is older than the server.', tail(stderr));
+  if (/permission denied for database|does not have CONNECT privilege/.test(stderr)) return new ToolError('TARGET_CONNECT_DENIED', 'pg_dump may not connect to the database.', tail(stderr));
   if (/password authentication failed|no password supplied/.test(stderr)) return new ToolError('TARGET_AUTH_FAILED', 'pg_dump could not sign in to the target.', tail(stderr));
   if (/could not connect|Connection refused|could not translate host/.test(stderr)) return new ToolError('TARGET_UNREACHABLE', 'pg_dump could not connect to the target.', tail(stderr));
   const last = stderr.trim().split('\n').filter((l) => /error/i.test(l)).pop();
