@@ -187,6 +187,8 @@ async function backupDatabase(ctx: JobContext<BackupPayload>, run: DbRun) {
     await snapshotClient.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
     const snapshot = (await snapshotClient.query<{ s: string }>('SELECT pg_export_snapshot() AS s')).rows[0]!.s;
     const tableCount = Number((await snapshotClient.query<{ n: string }>("SELECT count(*) AS n FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind IN ('r','p','m') AND n.nspname NOT IN ('pg_catalog','information_schema') AND n.nspname NOT LIKE 'pg_toast%'")).rows[0]!.n);
+    // The database's own properties (owner, ACL, settings, comment ...), which a pg_dump without --create leaves out.
+    const databaseProperties = await readDatabaseProperties(snapshotClient);
     const keyTableCounts: Record<string, number> = {};
     const keyTableChecksums: Record<string, string> = {};
     for (const t of run.target.keyTables) {
@@ -262,9 +264,11 @@ async function backupDatabase(ctx: JobContext<BackupPayload>, run: DbRun) {
       // Order-independent content fingerprints of the key tables (lib/backups/table-fingerprint.ts).
       keyTableChecksums,
       toc,
+      // Applied again on restore (owner, privileges, ALTER DATABASE/ROLE ... SET, comment); read in the dump's snapshot.
+      databaseProperties,
       globals: { file: globalsFile.split('/').pop(), sha256: globalsStored.sha256 },
       worker: workerHost(),
-      restoreByHand: restoreCommands(run.settings, file.split('/').pop()!, run.database),
+      restoreByHand: restoreCommands(run.settings, file.split('/').pop()!, run.database, { host: run.target.host, port: run.target.port, user: run.target.dbUser }),
     };
     committed.push(run.storage.localPath(`${file}.manifest.json`));
     await writeSmallFile(run.storage.localPath(`${file}.manifest.json`), JSON.stringify(manifest, null, 2) + '\n');
@@ -430,6 +434,53 @@ async function verifyArchive(ctx: JobContext<BackupPayload>, run: DbRun, stored:
   return { entries: summary.tocEntries, tableData: summary.tableData };
 }
 
+export interface DatabaseProperties {
+  name: string;
+  owner: string;
+  /** datacl IS NULL: the built-in default privileges (CONNECT and TEMPORARY for PUBLIC). */
+  aclIsDefault: boolean;
+  acl: { grantee: string; grantor: string; privilege: string; grantable: boolean }[];
+  /** role null: ALTER DATABASE ... SET for everyone; otherwise ALTER ROLE role IN DATABASE ... SET. */
+  settings: { role: string | null; name: string; value: string }[];
+  comment: string | null;
+  encoding: string;
+  collate: string;
+  ctype: string;
+  connectionLimit: number;
+}
+
+/** pg_database, aclexplode(datacl) and pg_db_role_setting of the connected database, in the caller's transaction. */
+async function readDatabaseProperties(client: pg.Client): Promise<DatabaseProperties> {
+  const d = (
+    await client.query<{ name: string; owner: string; acl_is_default: boolean; comment: string | null; encoding: string; collate: string; ctype: string; connection_limit: number }>(
+      `SELECT d.datname AS name, pg_get_userbyid(d.datdba) AS owner, d.datacl IS NULL AS acl_is_default,
+              shobj_description(d.oid, 'pg_database') AS comment, pg_encoding_to_char(d.encoding) AS encoding,
+              d.datcollate::text AS collate, d.datctype::text AS ctype, d.datconnlimit AS connection_limit
+       FROM pg_database d WHERE d.datname = current_database()`,
+    )
+  ).rows[0]!;
+  const acl = (
+    await client.query<{ grantee: string; grantor: string; privilege: string; grantable: boolean }>(
+      `SELECT * FROM (
+         SELECT CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(a.grantee) END AS grantee, pg_get_userbyid(a.grantor) AS grantor,
+                a.privilege_type AS privilege, a.is_grantable AS grantable
+         FROM pg_database d, aclexplode(d.datacl) a WHERE d.datname = current_database()) x
+       ORDER BY grantee COLLATE "C", privilege`,
+    )
+  ).rows;
+  const settings = (
+    await client.query<{ role: string | null; cfg: string }>(
+      `SELECT CASE WHEN s.setrole = 0 THEN NULL ELSE pg_get_userbyid(s.setrole) END AS role, c.cfg
+       FROM pg_db_role_setting s JOIN pg_database d ON d.oid = s.setdatabase, unnest(s.setconfig) WITH ORDINALITY AS c(cfg, n)
+       WHERE d.datname = current_database() ORDER BY s.setrole, c.n`,
+    )
+  ).rows.map((r) => {
+    const at = r.cfg.indexOf('=');
+    return { role: r.role, name: at < 0 ? r.cfg : r.cfg.slice(0, at), value: at < 0 ? '' : r.cfg.slice(at + 1) };
+  });
+  return { name: d.name, owner: d.owner, aclIsDefault: d.acl_is_default, acl, settings, comment: d.comment, encoding: d.encoding, collate: d.collate, ctype: d.ctype, connectionLimit: d.connection_limit };
+}
+
 async function dumpGlobals(ctx: JobContext<BackupPayload>, run: DbRun, env: Record<string, string>): Promise<string> {
   const opts = { env: { ...process.env, ...env }, extendEnv: false, cancelSignal: ctx.signal, reject: false } as const;
   let res = await execa(run.tools.path('pg_dumpall'), pgDumpallGlobalsArgs(false), opts);
@@ -441,9 +492,25 @@ async function dumpGlobals(ctx: JobContext<BackupPayload>, run: DbRun, env: Reco
   return String(res.stdout);
 }
 
-function restoreCommands(s: DumpSettings, file: string, database: string): string[] {
-  const db = `'${database.replaceAll("'", "'\\''")}'`;
-  const pre = [`psql -d postgres -f ${file}.globals.sql   # roles and tablespaces (errors for existing roles are harmless)`, `createdb ${db}`];
-  if (s.format === 'custom-zstd') return [...pre, `zstd -d -f ${file} -o restore.dump && pg_restore --dbname=${db} --jobs=4 restore.dump`];
-  return [...pre, `pg_restore --dbname=${db} --jobs=4 ${file}`];
+const sh = (v: string) => `'${v.replaceAll("'", "'\\''")}'`;
+
+/**
+ * The manifest's "restore by hand" lines: a new database on the same (or another) server, never the live one.
+ * createdb and the restore are one `&&` line, so a name that already exists stops everything before any restore;
+ * `<new_database>` is left unquoted so that a line run without replacing it fails in the shell. Roles (the globals
+ * file) are a comment: on a server that has them, running it resets their attributes and passwords.
+ */
+function restoreCommands(s: DumpSettings, file: string, database: string, server: { host: string; port: number; user: string }): string[] {
+  const conn = `-h ${sh(server.host)} -p ${server.port} -U ${sh(server.user)}`;
+  const restore = `pg_restore ${conn} --dbname=<new_database> --no-password`;
+  const load =
+    s.format === 'custom-zstd'
+      ? `zstd -d -c ${sh(file)} | ${restore}`
+      : `${restore} --jobs=4 ${sh(file)}`;
+  return [
+    `# WARNING: these lines restore into a NEW database. Replace <new_database> with a name that does not exist on the server yet (never ${sh(database)}, the production database); nothing here writes to an existing database.`,
+    `# Password: export PGPASSWORD='<password of ${server.user}>' first, or put it in ~/.pgpass; it is never written here.`,
+    `# Roles and tablespaces, only on a server that lacks them (on one that has them this resets their attributes and passwords): psql ${conn} -d postgres -f ${sh(`${file}.globals.sql`)}`,
+    `createdb ${conn} --no-password --template=template0 <new_database> && ${load}`,
+  ];
 }
