@@ -295,13 +295,18 @@ export class ArchiveChecker extends Writable {
   }
 
   private async run(ops: Op[]): Promise<void> {
-    for (const op of ops) {
-      if ('start' in op) {
+    for (let i = 0; i < ops.length; i++) {
+      const op = ops[i]!;
+      if ('data' in op) {
+        // pg_dump writes gzip data in 4 kB chunks: one inflater write per run of them, not one per chunk.
+        const run = [op.data];
+        while (i + 1 < ops.length && 'data' in ops[i + 1]!) run.push((ops[++i] as { data: Buffer }).data);
+        await this.inflate(run.length === 1 ? run[0]! : Buffer.concat(run));
+      } else if ('start' in op) {
         this.inflater = createInflate();
         this.inflater.resume(); // the decoded rows are not needed, only the proof that they decode
         this.inflated = 0;
-      } else if ('data' in op) await this.inflate(op.data);
-      else await this.endStream();
+      } else await this.endStream();
     }
   }
 
