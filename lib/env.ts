@@ -29,6 +29,11 @@ const shape = {
       .regex(/^[a-z0-9-]+$/, 'must be lowercase letters, digits and dashes')
       .default('default')
       .describe('the pool (queue suffix) this worker serves'),
+    LIFEBOAT_WORKER_HOST: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,252}$/, 'must be a host name (letters, digits, dots, dashes)')
+      .optional()
+      .describe("this worker's host name, which decides whose partial files its crash sweep removes (default: the OS host name)"),
     LIFEBOAT_PG_BIN_DIRS: z
       .string()
       .optional()

@@ -75,6 +75,17 @@ export const errorRegistry = {
   ROLES_NEED_ADMIN: { status: 403, retryable: false, hint: 'Ask an admin to run this restore (roles are created only for admins), or restore without owners.' },
   TABLES_NOT_IN_ARCHIVE: { status: 409, retryable: false, hint: "Pick tables from the archive's own list (the options step shows it)." },
   PRODUCTION_DROPPED: { status: 502, retryable: true, hint: 'Production was dropped by the in-place restore and is not back: restore it again from the backup named above.' },
+  // Backups: whole-server targets (each database its own result) and what the connection test finds.
+  TARGET_CONNECT_DENIED: {
+    status: 502,
+    retryable: false,
+    hint: 'The server answered and refused this login for that database (a privilege, not the network): GRANT CONNECT ON DATABASE <name> TO <user>, or use a login that may connect.',
+  },
+  BACKUP_PARTIAL: {
+    status: 502,
+    retryable: true,
+    hint: 'The databases named were not backed up; every other database was. Fix what each one says (the target lists them), then run the backup again.',
+  },
   INTERNAL: { status: 500, retryable: false, hint: 'This is a bug in Lifeboat. The server log has the details.' },
 } as const satisfies Record<string, { status: number; retryable: boolean; hint: string }>;
 

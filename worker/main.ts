@@ -7,7 +7,7 @@ import { getDb } from '../lib/db';
 import { createBoss } from '../lib/jobs/boss';
 import { jobKinds, jobKindNames, queueName, type QueueMessage } from '../lib/jobs/kinds';
 import { runJob } from '../lib/jobs/lifecycle';
-import { HEARTBEAT_SECONDS, sweepJobs } from '../lib/jobs/sweep-jobs';
+import { HEARTBEAT_SECONDS, sweepJobs, workerHost } from '../lib/jobs/sweep-jobs';
 import { heartbeat, markWorkerStopped, registerWorker } from '../lib/workers/register-worker';
 import { tasks } from './tasks/index';
 import { runDueSchedules } from '../lib/schedules/run-due-schedules';
@@ -81,9 +81,9 @@ async function main() {
 
   // register: a row with host, pid and version that the overview shows.
   workerId = await registerWorker(env.LIFEBOAT_WORKER_POOL, version);
-  log(`worker ${workerId} (pool ${env.LIFEBOAT_WORKER_POOL}, version ${version}) registered`);
+  log(`worker ${workerId} (host ${workerHost()}, pool ${env.LIFEBOAT_WORKER_POOL}, version ${version}) registered`);
 
-  // sweep: jobs left running by a dead worker are failed and their partial files removed.
+  // sweep: jobs left running by a dead worker are failed; partial files are removed only for jobs of this host.
   const swept = await sweepJobs(workerId);
   if (swept.length) log(`boot sweep failed ${swept.length} job(s) left by a dead worker: ${swept.join(', ')}`);
 
@@ -116,7 +116,8 @@ async function main() {
   await boss.work(SCHEDULER_QUEUE, { batchSize: 1, pollingIntervalSeconds: 5 }, async () => {
     const now = new Date();
     await runDueSchedules(now, log);
-    // Retention also runs on its own, hourly, so expired backups go even when a schedule stopped producing new ones.
+    // Retention also runs on its own, hourly, so expired backups go even when a schedule stopped producing new ones;
+    // a worker that does not see a backup's file (another host's storage) leaves its row alone.
     if (now.getUTCMinutes() === 7) {
       for (const s of await getDb().schedule.findMany({ select: { id: true } })) await applyRetention(s.id, { log }).catch((err) => log(`retention ${s.id}: ${err.message}`));
     }

@@ -1,34 +1,52 @@
-// Retention (worker only: it deletes files): keep N days or the last N per schedule, never the target's newest good backup.
+// Retention (worker only: it deletes files): keep N days or the last N per schedule and database, never a database's
+// newest good backup; files are removed from the storage that holds each backup.
 import { getDb } from '../db';
 import { systemActor, writeAudit } from '../audit/write-audit';
+import { lstat } from 'node:fs/promises';
 import { defaultStoragePath, LocalStorage } from '../storage/local-storage';
+
+const exists = (path: string) => lstat(path).then(() => true, () => false);
 
 export async function applyRetention(scheduleId: string, opts: { log?: (line: string) => unknown; now?: Date } = {}) {
   const db = getDb();
   const log = opts.log ?? (() => {});
-  const schedule = await db.schedule.findUnique({ where: { id: scheduleId }, include: { target: { include: { storage: true } } } });
+  const schedule = await db.schedule.findUnique({ where: { id: scheduleId }, include: { target: true } });
   if (!schedule || (schedule.retentionDays === null && schedule.retentionCount === null)) return [];
   const now = opts.now ?? new Date();
   const kept = await db.backupLog.findMany({
     where: { scheduleId, status: 'succeeded', deletedAt: null },
     orderBy: { createdAt: 'desc' },
+    include: { storage: true },
   });
-  const newestOfTarget = await db.backupLog.findFirst({
+  // Per database: a whole-server target keeps N of each database, and each database's newest good backup stays.
+  const newest = await db.backupLog.findMany({
     where: { targetId: schedule.targetId, status: 'succeeded', deletedAt: null },
     orderBy: { createdAt: 'desc' },
+    distinct: ['databaseName'],
     select: { id: true },
   });
-  const expired = kept.filter((b, i) => {
-    if (b.id === newestOfTarget?.id) return false;
+  const protectedIds = new Set(newest.map((b) => b.id));
+  const rank = new Map<string, number>();
+  const expired = kept.filter((b) => {
+    const i = rank.get(b.databaseName ?? '') ?? 0;
+    rank.set(b.databaseName ?? '', i + 1);
+    if (protectedIds.has(b.id)) return false;
     const byCount = schedule.retentionCount !== null && i >= schedule.retentionCount;
     const byAge = schedule.retentionDays !== null && now.getTime() - b.createdAt.getTime() > schedule.retentionDays * 86_400_000;
     return schedule.retentionCount !== null && schedule.retentionDays !== null ? byCount && byAge : byCount || byAge;
   });
-  const storage = new LocalStorage(schedule.target.storage?.path ?? defaultStoragePath());
   const removed: typeof expired = [];
   for (const b of expired) {
+    // The storage that holds this backup (the target may have moved to another one since), as the restore finds it.
+    const storage = new LocalStorage(b.storage?.path ?? b.location ?? defaultStoragePath());
     try {
+      // A file that is not there (moved by hand, or a storage on another host) was not deleted: say so, keep the row.
+      if (!(await exists(storage.localPath(b.backupFile)))) {
+        await log(`retention: ${b.backupFile} is not in ${storage.describe()} on this host; not marked deleted`);
+        continue;
+      }
       for (const name of [b.backupFile, `${b.backupFile}.manifest.json`, b.globalsFile ?? `${b.backupFile}.globals.sql`]) await storage.remove(name);
+      if (await exists(storage.localPath(b.backupFile))) throw new Error('it is still there after removal');
     } catch (err) {
       // Not marked deleted: the row keeps saying where the file is, and the next run tries again.
       await log(`retention: could not remove ${b.backupFile}: ${(err as Error).message}`);

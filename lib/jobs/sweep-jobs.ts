@@ -1,10 +1,18 @@
-// The sweep: fails jobs whose worker died or whose time ran out, and removes their partial files.
+// The sweep: fails jobs whose worker died or whose time ran out, and removes the partial files of this host's jobs.
 import { hostname } from 'node:os';
 import { getDb } from '../db';
 import { errorRegistry } from '../errors';
 import { removeFiles } from './lifecycle';
 
 export const HEARTBEAT_SECONDS = 5;
+
+/**
+ * The host this worker's files live on: LIFEBOAT_WORKER_HOST (checked in lib/env.ts), else the OS host name.
+ * Two containers sharing a host name, or one worker moved to another machine, set it explicitly.
+ */
+export function workerHost(): string {
+  return process.env.LIFEBOAT_WORKER_HOST || hostname();
+}
 /** A worker silent this long is dead. */
 export const WORKER_STALE_SECONDS = 30;
 
@@ -24,43 +32,46 @@ function isAlive(pid: number): boolean {
  */
 export async function sweepJobs(selfId: string): Promise<string[]> {
   const db = getDb();
-  const host = hostname();
+  const host = workerHost();
   const local = await db.worker.findMany({ where: { host, stoppedAt: null, id: { not: selfId } } });
   // Our own pid on another row is a previous life of this process (a restarted container reuses pids).
   const dead = local.filter((w) => w.pid === process.pid || !isAlive(w.pid)).map((w) => w.id);
   if (dead.length) await db.worker.updateMany({ where: { id: { in: dead } }, data: { stoppedAt: new Date() } });
 
-  const lost = await db.$queryRaw<{ id: string; partial_paths: string[] | null }[]>`
+  const lost = await db.$queryRaw<{ id: string }[]>`
     UPDATE jobs SET status = 'failed', error_code = 'WORKER_LOST',
       error_message = 'The worker running this job stopped before it finished.',
       error_hint = ${errorRegistry.WORKER_LOST.hint}, finished_at = now()
     WHERE status = 'running' AND (worker_id IS NULL OR worker_id IN (
       SELECT id FROM workers WHERE stopped_at IS NOT NULL
          OR last_seen_at < now() - make_interval(secs => ${WORKER_STALE_SECONDS}::int)))
-    RETURNING id, partial_paths`;
-  const expired = await db.$queryRaw<{ id: string; partial_paths: string[] | null }[]>`
+    RETURNING id`;
+  const expired = await db.$queryRaw<{ id: string }[]>`
     UPDATE jobs SET status = 'failed', error_code = 'JOB_EXPIRED',
       error_message = 'The job ran past its time limit and was stopped.',
       error_hint = ${errorRegistry.JOB_EXPIRED.hint}, finished_at = now()
     WHERE status = 'running' AND expires_at < now() - interval '30 seconds'
-    RETURNING id, partial_paths`;
-  // Finished jobs that still list partial files: a sweep that crashed between failing them and removing the files.
-  const leftovers = await db.$queryRaw<{ id: string; partial_paths: string[] | null }[]>`
-    SELECT id, partial_paths FROM jobs WHERE status NOT IN ('queued', 'running') AND cardinality(partial_paths) > 0`;
+    RETURNING id`;
   const swept = [...lost, ...expired];
   // Backups those jobs were writing end with them: never left "running" in backup_log.
   if (swept.length) {
     await db.backupLog.updateMany({
       where: { jobId: { in: swept.map((j) => j.id) }, status: 'running' },
-      data: { status: 'failed', errorCode: 'WORKER_LOST', errorMessage: 'The worker stopped before the backup finished; its partial file was removed.', finishedAt: new Date() },
+      data: { status: 'failed', errorCode: 'WORKER_LOST', errorMessage: 'The worker stopped before the backup finished; its partial file is removed by a worker on the host that wrote it.', finishedAt: new Date() },
     });
   }
   for (const job of swept) {
     await db.jobLog.create({ data: { jobId: job.id, level: 'error', line: 'failed by the sweep: its worker is gone or its time ran out' } });
   }
-  // Files on this host only; a worker on another host sweeps its own when it starts.
-  const cleaned = [...swept, ...leftovers];
+  // Files live on the host whose worker wrote them: only a worker of that host removes them and clears the list
+  // (this covers the jobs just failed and those a crashed sweep left). Another host's files wait for its worker.
+  const cleaned = await db.$queryRaw<{ id: string; partial_paths: string[] | null }[]>`
+    SELECT j.id, j.partial_paths FROM jobs j JOIN workers w ON w.id = j.worker_id
+    WHERE j.status NOT IN ('queued', 'running') AND cardinality(j.partial_paths) > 0 AND w.host = ${host}`;
   await removeFiles(cleaned.flatMap((j) => j.partial_paths ?? []));
-  await db.job.updateMany({ where: { id: { in: cleaned.map((j) => j.id) } }, data: { partialPaths: [] } });
+  for (const job of cleaned) {
+    await db.job.updateMany({ where: { id: job.id, partialPaths: { equals: job.partial_paths ?? [] } }, data: { partialPaths: [] } });
+    await db.jobLog.create({ data: { jobId: job.id, level: 'info', line: `the sweep on ${host} removed ${(job.partial_paths ?? []).length} partial file(s) or folder(s)` } });
+  }
   return swept.map((j) => j.id);
 }

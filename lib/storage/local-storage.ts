@@ -25,11 +25,19 @@ export interface ArtifactWriter {
   abort(): Promise<void>;
 }
 
+export interface WriterOptions {
+  /**
+   * Also receives every byte written, in order, with backpressure (a verifier reading the artifact as it is
+   * stored); ended when the stream ends. If the tap fails it is left behind and the file is still written.
+   */
+  tap?: Writable;
+}
+
 export interface Storage {
   describe(): string;
   /** Throws STORAGE_MISSING or STORAGE_NOT_WRITABLE with what to do. */
   check(): Promise<void>;
-  createWriter(name: string): Promise<ArtifactWriter>;
+  createWriter(name: string, opts?: WriterOptions): Promise<ArtifactWriter>;
   remove(name: string): Promise<void>;
   size(name: string): Promise<number | null>;
   localPath(name: string): string;
@@ -70,7 +78,7 @@ export class LocalStorage implements Storage {
     }
   }
 
-  async createWriter(name: string): Promise<ArtifactWriter> {
+  async createWriter(name: string, opts: WriterOptions = {}): Promise<ArtifactWriter> {
     const finalPath = this.localPath(name);
     const partialPath = `${finalPath}.partial`;
     await mkdir(dirname(finalPath), { recursive: true }).catch((err) => {
@@ -87,11 +95,28 @@ export class LocalStorage implements Storage {
     });
     const hash = createHash('sha256');
     let bytes = 0;
+    const tap = opts.tap;
+    let tapGone = false;
+    tap?.on('error', () => (tapGone = true));
+    tap?.on('close', () => (tapGone = true));
+    const tapDrained = () =>
+      new Promise<void>((res) => {
+        const done = () => {
+          tap!.off('drain', done).off('error', done).off('close', done);
+          res();
+        };
+        tap!.on('drain', done).on('error', done).on('close', done);
+      });
     const counter = new Transform({
       transform(chunk: Buffer, _enc, cb) {
         hash.update(chunk);
         bytes += chunk.length;
+        if (tap && !tapGone && !tap.write(chunk)) return void tapDrained().then(() => cb(null, chunk));
         cb(null, chunk);
+      },
+      flush(cb) {
+        if (tap && !tapGone) tap.end();
+        cb();
       },
     });
     counter.pipe(file);
@@ -126,6 +151,7 @@ export class LocalStorage implements Storage {
         return { path: finalPath, size: bytes, sha256: hash.digest('hex') };
       },
       abort: async () => {
+        tap?.destroy();
         counter.destroy();
         file.destroy();
         await rm(partialPath, { force: true });

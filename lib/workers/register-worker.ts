@@ -1,11 +1,11 @@
 // A worker's row: registered at boot, heartbeat while alive, marked stopped at shutdown.
-import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import { getDb } from '../db';
+import { workerHost } from '../jobs/sweep-jobs';
 
 export async function registerWorker(pool: string, version: string): Promise<string> {
   const id = randomUUID();
-  await getDb().worker.create({ data: { id, host: hostname(), pid: process.pid, version, pool } });
+  await getDb().worker.create({ data: { id, host: workerHost(), pid: process.pid, version, pool } });
   return id;
 }
 

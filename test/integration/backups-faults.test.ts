@@ -369,15 +369,17 @@ describe('awkward database names', () => {
     const manifest = JSON.parse(readFileSync(`${file}.manifest.json`, 'utf8')) as Manifest;
     expect(manifest.database).toBe(ODD);
 
-    // Disaster: the database is gone. Run the manifest's commands as a person would, in a folder with the two files.
-    await sql(cluster!.url('postgres'), `DROP DATABASE ${q}`);
+    // Run the manifest's commands as a person would, in a folder with the two files, naming a new (odd) database.
     const work = s().tempDir('lifeboat-byhand-');
     copyFileSync(file, path.join(work, manifest.file));
     copyFileSync(`${file}.globals.sql`, path.join(work, manifest.globals.file));
+    const fresh = `${ODD} (restored)`;
     for (const cmd of manifest.restoreByHand) {
-      const res = await execa('bash', ['-c', cmd], { cwd: work, env: { ...process.env, ...pgEnv(cluster!) }, reject: false, all: true });
-      expect(res.exitCode, `${cmd}\n${res.all}`).toBe(0);
+      const line = cmd.replaceAll('<new_database>', `'${fresh.replaceAll("'", "'\\''")}'`);
+      const res = await execa('bash', ['-c', line], { cwd: work, env: { ...process.env, PGPASSWORD: cluster!.password! }, reject: false, all: true });
+      expect(res.exitCode, `${line}\n${res.all}`).toBe(0);
     }
+    expect(await tableChecksums(cluster!.url(fresh))).toEqual(source);
     expect(await tableChecksums(cluster!.url(ODD))).toEqual(source);
     await expectEarlierBackupsIntact();
   }, 45_000);

@@ -34,10 +34,13 @@ afterAll(async () => {
   await Promise.all(Object.values(clusters).map((c) => c?.remove()));
 }, 60_000);
 
-async function testConnection(targetId: string) {
+let lastCheckJob: { error_code: string | null; lines: string[] } | undefined;
+
+async function testConnection(targetId: string, status = 'succeeded') {
   const { id } = await enqueueJob(s().admin, 'test-connection', { targetId }, { targetId });
   const job = await s().waitJob(id, undefined, 30_000, worker);
-  expect(job.status, `${job.error_code}: ${job.error_message}`).toBe('succeeded');
+  expect(job.status, `${job.error_code}: ${job.error_message}`).toBe(status);
+  lastCheckJob = { ...job, lines: await s().logLines(id) };
   return job.result as { serverMajor: number; tool: { version: string } | null; toolProblem: { code: string; message: string; hint: string } | null; ok: boolean };
 }
 
@@ -92,7 +95,11 @@ describe('a PostgreSQL 17 server', () => {
     expect(listFiles(dir)).toEqual([]);
     expect((await s().backupRows(id)).filter((r) => r.status !== 'failed')).toEqual([]);
 
-    const check = await testConnection(target.id);
+    // No fitting pg_dump means no backup can run: the test fails with the code a backup would, says so in its
+    // log, and still records what it found about the server.
+    const check = await testConnection(target.id, 'failed');
+    expect(lastCheckJob!.error_code).toBe('TOOL_TOO_OLD');
+    expect(lastCheckJob!.lines.some((l) => /no pg_dump on this worker can back up this server/.test(l))).toBe(true);
     expect(check.ok).toBe(false);
     expect(check.serverMajor).toBe(17);
     expect(check.tool).toBeNull();

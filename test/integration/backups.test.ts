@@ -91,7 +91,7 @@ describe('a logical backup of the demo database', () => {
     expect(job.progress).toBe(100);
     expect(job.partial_paths).toEqual([]);
     // backup_log ids are bigints; the job result carries them as strings.
-    expect(job.result).toEqual({ backups: [{ id: String(row.id), database: 'eitherway', size: expect.any(Number), file: row.backup_file }] });
+    expect(job.result).toEqual({ backups: [{ id: String(row.id), database: 'eitherway', size: expect.any(Number), file: row.backup_file }], failed: [] });
   });
 
   it('leaves the artifact, its globals and its manifest, and no partial file', async () => {

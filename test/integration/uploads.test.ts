@@ -7,7 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createThrowawayCluster, type RunningCluster } from '../../scripts/lib/cluster';
 import { seedDemoDatabase } from '../../scripts/lib/seed';
 import { sql } from '../helpers/db';
-import { Stack, tableChecksums, type BackupRow, type Spawned } from '../helpers/backups';
+import { execa } from 'execa';
+import { Stack, listFiles, pgEnv, tableChecksums, type BackupRow, type Spawned } from '../helpers/backups';
 import { backupNow, makeTarget, restoreAndWait, why } from '../helpers/restores';
 import { storeUpload } from '../../lib/uploads/store-upload';
 import { UserError } from '../../lib/errors';
@@ -37,6 +38,19 @@ afterAll(async () => {
   await cluster?.remove();
 }, 60_000);
 
+async function expectRefused(fileName: string, bytes: Buffer, message: RegExp) {
+  const before = await sql(s().url, "SELECT id FROM backup_log WHERE backup_type = 'uploaded'");
+  const filesBefore = listFiles(storageDir);
+  const up = await storeUpload(s().admin, { targetId, database: 'eitherway', fileName }, [bytes], null);
+  const job = await s().waitJob(up.job.id, undefined, 30_000, worker);
+  expect(job.status, `${job.error_code}: ${job.error_message}`).toBe('failed');
+  expect(job.error_code).toBe('BACKUP_UNREADABLE');
+  expect(job.error_message).toMatch(message);
+  expect(await sql(s().url, "SELECT id FROM backup_log WHERE backup_type = 'uploaded'")).toEqual(before);
+  expect(await sql(s().url, 'SELECT 1 FROM uploads')).toEqual([]);
+  expect(listFiles(storageDir)).toEqual(filesBefore);
+}
+
 describe('uploaded dumps', () => {
   it('an uploaded dump is stored, checked, registered as a backup, and restores to the same data', async () => {
     const file = path.join(storageDir, backup.backup_file);
@@ -65,6 +79,22 @@ describe('uploaded dumps', () => {
     expect(await sql(s().url, "SELECT id FROM backup_log WHERE backup_type = 'uploaded'")).toEqual(before);
     expect(await sql(s().url, 'SELECT 1 FROM uploads')).toEqual([]);
   }, 30_000);
+
+  it('the first half of a pg_dump -Fc file is refused with BACKUP_UNREADABLE (its TOC reads fine) and leaves nothing', async () => {
+    const file = path.join(s().tempDir('lifeboat-fc-'), 'full.dump');
+    await execa('pg_dump', ['--format=custom', `--file=${file}`], { env: { ...process.env, ...pgEnv(cluster!), PGDATABASE: 'eitherway' } });
+    const whole = readFileSync(file);
+    const half = whole.subarray(0, Math.floor(whole.length / 2));
+    // pg_restore --list alone is satisfied by the half: the bug this guards against.
+    const listed = await execa('pg_restore', ['--list'], { input: half, reject: false });
+    expect(listed.exitCode).toBe(0);
+    await expectRefused('half.dump', half, /half\.dump is incomplete or damaged/);
+  }, 60_000);
+
+  it('a truncated .zst of a good backup is refused with BACKUP_UNREADABLE and leaves nothing', async () => {
+    const whole = readFileSync(path.join(storageDir, backup.backup_file));
+    await expectRefused('cut.dump.zst', whole.subarray(0, Math.floor(whole.length * 0.6)), /zstd cannot decode it/);
+  }, 60_000);
 
   it('an empty upload is refused at once', async () => {
     const err = await storeUpload(s().admin, { targetId, database: 'eitherway', fileName: 'empty.dump' }, [], null).catch((e: unknown) => e);

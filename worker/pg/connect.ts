@@ -33,6 +33,8 @@ export function connectionError(err: unknown, t: TargetConn): UserError {
   const where = `${t.host}:${t.port}`;
   if (e.code === '28P01' || e.code === '28000')
     return new UserError('TARGET_AUTH_FAILED', `PostgreSQL at ${where} refused user "${t.user}": ${e.message}.`);
+  // 42501: the server knows the login and the database but CONNECT is not granted (a privilege, not a firewall).
+  if (e.code === '42501') return new UserError('TARGET_CONNECT_DENIED', `User "${t.user}" may not connect to database "${t.database}" on ${where}: ${e.message}.`);
   if (e.code === '3D000') return new UserError('TARGET_DATABASE_MISSING', `Database "${t.database}" does not exist on ${where}.`);
   if (e.code && ['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ETIMEDOUT', 'ECONNRESET', 'EAI_AGAIN'].includes(e.code))
     return new UserError('TARGET_UNREACHABLE', `Cannot connect to PostgreSQL at ${where} (${e.code}).`);

@@ -1,10 +1,9 @@
-// The logical backup: pg_dump (optionally through zstd) to storage, verified by reading its table of contents back,
+// The logical backup: pg_dump (optionally through zstd) to storage, verified by reading every byte of it as it is stored,
 // with the roles and tablespaces beside it and a manifest that explains the file without the catalog.
 import { execa } from 'execa';
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, rm, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { finished } from 'node:stream/promises';
-import { hostname } from 'node:os';
 import type pg from 'pg';
 import { getDb } from '../../lib/db';
 import { UserError } from '../../lib/errors';
@@ -14,11 +13,13 @@ import { ToolError } from '../../lib/jobs/lifecycle';
 import { LocalStorage, writeSmallFile, diskError, defaultStoragePath, commitFolder, folderSize, type ArtifactWriter } from '../../lib/storage/local-storage';
 import { safeName, targetConn } from '../../lib/targets/target-conn';
 import { applyRetention } from '../../lib/backups/apply-retention';
+import { workerHost } from '../../lib/jobs/sweep-jobs';
 import { fingerprintSql } from '../../lib/backups/table-fingerprint';
 import { connect, toolEnv, type TargetConn } from '../pg/connect';
 import { countTocEntries, defaultDumpSettings, fileExtension, parseDumpProgress, pgDumpallGlobalsArgs, pgDumpArgs, zstdArgs, type DumpSettings } from '../pg/pg-dump';
 import { parseServerVersionNum, toolsFor, type ToolSet } from '../pg/tools';
 import { startCompressedDump, zstdThreads } from '../pg/pipeline';
+import { checkArchiveStream, readWholeArchive, type ArchiveSummary, type StreamCheck } from '../pg/archive-check';
 
 type BackupPayload = JobPayload<'backup'>;
 
@@ -79,19 +80,33 @@ export async function backup(ctx: JobContext<BackupPayload>) {
     throw err;
   }
 
+  // dump each database: its own backup_log row and result; on a whole server one failure does not stop the others.
   const results = [];
+  const failed: { database: string; code: string; message: string; hint: string }[] = [];
   for (const [i, database] of databases.entries()) {
     if (ctx.signal.aborted) break;
-    results.push(await backupDatabase(ctx, { target, schedule, storage, settings, tools, serverVersion, database, index: i, count: databases.length }));
+    try {
+      results.push(await backupDatabase(ctx, { target, schedule, storage, settings, tools, serverVersion, database, index: i, count: databases.length }));
+    } catch (err) {
+      if (target.database || ctx.signal.aborted || !(err instanceof UserError)) throw err;
+      failed.push({ database, code: err.code, message: err.message, hint: err.hint });
+      await ctx.log(`${database}: not backed up: [${err.code}] ${err.message}`, 'error');
+    }
   }
+  const outcome = { backups: results.map((r) => ({ id: String(r.id), database: r.database, size: r.size, file: r.file })), failed };
 
-  // retention: after a success, by the schedule's policy; the newest good backup always stays.
-  if (schedule) {
+  // retention: by the schedule's policy, per database; a database's newest good backup always stays.
+  if (schedule && results.length) {
     await ctx.step('applying retention');
     const removed = await applyRetention(schedule.id, { log: (l) => ctx.log(l) });
     if (removed.length) await ctx.log(`retention removed ${removed.length} backup(s)`);
   }
-  return { backups: results.map((r) => ({ id: r.id, database: r.database, size: r.size, file: r.file })) };
+  if (failed.length) {
+    // The job fails, and its result still says which databases were backed up and why the others were not.
+    await getDb().job.updateMany({ where: { id: ctx.jobId, status: 'running' }, data: { result: outcome } });
+    throw new UserError('BACKUP_PARTIAL', `${failed.length} of ${databases.length} databases were not backed up: ${failed.map((f) => `${f.database} (${f.code}: ${f.message})`).join('; ')}`);
+  }
+  return outcome;
 }
 
 async function recordEarlyFailure(ctx: JobContext<BackupPayload>, target: { id: string; database: string | null; storageId: string | null }, scheduleId: string | null, settings: DumpSettings, err: unknown) {
@@ -153,6 +168,7 @@ async function backupDatabase(ctx: JobContext<BackupPayload>, run: DbRun) {
   });
   const conn = targetConn(run.target, run.database);
   let writer: ArtifactWriter | undefined;
+  let check: StreamCheck | undefined;
   let folder: string | undefined;
   // Files already in their final place: removed again if a later step fails, so nothing half-done looks complete.
   let committed: string[] = [];
@@ -172,6 +188,8 @@ async function backupDatabase(ctx: JobContext<BackupPayload>, run: DbRun) {
     await snapshotClient.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
     const snapshot = (await snapshotClient.query<{ s: string }>('SELECT pg_export_snapshot() AS s')).rows[0]!.s;
     const tableCount = Number((await snapshotClient.query<{ n: string }>("SELECT count(*) AS n FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind IN ('r','p','m') AND n.nspname NOT IN ('pg_catalog','information_schema') AND n.nspname NOT LIKE 'pg_toast%'")).rows[0]!.n);
+    // The database's own properties (owner, ACL, settings, comment ...), which a pg_dump without --create leaves out.
+    const databaseProperties = await readDatabaseProperties(snapshotClient);
     const keyTableCounts: Record<string, number> = {};
     const keyTableChecksums: Record<string, string> = {};
     for (const t of run.target.keyTables) {
@@ -201,7 +219,10 @@ async function backupDatabase(ctx: JobContext<BackupPayload>, run: DbRun) {
       await ctx.untrackPartial(folder);
       folder = undefined;
     } else {
-      writer = await run.storage.createWriter(file);
+      // Every byte that reaches storage is also read back as it goes: the archive walked block by block (through
+      // zstd -d for .zst), so a file that is cut short or does not decode is known before it is called a backup.
+      check = checkArchiveStream(run.settings.format === 'custom-zstd', ctx.signal);
+      writer = await run.storage.createWriter(file, { tap: check.input });
       await ctx.trackPartial(writer.partialPath);
       ({ stderr, size } = await streamDump(ctx, run, pass.env, snapshot, { writer }, tableCount));
       await endSnapshot();
@@ -212,9 +233,9 @@ async function backupDatabase(ctx: JobContext<BackupPayload>, run: DbRun) {
     }
     if (stored.size === 0) throw new UserError('BACKUP_VERIFY_FAILED', 'pg_dump exited cleanly but wrote an empty file.');
 
-    // verify: pg_restore --list must read the table of contents back from storage.
+    // verify: every data block of the stored archive was read to its end and decoded (not only its TOC).
     await ctx.step(`${run.database}: verifying`);
-    const toc = await verifyArchive(ctx, run, stored.path);
+    const toc = await verifyArchive(ctx, run, stored, check);
 
     // globals: roles and tablespaces, which a database dump lacks.
     await ctx.step(`${run.database}: saving roles and tablespaces`);
@@ -244,9 +265,11 @@ async function backupDatabase(ctx: JobContext<BackupPayload>, run: DbRun) {
       // Order-independent content fingerprints of the key tables (lib/backups/table-fingerprint.ts).
       keyTableChecksums,
       toc,
+      // Applied again on restore (owner, privileges, ALTER DATABASE/ROLE ... SET, comment); read in the dump's snapshot.
+      databaseProperties,
       globals: { file: globalsFile.split('/').pop(), sha256: globalsStored.sha256 },
-      worker: hostname(),
-      restoreByHand: restoreCommands(run.settings, file.split('/').pop()!, run.database),
+      worker: workerHost(),
+      restoreByHand: restoreCommands(run.settings, file.split('/').pop()!, run.database, { host: run.target.host, port: run.target.port, user: run.target.dbUser }),
     };
     committed.push(run.storage.localPath(`${file}.manifest.json`));
     await writeSmallFile(run.storage.localPath(`${file}.manifest.json`), JSON.stringify(manifest, null, 2) + '\n');
@@ -270,6 +293,7 @@ async function backupDatabase(ctx: JobContext<BackupPayload>, run: DbRun) {
     return { id: row.id, database: run.database, size: size, file };
   } catch (err) {
     if (snapshotClient) await snapshotClient.end().catch(() => {});
+    check?.input.destroy();
     if (writer) {
       await writer.abort();
       await ctx.untrackPartial(writer.partialPath).catch(() => {});
@@ -342,7 +366,8 @@ async function streamDump(ctx: JobContext<BackupPayload>, run: DbRun, env: Recor
   const flushLines = async () => {
     const lines = pendingLines;
     pendingLines = [];
-    for (const l of lines) await ctx.log(l, /error/i.test(l) ? 'error' : 'info');
+    // Queued in one go: the log keeps call order, so a timer flush and the last flush cannot interleave.
+    await Promise.all(lines.map((l) => ctx.log(l, /error/i.test(l) ? 'error' : 'info')));
   };
   const tick = setInterval(() => {
     void flushLines().catch(() => {});
@@ -376,22 +401,88 @@ function dumpFailure(stderr: string, exit: string | number): UserError {
   if (denied.length) return new ToolError('TARGET_PRIVILEGES', `pg_dump could not read: ${[...new Set(denied)].join(', ')}.`, tail(stderr));
   if (/server version mismatch|aborting because of server version mismatch/.test(stderr))
     return new ToolError('TOOL_TOO_OLD', 'pg_dump is older than the server.', tail(stderr));
+  if (/permission denied for database|does not have CONNECT privilege/.test(stderr)) return new ToolError('TARGET_CONNECT_DENIED', 'pg_dump may not connect to the database.', tail(stderr));
   if (/password authentication failed|no password supplied/.test(stderr)) return new ToolError('TARGET_AUTH_FAILED', 'pg_dump could not sign in to the target.', tail(stderr));
   if (/could not connect|Connection refused|could not translate host/.test(stderr)) return new ToolError('TARGET_UNREACHABLE', 'pg_dump could not connect to the target.', tail(stderr));
   const last = stderr.trim().split('\n').filter((l) => /error/i.test(l)).pop();
   return new ToolError('BACKUP_TOOL_FAILED', `pg_dump failed (exit ${exit})${last ? `: ${last.replace(/^pg_dump: error: /, '')}` : ''}.`, tail(stderr));
 }
 
-async function verifyArchive(ctx: JobContext<BackupPayload>, run: DbRun, path: string) {
-  const opts = { cancelSignal: ctx.signal, reject: false } as const;
-  const res =
-    run.settings.format === 'custom-zstd'
-      ? await execa('zstd', ['-dc', '-q', path], { ...opts, buffer: { stdout: false } }).pipe(run.tools.path('pg_restore'), ['--list'], opts)
-      : await execa(run.tools.path('pg_restore'), ['--list', path], opts);
-  if (res.exitCode !== 0 || !String(res.stdout).includes('; Archive created at')) {
-    throw new ToolError('BACKUP_VERIFY_FAILED', 'pg_restore --list could not read the stored file back.', tail(String(res.stderr ?? '')));
+async function verifyArchive(ctx: JobContext<BackupPayload>, run: DbRun, stored: { path: string; size: number }, check: StreamCheck | undefined) {
+  const refuse = (why: string, detail = '') => new ToolError('BACKUP_VERIFY_FAILED', `The stored backup is not a complete, readable archive: ${why}`, detail);
+  if (!check) {
+    // Directory format: pg_dump wrote the folder itself; pg_restore reads every file of it back.
+    try {
+      await readWholeArchive(stored.path, false, run.tools.path('pg_restore'), ctx.signal);
+    } catch (err) {
+      if (ctx.signal.aborted) throw ctx.signal.reason;
+      throw refuse((err as Error).message);
+    }
+    const list = await execa(run.tools.path('pg_restore'), ['--list', stored.path], { cancelSignal: ctx.signal, reject: false });
+    if (list.exitCode !== 0) throw refuse('pg_restore --list cannot read its table of contents.', tail(String(list.stderr)));
+    await ctx.log(`${run.database}: verified: pg_restore read every file of the folder back`);
+    return countTocEntries(String(list.stdout));
   }
-  return countTocEntries(String(res.stdout));
+  let summary: ArchiveSummary;
+  try {
+    summary = await check.result;
+  } catch (err) {
+    if (ctx.signal.aborted) throw ctx.signal.reason;
+    throw refuse((err as Error).message);
+  }
+  // What the check read is what was written; the file on disk must still be all of it.
+  const onDisk = await stat(stored.path).then((st) => st.size, () => -1);
+  if (onDisk !== stored.size) throw refuse(`the file holds ${onDisk} bytes but ${stored.size} were written (truncated in storage).`);
+  if (run.settings.format !== 'custom-zstd' && summary.bytes !== stored.size) throw refuse(`${summary.bytes} bytes were checked but ${stored.size} written.`);
+  await ctx.log(`${run.database}: verified: ${summary.tocEntries} TOC entries, the data of all ${summary.dataBlocks} read to its end${run.settings.format === 'custom-zstd' ? ' (every zstd frame decoded)' : ''}, ${summary.bytes} archive bytes`);
+  return { entries: summary.tocEntries, tableData: summary.tableData };
+}
+
+export interface DatabaseProperties {
+  name: string;
+  owner: string;
+  /** datacl IS NULL: the built-in default privileges (CONNECT and TEMPORARY for PUBLIC). */
+  aclIsDefault: boolean;
+  acl: { grantee: string; grantor: string; privilege: string; grantable: boolean }[];
+  /** role null: ALTER DATABASE ... SET for everyone; otherwise ALTER ROLE role IN DATABASE ... SET. */
+  settings: { role: string | null; name: string; value: string }[];
+  comment: string | null;
+  encoding: string;
+  collate: string;
+  ctype: string;
+  connectionLimit: number;
+}
+
+/** pg_database, aclexplode(datacl) and pg_db_role_setting of the connected database, in the caller's transaction. */
+async function readDatabaseProperties(client: pg.Client): Promise<DatabaseProperties> {
+  const d = (
+    await client.query<{ name: string; owner: string; acl_is_default: boolean; comment: string | null; encoding: string; collate: string; ctype: string; connection_limit: number }>(
+      `SELECT d.datname AS name, pg_get_userbyid(d.datdba) AS owner, d.datacl IS NULL AS acl_is_default,
+              shobj_description(d.oid, 'pg_database') AS comment, pg_encoding_to_char(d.encoding) AS encoding,
+              d.datcollate::text AS collate, d.datctype::text AS ctype, d.datconnlimit AS connection_limit
+       FROM pg_database d WHERE d.datname = current_database()`,
+    )
+  ).rows[0]!;
+  const acl = (
+    await client.query<{ grantee: string; grantor: string; privilege: string; grantable: boolean }>(
+      `SELECT * FROM (
+         SELECT CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(a.grantee) END AS grantee, pg_get_userbyid(a.grantor) AS grantor,
+                a.privilege_type AS privilege, a.is_grantable AS grantable
+         FROM pg_database d, aclexplode(d.datacl) a WHERE d.datname = current_database()) x
+       ORDER BY grantee COLLATE "C", privilege`,
+    )
+  ).rows;
+  const settings = (
+    await client.query<{ role: string | null; cfg: string }>(
+      `SELECT CASE WHEN s.setrole = 0 THEN NULL ELSE pg_get_userbyid(s.setrole) END AS role, c.cfg
+       FROM pg_db_role_setting s JOIN pg_database d ON d.oid = s.setdatabase, unnest(s.setconfig) WITH ORDINALITY AS c(cfg, n)
+       WHERE d.datname = current_database() ORDER BY s.setrole, c.n`,
+    )
+  ).rows.map((r) => {
+    const at = r.cfg.indexOf('=');
+    return { role: r.role, name: at < 0 ? r.cfg : r.cfg.slice(0, at), value: at < 0 ? '' : r.cfg.slice(at + 1) };
+  });
+  return { name: d.name, owner: d.owner, aclIsDefault: d.acl_is_default, acl, settings, comment: d.comment, encoding: d.encoding, collate: d.collate, ctype: d.ctype, connectionLimit: d.connection_limit };
 }
 
 async function dumpGlobals(ctx: JobContext<BackupPayload>, run: DbRun, env: Record<string, string>): Promise<string> {
@@ -405,9 +496,25 @@ async function dumpGlobals(ctx: JobContext<BackupPayload>, run: DbRun, env: Reco
   return String(res.stdout);
 }
 
-function restoreCommands(s: DumpSettings, file: string, database: string): string[] {
-  const db = `'${database.replaceAll("'", "'\\''")}'`;
-  const pre = [`psql -d postgres -f ${file}.globals.sql   # roles and tablespaces (errors for existing roles are harmless)`, `createdb ${db}`];
-  if (s.format === 'custom-zstd') return [...pre, `zstd -d -f ${file} -o restore.dump && pg_restore --dbname=${db} --jobs=4 restore.dump`];
-  return [...pre, `pg_restore --dbname=${db} --jobs=4 ${file}`];
+const sh = (v: string) => `'${v.replaceAll("'", "'\\''")}'`;
+
+/**
+ * The manifest's "restore by hand" lines: a new database on the same (or another) server, never the live one.
+ * createdb and the restore are one `&&` line, so a name that already exists stops everything before any restore;
+ * `<new_database>` is left unquoted so that a line run without replacing it fails in the shell. Roles (the globals
+ * file) are a comment: on a server that has them, running it resets their attributes and passwords.
+ */
+function restoreCommands(s: DumpSettings, file: string, database: string, server: { host: string; port: number; user: string }): string[] {
+  const conn = `-h ${sh(server.host)} -p ${server.port} -U ${sh(server.user)}`;
+  const restore = `pg_restore ${conn} --dbname=<new_database> --no-password`;
+  const load =
+    s.format === 'custom-zstd'
+      ? `zstd -d -c ${sh(file)} | ${restore}`
+      : `${restore} --jobs=4 ${sh(file)}`;
+  return [
+    `# WARNING: these lines restore into a NEW database. Replace <new_database> with a name that does not exist on the server yet (never ${sh(database)}, the production database); nothing here writes to an existing database.`,
+    `# Password: export PGPASSWORD='<password of ${server.user}>' first, or put it in ~/.pgpass; it is never written here.`,
+    `# Roles and tablespaces, only on a server that lacks them (on one that has them this resets their attributes and passwords): psql ${conn} -d postgres -f ${sh(`${file}.globals.sql`)}`,
+    `createdb ${conn} --no-password --template=template0 <new_database> && ${load}`,
+  ];
 }

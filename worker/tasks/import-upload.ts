@@ -1,5 +1,6 @@
 // An uploaded dump becomes a backup: bytes from the console database to storage (partial, SHA-256, fsync, link),
-// pg_restore --list must read it, then a backup_log row the restore wizard offers; the chunks are deleted.
+// pg_restore must read every data block of it (not only its TOC), then a backup_log row the restore wizard offers;
+// the chunks are deleted.
 import { mkdir, open } from 'node:fs/promises';
 import { getDb } from '../../lib/db';
 import { UserError } from '../../lib/errors';
@@ -9,6 +10,7 @@ import { defaultStoragePath, LocalStorage } from '../../lib/storage/local-storag
 import { safeName } from '../../lib/targets/target-conn';
 import { readToc } from '../restore/archive';
 import { discoverTools } from '../pg/tools';
+import { ArchiveDamaged, readWholeArchive } from '../pg/archive-check';
 
 const ZSTD_MAGIC = Buffer.from([0x28, 0xb5, 0x2f, 0xfd]);
 
@@ -54,6 +56,15 @@ export async function importUpload(ctx: JobContext<JobPayload<'import-upload'>>)
     const tools = (await discoverTools())[0];
     if (!tools) throw new UserError('TOOL_TOO_OLD', 'No pg_restore was found on the worker host.');
     const toc = await readToc(stored.path, format, tools.path('pg_restore'), ctx.signal);
+
+    // read it all: the TOC alone reads fine from a file cut in half; every zstd frame and data block must decode.
+    await ctx.step('reading every data block');
+    try {
+      await readWholeArchive(stored.path, format === 'custom-zstd', tools.path('pg_restore'), ctx.signal);
+    } catch (err) {
+      if (!(err instanceof ArchiveDamaged)) throw err;
+      throw new UserError('BACKUP_UNREADABLE', `${upload.fileName} is incomplete or damaged: ${err.message}`, 'Upload the whole file again (compare its size and SHA-256 with the original), or pick another backup.');
+    }
 
     // register: a backup like any other, marked as uploaded.
     const backup = await db.$transaction(async (tx) => {
