@@ -50,6 +50,12 @@ const shape = {
       .min(60, 'must be at least 60')
       .optional()
       .describe('the longest a restore or drill may run before it is stopped and failed, in seconds (default 21600)'),
+    LIFEBOAT_HOOK_TIMEOUT_SECONDS: z.coerce
+      .number()
+      .int()
+      .min(1, 'must be at least 1')
+      .optional()
+      .describe('the longest a restore hook may run before it is killed, in seconds (default 120)'),
     LIFEBOAT_TRUSTED_PROXIES: z
       .string()
       .superRefine((v, ctx) => {
