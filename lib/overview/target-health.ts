@@ -14,9 +14,20 @@ export async function targetHealth(now = new Date()) {
   const targets = await db.target.findMany({ orderBy: { name: 'asc' }, include: { schedules: { where: { enabled: true } } } });
   const lastGood = await db.$queryRaw<{ target_id: string; at: Date }[]>`
     SELECT target_id, max(created_at) AS at FROM backup_log WHERE status = 'succeeded' AND deleted_at IS NULL AND target_id IS NOT NULL AND backup_type <> 'uploaded' GROUP BY target_id`;
+  // The newest run is every row of the newest backup job: a whole-server target's run fails when any of its
+  // databases failed, even when databases after it (alphabetically, so later rows) succeeded.
   const lastRun = await db.$queryRaw<{ target_id: string; status: string; error_message: string | null; at: Date }[]>`
-    SELECT DISTINCT ON (target_id) target_id, status::text, error_message, created_at AS at FROM backup_log
-    WHERE target_id IS NOT NULL AND status IN ('succeeded', 'failed') AND backup_type <> 'uploaded' ORDER BY target_id, created_at DESC`;
+    WITH newest AS (
+      SELECT DISTINCT ON (target_id) target_id, job_id, created_at FROM backup_log
+      WHERE target_id IS NOT NULL AND status IN ('succeeded', 'failed') AND backup_type <> 'uploaded'
+      ORDER BY target_id, created_at DESC)
+    SELECT b.target_id, CASE WHEN bool_or(b.status = 'failed') THEN 'failed' ELSE 'succeeded' END AS status,
+      string_agg(CASE WHEN b.status = 'failed' THEN coalesce(b.database_name || ': ', '') || coalesce(b.error_message, b.error_code, 'failed') END, '; ' ORDER BY b.database_name) AS error_message,
+      max(b.created_at) AS at
+    FROM backup_log b JOIN newest n ON n.target_id = b.target_id
+      AND (b.job_id = n.job_id OR (n.job_id IS NULL AND b.job_id IS NULL AND b.created_at = n.created_at))
+    WHERE b.status IN ('succeeded', 'failed') AND b.backup_type <> 'uploaded'
+    GROUP BY b.target_id`;
   const lastDrill = await db.$queryRaw<{ target_id: string; status: string; restore_ms: number | null; started_at: Date }[]>`
     SELECT DISTINCT ON (target_id) target_id, status, restore_ms, started_at FROM drills
     WHERE target_id IS NOT NULL AND status IN ('succeeded', 'failed') ORDER BY target_id, started_at DESC`;
@@ -52,7 +63,8 @@ export async function targetHealth(now = new Date()) {
       lastGoodAt: good,
       ageMs,
       expectedMs,
-      lastError: connection.tone === 'red' ? connection.reason : last?.status === 'failed' ? last.error_message : null,
+      // The failed run says most (which databases, which error); else what the connection evidence found.
+      lastError: last?.status === 'failed' ? last.error_message : connection.tone === 'red' ? connection.reason : null,
       connection,
       lastDrill: drill ? { status: drill.status, restoreMs: drill.restore_ms, at: drill.started_at } : null,
     };

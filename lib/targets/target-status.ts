@@ -21,6 +21,7 @@ const connectionCodes: Record<string, ConnectionState> = {
   TARGET_AUTH_FAILED: 'cannot-connect',
   TARGET_DATABASE_MISSING: 'database-missing',
   TARGET_PRIVILEGES: 'problem',
+  TARGET_CONNECT_DENIED: 'problem',
 };
 
 const labels: Record<ConnectionState, string> = {
@@ -40,6 +41,7 @@ function status(state: ConnectionState, e: { reason?: string | null; code?: stri
 interface TestCheck {
   ok?: boolean;
   unreadable?: string[];
+  cannotConnect?: { database: string; message?: string }[];
   toolProblem?: { code?: string; message: string } | null;
 }
 
@@ -69,8 +71,15 @@ export async function connectionStatuses(ids?: string[]): Promise<Map<string, Co
       const at = done.finished_at!;
       if (done.status === 'failed') evidence.push(status(connectionCodes[done.error_code ?? ''] ?? 'problem', { reason: done.error_message, code: done.error_code, at, source: 'test' }));
       else if (done.result?.ok === false) {
-        const reason = done.result.toolProblem ? done.result.toolProblem.message : `The user cannot read ${done.result.unreadable?.length ?? 0} table(s).`;
-        evidence.push(status('problem', { reason, code: done.result.toolProblem ? (done.result.toolProblem.code ?? null) : 'TARGET_PRIVILEGES', at, source: 'test' }));
+        const { toolProblem, unreadable = [], cannotConnect = [] } = done.result;
+        const reason = toolProblem
+          ? toolProblem.message
+          : [
+              cannotConnect.length ? `The login cannot connect to ${cannotConnect.map((c) => c.database).join(', ')}.` : '',
+              unreadable.length ? `The user cannot read ${unreadable.length} table(s): ${unreadable.slice(0, 5).join(', ')}${unreadable.length > 5 ? ', …' : ''}.` : '',
+            ].filter(Boolean).join(' ') || 'The connection test found a problem (see its job).';
+        const code = toolProblem ? (toolProblem.code ?? null) : cannotConnect.length ? 'TARGET_CONNECT_DENIED' : 'TARGET_PRIVILEGES';
+        evidence.push(status('problem', { reason, code, at, source: 'test' }));
       } else evidence.push(status('ok', { at, source: 'test' }));
     }
     const rows = backups.filter((b) => b.target_id === t.id);

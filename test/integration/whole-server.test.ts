@@ -8,6 +8,7 @@ import { Stack, type Spawned } from '../helpers/backups';
 import { startBackup } from '../../lib/backups/start-backup';
 import { enqueueJob } from '../../lib/jobs/enqueue-job';
 import { errorRegistry } from '../../lib/errors';
+import { targetHealth } from '../../lib/overview/target-health';
 
 let cluster: RunningCluster | undefined;
 let stack: Stack | undefined;
@@ -58,6 +59,12 @@ describe('a whole-server target with a database its login cannot connect to', ()
     expect(result.failed).toEqual([{ database: 'aaa_locked', code: 'TARGET_CONNECT_DENIED', message: rows[0]!.error_message, hint: errorRegistry.TARGET_CONNECT_DENIED.hint }]);
     expect(errorRegistry.TARGET_CONNECT_DENIED.hint).not.toMatch(/firewall/i);
   }, 120_000);
+
+  it('the target is failing on the overview, naming the database, although later databases of the same run succeeded', async () => {
+    const health = (await targetHealth()).find((t) => t.id === targetId)!;
+    expect(health.protection).toBe('failing');
+    expect(health.lastError).toContain('aaa_locked');
+  });
 
   it('"Test connection" ends succeeded with ok: false and lists the database the login cannot connect to', async () => {
     const { id } = await enqueueJob(s().admin, 'test-connection', { targetId }, { targetId });
