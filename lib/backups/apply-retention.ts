@@ -18,9 +18,10 @@ export async function applyRetention(scheduleId: string, opts: { log?: (line: st
     orderBy: { createdAt: 'desc' },
     include: { storage: true },
   });
-  // Per database: a whole-server target keeps N of each database, and each database's newest good backup stays.
+  // Per database: a whole-server target keeps N of each database, and each database's newest good backup stays
+  // (its own backup: an uploaded dump, however new, is no proof the schedule works and never takes that place).
   const newest = await db.backupLog.findMany({
-    where: { targetId: schedule.targetId, status: 'succeeded', deletedAt: null },
+    where: { targetId: schedule.targetId, status: 'succeeded', deletedAt: null, backupType: { not: 'uploaded' } },
     orderBy: { createdAt: 'desc' },
     distinct: ['databaseName'],
     select: { id: true },

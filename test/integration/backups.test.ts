@@ -107,7 +107,8 @@ describe('a logical backup of the demo database', () => {
     expect(manifest.keyTableCounts).toEqual({ 'core.users': 500, 'core.sessions': 2000 });
     expect(manifest.globals.sha256).toBe(await sha256File(`${file}.globals.sql`));
     expect(manifest.toc.tableData).toBe(2);
-    expect(manifest.restoreByHand.join('\n')).toMatch(/zstd -d .*pg_restore --dbname=/);
+    // Item 18: the lines restore into a new database, with connection options (never the production database).
+    expect(manifest.restoreByHand.join('\n')).toMatch(/zstd -d .*pg_restore -h .* --dbname=<new_database>/);
     expect(row.manifest).toEqual(manifest);
   });
 

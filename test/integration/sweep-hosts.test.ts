@@ -118,3 +118,26 @@ describe('retention after the target moved to another storage', () => {
     expect(audit!.n).toBe(1);
   }, 120_000);
 });
+
+describe('retention with an uploaded dump newer than every backup', () => {
+  it('keeps the newest real backup of the database: an upload never takes its place as the one that always stays', async () => {
+    const dir = s().tempDir('lifeboat-upload-newer-');
+    const storageId = (await s().storage('upload-newer', dir)).id;
+    const t = await s().target({ name: 'upload-newer', database: 'shop', storageId });
+    const schedule = await createSchedule(s().admin, { targetId: t.id, cron: '0 2 * * *', timezone: 'UTC', format: 'custom-zstd', compressLevel: 0, zstdLevel: 3, retentionDays: null, retentionCount: null, enabled: false }, null);
+    const w = s().spawnWorker();
+    await s().workerReady(w);
+    const only = await backupNow(s(), w, t.id, { scheduleId: schedule.id });
+    await stopWorker(w);
+    // The real backup is old; an upload of the same database arrived today.
+    await sql(s().url, "UPDATE backup_log SET created_at = now() - interval '10 days' WHERE id = $1", [only.id]);
+    await sql(
+      s().url,
+      "INSERT INTO backup_log (backup_type, backup_file, status, target_id, database_name, storage_id, created_at) VALUES ('uploaded', 'upload-newer/shop/x-uploaded-shop.dump', 'succeeded', $1, 'shop', $2, now())",
+      [t.id, storageId],
+    );
+    await sql(s().url, 'UPDATE schedules SET retention_days = 1 WHERE id = $1', [schedule.id]);
+    expect((await applyRetention(schedule.id)).map(String)).toEqual([]);
+    expect(existsSync(path.join(dir, only.backup_file))).toBe(true);
+  }, 120_000);
+});
