@@ -121,7 +121,8 @@ describe('in place: past the drop', () => {
     const { id } = await startRestore(s().admin, restoreInput(backup.id, inPlace, { confirm: PROD }), null);
     await waitFor('the restore to drop production and start pg_restore', async () => (await s().job(id))?.step?.startsWith('restoring into'), 60_000, 25);
     expect(await databaseExists(cluster!, PROD)).toBe(false);
-    await cancelJob(s().admin, id, null);
+    // The point of no return is on the job row: the cancel is refused and says why (item 2).
+    await expect(cancelJob(s().admin, id, null)).rejects.toMatchObject({ code: 'JOB_PAST_POINT_OF_NO_RETURN' });
     const job = await s().waitJob(id, undefined, 60_000, worker);
     expect(job.status, why(job)).toBe('succeeded');
     expect(await tableChecksums(prodUrl())).toEqual(atBackup);
@@ -190,7 +191,8 @@ describe('database properties', () => {
     const before = await databaseSnapshot(cluster!, PROD);
     expect(before.owner).toBe('app_owner');
 
-    // A backup without recorded properties says so in its preflight.
+    // A backup without recorded properties (taken before they were recorded) says so in its preflight.
+    await sql(s().url, "UPDATE backup_log SET manifest = manifest - 'databaseProperties' WHERE id = $1", [backup.id]);
     const old = await restoreAndWait(s(), worker, s().admin, backup.id, swap, { preflightOnly: true });
     expect((old.result as { databaseProperties: { summary: string } }).databaseProperties.summary).toBe('database properties not recorded in this backup');
 

@@ -259,7 +259,8 @@ describe('a cancel that arrives after the swap', () => {
     try {
       const { id } = await startRestore(s().admin, restoreInput(backup.id, { mode: 'replace', method: 'swap' }, { confirm: PROD }), null);
       await waitFor('the post-restore hook to run', async () => (await s().job(id))?.step === 'running the post-restore hook', 30_000, 50);
-      await cancelJob(s().admin, id, null);
+      // Past the swap a cancel is refused (the point of no return is on the job row).
+      await expect(cancelJob(s().admin, id, null)).rejects.toMatchObject({ code: 'JOB_PAST_POINT_OF_NO_RETURN' });
       const job = await s().waitJob(id, undefined, 30_000, worker);
       // The swap happened whatever the job says.
       expect(await tableChecksums(prodUrl())).toEqual(atBackup);
