@@ -101,7 +101,7 @@ describe('restore wizard', () => {
     await page.goto(`/restore?targetId=${targetId}`);
     await page.getByRole('button', { name: /Use the latest successful backup/ }).click();
     await page.getByRole('button', { name: 'Next' }).click();
-    await page.getByText(/Replace production/).click();
+    await page.getByText(/^Replace production \(/).click();
     await page.getByRole('button', { name: 'Next' }).click();
     // Options: the archive's tables come from the preflight job.
     await expect.poll(() => page.getByText('public.accounts').count(), { timeout: 30_000 }).toBeGreaterThan(0);
