@@ -39,7 +39,7 @@ export default async function JobPage({ params }: { params: Promise<{ id: string
           </>
         ) : (
           <>
-            Started by {job.createdBy?.email ?? 'the scheduler'} at <LocalTime value={job.createdAt} />
+            Started by {job.createdBy?.email ?? 'Lifeboat itself (a schedule or the system)'} at <LocalTime value={job.createdAt} />
           </>
         )}
       </p>
