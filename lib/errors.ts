@@ -86,6 +86,13 @@ export const errorRegistry = {
     retryable: true,
     hint: 'The databases named were not backed up; every other database was. Fix what each one says (the target lists them), then run the backup again.',
   },
+  // Downloads (streamed by a worker through the console database).
+  DOWNLOAD_NOT_STARTED: {
+    status: 503,
+    retryable: true,
+    hint: "No worker took the download in time: check on the overview that a worker of the target's pool is running (it may be busy with other downloads), then try again.",
+  },
+  DOWNLOAD_STALLED: { status: 408, retryable: true, hint: 'The browser took nothing for 10 minutes, so the download was stopped. Download it again.' },
   INTERNAL: { status: 500, retryable: false, hint: 'This is a bug in Lifeboat. The server log has the details.' },
 } as const satisfies Record<string, { status: number; retryable: boolean; hint: string }>;
 

@@ -90,6 +90,11 @@ export const recoveryPayload = z.object({ compareJobId: z.uuid({ message: 'must 
 export const recoverExportPayload = recoveryPayload.extend({ format: z.enum(['sql', 'csv']), table: z.string().trim().min(1).max(130).optional() });
 
 const importUploadPayload = z.object({ uploadId: z.uuid() });
+// A file streamed to a browser through the console database: a backup's dump or roles file (admin), a row export.
+export const downloadPayload = z.discriminatedUnion('of', [
+  z.object({ of: z.literal('backup'), backupId: bigintIdString('must be a backup id'), part: z.enum(['dump', 'globals']) }),
+  z.object({ of: z.literal('export'), exportJobId: z.uuid() }),
+]);
 
 export const jobKinds = {
   ping: {
@@ -177,6 +182,13 @@ export const jobKinds = {
     role: 'admin',
     expireInSeconds: () => 3600,
   } satisfies JobKind<typeof importUploadPayload>,
+  // Runs as long as the browser takes; one that takes nothing for 10 minutes stops it sooner (DOWNLOAD_STALLED).
+  download: {
+    label: 'Download a file',
+    payload: downloadPayload,
+    role: 'operator',
+    expireInSeconds: () => 6 * 3600,
+  } satisfies JobKind<typeof downloadPayload>,
   'test-connection': {
     label: 'Test connection',
     payload: targetPayload,
@@ -201,6 +213,7 @@ export function roleToStart(kind: string, payload: unknown): Role {
     const mode = (payload as { destination?: { mode?: unknown } } | null)?.destination?.mode;
     return mode === 'new' || mode === 'drill' ? def.role : 'admin';
   }
+  if (kind === 'download') return (payload as { of?: unknown } | null)?.of === 'export' ? def.role : 'admin';
   return def.role;
 }
 

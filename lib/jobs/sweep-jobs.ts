@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import { getDb } from '../db';
 import { errorRegistry } from '../errors';
 import { removeFiles } from './lifecycle';
+import { deleteEndedDownloads } from '../downloads/download-window';
 
 export const HEARTBEAT_SECONDS = 5;
 
@@ -73,5 +74,7 @@ export async function sweepJobs(selfId: string): Promise<string[]> {
     await db.job.updateMany({ where: { id: job.id, partialPaths: { equals: job.partial_paths ?? [] } }, data: { partialPaths: [] } });
     await db.jobLog.create({ data: { jobId: job.id, level: 'info', line: `the sweep on ${host} removed ${(job.partial_paths ?? []).length} partial file(s) or folder(s)` } });
   }
+  // Download chunks of ended jobs (a worker that died mid-download could not delete them): rows, not files, so any host.
+  await deleteEndedDownloads();
   return swept.map((j) => j.id);
 }
