@@ -7,6 +7,8 @@ import { UserError } from '../errors';
 export const DOWNLOAD_CHUNK_BYTES = 4 << 20;
 /** Chunks that may wait in the console database for the route: a slow browser makes the worker wait, not the table grow. */
 export const DOWNLOAD_WINDOW = 4;
+/** Downloads one worker streams at once (each waits on its browser, so one slow browser must not hold up the next). */
+export const DOWNLOADS_AT_ONCE = 4;
 /** A download whose browser takes nothing for this long is stopped (DOWNLOAD_STALLED). */
 export const DOWNLOAD_STALL_MS = 10 * 60_000;
 /** A download no worker has picked up after this long is given up (DOWNLOAD_NOT_STARTED). */
