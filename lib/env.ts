@@ -55,6 +55,12 @@ const shape = {
       .min(60, 'must be at least 60')
       .optional()
       .describe('the longest a restore or drill may run before it is stopped and failed, in seconds (default 21600)'),
+    LIFEBOAT_REPAIR_TIMEOUT_SECONDS: z.coerce
+      .number()
+      .int()
+      .min(60, 'must be at least 60')
+      .optional()
+      .describe('the longest a guided repair (amcheck, REINDEX, VACUUM FULL) may run before it is stopped and failed, in seconds (default 21600)'),
     LIFEBOAT_HOOK_TIMEOUT_SECONDS: z.coerce
       .number()
       .int()

@@ -31,7 +31,7 @@ export async function deleteEndedDownloads(): Promise<number> {
 /** A directory-format dump is a folder of files in storage, not one file a browser can take. */
 export function directoryDump(id: bigint | string, name: string, where: string | null): UserError {
   return new UserError(
-    'CONFLICT',
+    'BACKUP_NOT_DOWNLOADABLE',
     `Backup ${id} is a directory-format dump (a folder), which cannot be downloaded as one file.`,
     `Copy the folder ${name} from ${where ?? 'the storage'} on the worker host, or restore it from the console.`,
   );
