@@ -115,6 +115,7 @@ export const errorRegistry = {
   REINSERT_ROW_EXISTS: { status: 409, retryable: false, hint: 'Someone re-created rows since the comparison. Run the comparison again.' },
   REINSERT_PARENT_MISSING: { status: 409, retryable: false, hint: 'Compare the referenced table too, so its missing rows are re-inserted first.' },
   REINSERT_REFUSED: { status: 409, retryable: false, hint: 'The table changed since the backup. Export the rows as SQL and adapt them by hand.' },
+  JOB_NOT_RETRYABLE: { status: 409, retryable: false, hint: "Running it again unchanged would fail the same way: do what the failure's hint says, then start it from its page." },
   INTERNAL: { status: 500, retryable: false, hint: 'This is a bug in Lifeboat. The server log has the details.' },
 } as const satisfies Record<string, { status: number; retryable: boolean; hint: string }>;
 

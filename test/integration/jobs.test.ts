@@ -14,6 +14,7 @@ import { enqueueJob } from '../../lib/jobs/enqueue-job';
 import { cancelJob } from '../../lib/jobs/cancel-job';
 import { getConsoleBoss } from '../../lib/jobs/boss';
 import { runJob } from '../../lib/jobs/lifecycle';
+import { checkedTask } from '../../lib/jobs/checked-task';
 import { getJob, listJobs } from '../../lib/jobs/list-jobs';
 import { markWorkerStopped, registerWorker } from '../../lib/workers/register-worker';
 import type { Role } from '../../lib/auth/roles';
@@ -195,6 +196,13 @@ describe('jobs', () => {
       expect(boss).toEqual([{ id, name: 'ping.default', data: { jobId: id }, state: 'created', retry_limit: 0 }]);
     });
 
+    it('decides the time limit once and stores it on the row (a ping: its own length plus a minute)', async () => {
+      expect(await sql(url, 'SELECT timeout_seconds, expires_at FROM jobs WHERE id = $1', [firstJobId])).toEqual([{ timeout_seconds: 61, expires_at: null }]);
+      const { id } = await enqueueJob(operator, 'ping', { seconds: 0, message: 'limit' }, { pool: 'nobody-limit' });
+      expect(await sql(url, 'SELECT timeout_seconds FROM jobs WHERE id = $1', [id])).toEqual([{ timeout_seconds: 60 }]);
+      await cancelJob(operator, id, null);
+    });
+
     it('refuses an invalid payload with VALIDATION and adds no row anywhere', async () => {
       const before = await counts();
       const err = await rejection(enqueueJob(operator, 'ping', { seconds: -1, message: 'x' }));
@@ -332,6 +340,21 @@ describe('jobs', () => {
       expect(await logLines(id)).toEqual([]);
       killGroup(other.child, 'SIGTERM');
       expect((await exitWithin(other.child, 10_000))?.exitCode).toBe(0);
+    }, 45_000);
+
+    it("the worker's claim starts the clock of the limit stored on the row, not one of its own", async () => {
+      const { id } = await enqueueJob(operator, 'ping', { seconds: 30, message: 'short limit' }, { pool: 'limit' });
+      // As if the console had been configured with a 2-second limit when it enqueued the job.
+      await sql(url, 'UPDATE jobs SET timeout_seconds = 2 WHERE id = $1', [id]);
+      const w = spawnWorker({ LIFEBOAT_WORKER_POOL: 'limit' });
+      const job = await waitForStatus(id, 'failed', 30_000, w);
+      expect(job.error_code).toBe('JOB_EXPIRED');
+      expect(job.error_message).toBe('The job ran longer than its limit of 2 s and was stopped.');
+      const [row] = await sql<{ ms: number }>(url, 'SELECT (extract(epoch FROM expires_at - started_at) * 1000)::int AS ms FROM jobs WHERE id = $1', [id]);
+      expect(row!.ms).toBeGreaterThanOrEqual(2000);
+      expect(row!.ms).toBeLessThan(2050);
+      killGroup(w.child, 'SIGTERM');
+      await exitWithin(w.child, 10_000);
     }, 45_000);
 
     it('refuses to cancel a finished job (JOB_NOT_CANCELLABLE) or an unknown one (NOT_FOUND), writing no audit entry', async () => {
@@ -584,6 +607,26 @@ describe('jobs', () => {
         expect(existsSync(handle)).toBe(false);
         expect((await jobRow(id))!.partial_paths).toEqual([]);
       });
+    });
+
+    it("fails a task whose result does not match its kind's schema as INTERNAL, each issue in the log; a matching one succeeds", async () => {
+      const quiet = console.error;
+      console.error = () => {};
+      try {
+        const bad = await newJob();
+        expect(await runJob({ jobId: bad, workerId, expireInSeconds: 10 }, checkedTask('ping', async () => ({ reply: 'pong', pid: 'one' })))).toBe('failed');
+        const job = (await jobRow(bad))!;
+        expect(job).toMatchObject({ status: 'failed', error_code: 'INTERNAL', result: null, error_hint: errorRegistry.INTERNAL.hint });
+        expect(job.error_message).toContain('its result does not match what the console expects (3 problems');
+        const lines = await logLines(bad);
+        expect(lines.filter((l) => l.startsWith('result does not match its schema: '))).toHaveLength(3);
+        expect(lines.at(-1)).toMatch(/^failed: \[INTERNAL\] /);
+      } finally {
+        console.error = quiet;
+      }
+      const good = await newJob();
+      expect(await runJob({ jobId: good, workerId, expireInSeconds: 10 }, checkedTask('ping', async () => ({ reply: 'pong', host: 'h', pid: 1, elapsedMs: 0 })))).toBe('succeeded');
+      expect((await jobRow(good))!.result).toEqual({ reply: 'pong', host: 'h', pid: 1, elapsedMs: 0 });
     });
 
     it('skips a job that is no longer queued (cancelled) without running it', async () => {

@@ -179,4 +179,32 @@ describe('second-admin approval for production restores', () => {
     expect(await audit('restore.approve')).toBe(approvesBefore);
     await withdrawRestoreRequest(s().admin, req.id, null);
   });
+
+  it('a failure after the job is enqueued (the approve entry refused) rolls back the claim, the job row, its start entry and its queue message', async () => {
+    const req = await startRestore(s().admin, replace(), null);
+    const second = await makeUser(s(), 'admin');
+    const count = async (q: string) => (await sql<{ n: number }>(s().url, q))[0]!.n;
+    const jobs = () => count("SELECT count(*)::int AS n FROM jobs WHERE kind = 'restore'");
+    const messages = () => count("SELECT count(*)::int AS n FROM pgboss.job WHERE name LIKE 'restore.%'");
+    const before = { jobs: await jobs(), messages: await messages(), starts: await audit('job.start'), approves: await audit('restore.approve') };
+    // The last write of the decision fails: everything before it (claim, job row, start entry, queue message) must go too.
+    await sql(
+      s().url,
+      `CREATE FUNCTION public.test_refuse_approve() RETURNS trigger LANGUAGE plpgsql AS $$
+         BEGIN IF NEW.action = 'restore.approve' THEN RAISE EXCEPTION 'approve entry refused by the test'; END IF; RETURN NEW; END $$;
+       CREATE TRIGGER test_refuse_approve BEFORE INSERT ON audit_log FOR EACH ROW EXECUTE FUNCTION public.test_refuse_approve();`,
+    );
+    let err: unknown;
+    try {
+      err = await decideRestoreRequest(second, req.id, 'approve', null, null).catch((e: unknown) => e);
+    } finally {
+      await sql(s().url, 'DROP TRIGGER test_refuse_approve ON audit_log; DROP FUNCTION public.test_refuse_approve();');
+    }
+    expect(String((err as Error).message)).toContain('approve entry refused by the test');
+    const [row] = await sql(s().url, 'SELECT status, decided_by_id, decided_at, job_id FROM restore_requests WHERE id = $1', [req.id]);
+    expect(row).toEqual({ status: 'requested', decided_by_id: null, decided_at: null, job_id: null });
+    expect({ jobs: await jobs(), messages: await messages(), starts: await audit('job.start'), approves: await audit('restore.approve') }).toEqual(before);
+    // Still undecided, so it can be decided (here: refused) as if nothing had happened.
+    expect((await decideRestoreRequest(second, req.id, 'refuse', 'test', null)).status).toBe('refused');
+  });
 });
