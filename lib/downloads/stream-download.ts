@@ -48,7 +48,7 @@ export async function startDownload(actor: Actor & { role: Role }, payload: JobP
 
 /** The HTTP answer for a download: its bytes as they come, with length, file name and the SHA-256 to compare. */
 export function downloadResponse(file: { stream: Readable; size: number; name: string; sha256: string | null }, contentType: string): Response {
-  return new Response(Readable.toWeb(file.stream) as ReadableStream, {
+  return new Response(toWebStream(file.stream), {
     headers: {
       'content-type': contentType,
       'content-length': String(file.size),
@@ -56,6 +56,31 @@ export function downloadResponse(file: { stream: Readable; size: number; name: s
       'x-checksum-sha256': file.sha256 ?? '',
     },
   });
+}
+
+/**
+ * The web stream a Response sends, pulling from `stream` one chunk at a time. Not Readable.toWeb: Node 20's adapter
+ * still enqueues data that was flowing when the browser went away, which throws "Controller is already closed" as an
+ * uncaught exception in the server process.
+ */
+function toWebStream(stream: Readable): ReadableStream<Uint8Array> {
+  const chunks = stream[Symbol.asyncIterator]();
+  let cancelled = false;
+  return new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        const { value, done } = await chunks.next();
+        if (cancelled) return;
+        if (done) controller.close();
+        else controller.enqueue(value as Buffer);
+      },
+      cancel() {
+        cancelled = true;
+        stream.destroy();
+      },
+    },
+    { highWaterMark: 0 },
+  );
 }
 
 /** The browser went away: a queued download ends here, a running one is stopped by its worker (which deletes its rows). */
