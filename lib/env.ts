@@ -24,6 +24,11 @@ const shape = {
       .refine((v) => Buffer.from(v, 'base64').length === 32, 'must be 32 bytes in base64')
       .describe('the key that encrypts stored passwords: openssl rand -base64 32'),
     LIFEBOAT_DATA_DIR: z.string().min(1).optional().describe('a folder for local backup storage'),
+    LIFEBOAT_SCRATCH_DIR: z
+      .string()
+      .min(1)
+      .optional()
+      .describe("a folder on the worker host for a job's temporary files, removed when the job ends (default: <LIFEBOAT_DATA_DIR>/scratch)"),
     LIFEBOAT_WORKER_POOL: z
       .string()
       .regex(/^[a-z0-9-]+$/, 'must be lowercase letters, digits and dashes')
@@ -50,6 +55,12 @@ const shape = {
       .min(60, 'must be at least 60')
       .optional()
       .describe('the longest a restore or drill may run before it is stopped and failed, in seconds (default 21600)'),
+    LIFEBOAT_REPAIR_TIMEOUT_SECONDS: z.coerce
+      .number()
+      .int()
+      .min(60, 'must be at least 60')
+      .optional()
+      .describe('the longest a guided repair (amcheck, REINDEX, VACUUM FULL) may run before it is stopped and failed, in seconds (default 21600)'),
     LIFEBOAT_HOOK_TIMEOUT_SECONDS: z.coerce
       .number()
       .int()

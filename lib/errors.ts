@@ -86,10 +86,50 @@ export const errorRegistry = {
     retryable: true,
     hint: 'The databases named were not backed up; every other database was. Fix what each one says (the target lists them), then run the backup again.',
   },
+  // Downloads (streamed by a worker through the console database).
+  DOWNLOAD_NOT_STARTED: {
+    status: 503,
+    retryable: true,
+    hint: "No worker took the download in time: check on the overview that a worker of the target's pool is running (it may be busy with other downloads), then try again.",
+  },
+  DOWNLOAD_STALLED: { status: 408, retryable: true, hint: 'The browser took nothing for 10 minutes, so the download was stopped. Download it again.' },
+  // Storage objects (lib/storage): a name is written once; a reader finds it or is told it is gone.
+  STORAGE_OBJECT_EXISTS: {
+    status: 409,
+    retryable: false,
+    hint: 'An object of that name with other content is already in the storage and was kept. Look at both (a second worker writing the same name, or a file put there by hand) before removing either.',
+  },
+  STORAGE_OBJECT_MISSING: {
+    status: 409,
+    retryable: false,
+    hint: 'The file is not in the storage on the worker host (moved, deleted by hand, or the storage is on another host). Check the storage folder, or pick another backup.',
+  },
+  // What CONFLICT used to stand for, one code a situation (retryable: the same request may succeed later unchanged).
+  REQUEST_ALREADY_DECIDED: { status: 409, retryable: false, hint: 'Someone approved, refused or withdrew it already; reload the requests, and ask again if it is still needed.' },
+  JOB_STATE_CHANGED: { status: 409, retryable: true, hint: 'The job started, ended or was cancelled meanwhile; reload the page and try again.' },
+  JOB_NOT_SUCCEEDED: { status: 409, retryable: false, hint: 'This builds on that job: wait for it to succeed, or run it again if it failed or was cancelled.' },
+  NAME_TAKEN: { status: 409, retryable: false, hint: 'Choose another name; names are unique.' },
+  TARGET_BUSY: { status: 409, retryable: true, hint: "Wait for the target's running jobs to finish, or cancel them, then try again." },
+  BACKUP_NOT_DOWNLOADABLE: { status: 409, retryable: false, hint: 'Copy it from the worker host, or restore it from the console.' },
+  TABLE_CHANGED: { status: 409, retryable: false, hint: 'The table changed since the backup or the comparison; run the comparison again, or restore the table into a new database and compare by hand.' },
+  REINSERT_ROW_EXISTS: { status: 409, retryable: false, hint: 'Someone re-created rows since the comparison. Run the comparison again.' },
+  REINSERT_PARENT_MISSING: { status: 409, retryable: false, hint: 'Compare the referenced table too, so its missing rows are re-inserted first.' },
+  REINSERT_REFUSED: { status: 409, retryable: false, hint: 'The table changed since the backup. Export the rows as SQL and adapt them by hand.' },
+  JOB_NOT_RETRYABLE: { status: 409, retryable: false, hint: "Running it again unchanged would fail the same way: do what the failure's hint says, then start it from its page." },
   INTERNAL: { status: 500, retryable: false, hint: 'This is a bug in Lifeboat. The server log has the details.' },
 } as const satisfies Record<string, { status: number; retryable: boolean; hint: string }>;
 
 export type ErrorCode = keyof typeof errorRegistry;
+
+/**
+ * Whether trying the same thing again, unchanged, can help (a failed job's code, an API answer's code). An unknown
+ * code (another version's, a proxy's "HTTP_502") is judged by its HTTP status: 5xx may pass, 4xx will not.
+ */
+export function isRetryable(code: string | null | undefined, status?: number): boolean {
+  const entry = code ? (errorRegistry as Record<string, { retryable: boolean }>)[code] : undefined;
+  if (entry) return entry.retryable;
+  return status === undefined ? false : status === 0 || status >= 500;
+}
 
 export interface ErrorBody {
   error: { code: ErrorCode; message: string; hint: string; fields?: Record<string, string> };

@@ -5,7 +5,9 @@ import type PgBoss from 'pg-boss';
 import { getEnv } from '../lib/env';
 import { getDb } from '../lib/db';
 import { createBoss } from '../lib/jobs/boss';
-import { jobKinds, jobKindNames, queueName, type QueueMessage } from '../lib/jobs/kinds';
+import { jobKindNames, queueName, type JobKindName, type QueueMessage } from '../lib/jobs/kinds';
+import { DOWNLOADS_AT_ONCE } from '../lib/downloads/download-window';
+import { checkedTask } from '../lib/jobs/checked-task';
 import { runJob } from '../lib/jobs/lifecycle';
 import { HEARTBEAT_SECONDS, sweepJobs, workerHost } from '../lib/jobs/sweep-jobs';
 import { heartbeat, markWorkerStopped, registerWorker } from '../lib/workers/register-worker';
@@ -87,20 +89,19 @@ async function main() {
   const swept = await sweepJobs(workerId);
   if (swept.length) log(`boot sweep failed ${swept.length} job(s) left by a dead worker: ${swept.join(', ')}`);
 
-  // queues: one per job kind in this pool.
+  // queues: one per job kind in this pool; downloads wait on browsers, not on work, so a few of them run at once.
   boss = createBoss(env.DATABASE_URL, 'worker');
   await boss.start();
   const id = workerId;
-  for (const kind of jobKindNames) {
+  for (const kind of [...jobKindNames, ...Array<JobKindName>(DOWNLOADS_AT_ONCE - 1).fill('download')]) {
     const queue = queueName(kind, env.LIFEBOAT_WORKER_POOL);
     if (!(await boss.getQueue(queue))) await boss.createQueue(queue, { name: queue, policy: 'standard', retryLimit: 0 }).catch(() => {});
     await boss.work<QueueMessage>(queue, { batchSize: 1, pollingIntervalSeconds: 1 }, async ([message]) => {
       if (!message) return;
-      const job = await getDb().job.findUnique({ where: { id: message.data.jobId }, select: { payload: true } });
+      // The time limit was decided at enqueue and stored on the row; the claim starts its clock.
+      const job = await getDb().job.findUnique({ where: { id: message.data.jobId }, select: { timeoutSeconds: true } });
       if (!job) return;
-      const def = jobKinds[kind];
-      const payload = def.payload.parse(job.payload);
-      const run = runJob({ jobId: message.data.jobId, workerId: id, expireInSeconds: def.expireInSeconds(payload as never), shutdown: shutdown.signal }, tasks[kind]);
+      const run = runJob({ jobId: message.data.jobId, workerId: id, expireInSeconds: job.timeoutSeconds, shutdown: shutdown.signal }, checkedTask(kind, tasks[kind]));
       running.add(run);
       try {
         const outcome = await run;

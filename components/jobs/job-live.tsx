@@ -1,6 +1,7 @@
 'use client';
 // A job as it runs: status, step, progress with percentage, elapsed time, log, cancel; then its result or error.
 import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { useRouter } from 'next/navigation';
 import { useEffect, useLayoutEffect, useRef, useState } from 'react';
 import { api } from '@/lib/client/api';
 import { queryKeys } from '@/lib/client/query-keys';
@@ -22,9 +23,18 @@ function Elapsed({ from, to }: { from: string | null; to: string | null }) {
   return <span>{duration((to ? new Date(to).getTime() : now) - new Date(from).getTime())}</span>;
 }
 
-export function JobLive({ id, canCancel, compact = false, showResult = true }: { id: string; canCancel: boolean; compact?: boolean; showResult?: boolean }) {
+/** `offerRunAgain`: on the job page, a failed or cancelled job whose failure is retryable gets a "Run again" button. */
+export function JobLive({ id, canCancel, compact = false, showResult = true, offerRunAgain = false }: { id: string; canCancel: boolean; compact?: boolean; showResult?: boolean; offerRunAgain?: boolean }) {
   const { data, error } = useJob(id);
   const qc = useQueryClient();
+  const router = useRouter();
+  const again = useMutation({
+    mutationFn: () => api<{ job: { id: string } }>(`/api/jobs/${id}/run-again`, { method: 'POST' }),
+    onSuccess: (d) => {
+      void qc.invalidateQueries({ queryKey: queryKeys.jobsAll });
+      router.push(`/jobs/${d.job.id}`);
+    },
+  });
   const cancel = useMutation({
     mutationFn: () => api(`/api/jobs/${id}/cancel`, { method: 'POST' }),
     onSettled: () => {
@@ -76,8 +86,14 @@ export function JobLive({ id, canCancel, compact = false, showResult = true }: {
           {job.errorHint && <p className="mt-1">{job.errorHint}</p>}
           <p className="mt-1 font-mono text-xs">{job.errorCode}</p>
           {job.errorDetail && <pre className="mt-2 max-h-48 overflow-auto whitespace-pre-wrap rounded bg-white/70 p-2 font-mono text-xs">{job.errorDetail}</pre>}
+          {offerRunAgain && data.runAgain?.allowed && (
+            <Button variant="secondary" className="mt-2" onClick={() => again.mutate()} disabled={again.isPending || !!again.data} data-testid="job-run-again">
+              {again.isPending || again.data ? 'Starting…' : 'Run again'}
+            </Button>
+          )}
         </div>
       )}
+      <ErrorBox error={again.error} />
       {!compact && <JobLog id={id} data={data} />}
     </div>
   );

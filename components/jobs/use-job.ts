@@ -42,6 +42,12 @@ export interface CancelRight {
   reason: string | null;
 }
 
+/** Whether the signed-in person may run a failed or cancelled job again (its failure code is retryable), and why not. */
+export interface RunAgainRight {
+  allowed: boolean;
+  reason: string | null;
+}
+
 /** Lines stored in all, and how many of them come before the first line held here. */
 export interface LogWindow {
   total: number;
@@ -53,6 +59,7 @@ interface JobAnswer {
   logs: LogLine[];
   log: { total: number; earlier: number; later: number };
   cancel: CancelRight;
+  runAgain: RunAgainRight;
 }
 
 export interface JobData {
@@ -60,6 +67,7 @@ export interface JobData {
   logs: LogLine[];
   log: LogWindow;
   cancel: CancelRight;
+  runAgain: RunAgainRight;
 }
 
 export const isActive = (s: JobView['status'] | undefined) => s === 'queued' || s === 'running';
@@ -122,7 +130,7 @@ export function useJob(id: string | null) {
         s.earlier += drop;
       }
       s.total = data.log.total;
-      return { job: data.job, logs: s.lines, log: view(s), cancel: data.cancel };
+      return { job: data.job, logs: s.lines, log: view(s), cancel: data.cancel, runAgain: data.runAgain };
     },
     refetchInterval: (q) => (isActive(q.state.data?.job.status) || !q.state.data ? 1_000 : false),
   });

@@ -2,11 +2,11 @@
 // The row recovery wizard: a backup, the tables to compare (from the archive's table of contents), the comparison
 // as it runs, then what is missing or changed, with the re-insert, the downloads and the discard.
 import { useMutation, useQuery } from '@tanstack/react-query';
-import { useEffect, useState } from 'react';
+import { useEffect, useMemo, useState } from 'react';
 import { api } from '@/lib/client/api';
 import { queryKeys } from '@/lib/client/query-keys';
-import type { ComparisonResult } from '@/lib/recoveries/comparison';
-import { tableChoices, type PartitionLink } from '@/lib/recoveries/table-choices';
+import { jobResult } from '@/lib/jobs/kinds';
+import { tableChoices } from '@/lib/recoveries/table-choices';
 import { Button } from '@/components/ui/button';
 import { Card } from '@/components/ui/card';
 import { ErrorBox } from '@/components/ui/error-box';
@@ -45,7 +45,8 @@ export function RecoverWizard({ targets, isAdmin, initialTargetId, initialCompar
     },
   });
   const cmp = useJob(compareJob);
-  const result = cmp.data?.job.status === 'succeeded' ? (cmp.data.job.result as unknown as ComparisonResult) : null;
+  const cmpResult = cmp.data?.job.status === 'succeeded' ? cmp.data.job.result : null;
+  const result = useMemo(() => jobResult('recover-compare', cmpResult), [cmpResult]);
   useEffect(() => {
     if (result && step === 2) setStep(3);
   }, [result, step]);
@@ -137,7 +138,9 @@ function PickBackup({ targets, targetId, setTargetId, backup, setBackup }: { tar
 function PickTables({ tocJob, tocError, tables, setTables, retry }: { tocJob: string | null; tocError: unknown; tables: string[]; setTables: (f: (cur: string[]) => string[]) => void; retry: () => void }) {
   const { data } = useJob(tocJob);
   const job = data?.job;
-  const archive = job?.status === 'succeeded' ? (job.result as { archive?: { tables?: string[]; partitions?: PartitionLink[] } }).archive : undefined;
+  const tocResult = job?.status === 'succeeded' ? job.result : null;
+  // The table list comes from a preflight of a drill (it reads the archive and touches nothing).
+  const archive = useMemo(() => jobResult('restore-preflight', tocResult)?.archive, [tocResult]);
   const choices = archive?.tables ? tableChoices(archive.tables, archive.partitions) : undefined;
   const failed = job && (job.status === 'failed' || job.status === 'cancelled') ? job : null;
   return (

@@ -13,6 +13,7 @@ import { duration, LocalTime } from '@/components/ui/time';
 import { bytes } from '@/components/ui/format';
 import { JobLive } from '@/components/jobs/job-live';
 import { useJob } from '@/components/jobs/use-job';
+import { jobResult } from '@/lib/jobs/kinds';
 
 const field = 'mt-1 block w-full rounded-md border border-slate-300 px-3 py-2 text-sm shadow-sm';
 
@@ -217,7 +218,8 @@ function ReinsertOutcome({ jobId, onDone }: { jobId: string; onDone: () => void 
   const { data } = useJob(jobId);
   const job = data?.job;
   if (job?.status !== 'succeeded') return null;
-  const r = job.result as { database: string; tables: { table: string; inserted: number }[]; sequences: { sequence: string; from: string; to: string }[]; scratchDropped: boolean };
+  const r = jobResult('recover-reinsert', job.result);
+  if (!r) return null;
   return (
     <div className="rounded-md border border-emerald-300 bg-emerald-50 px-4 py-3 text-sm text-emerald-900" data-testid="reinsert-result">
       <p className="font-semibold">Back in {r.database}: {r.tables.map((t) => `${t.table} ${t.inserted.toLocaleString()}`).join(', ')}.</p>
@@ -251,7 +253,7 @@ function ExportButton({ compareJobId, format, table, label, disabled }: { compar
   });
   const { data } = useJob(jobId);
   const job = data?.job;
-  const r = job?.status === 'succeeded' ? (job.result as { fileName: string; size: number; rows: number }) : null;
+  const r = job?.status === 'succeeded' ? jobResult('recover-export', job.result) : null;
   return (
     <div className="min-w-[14rem] text-sm">
       {!r && (

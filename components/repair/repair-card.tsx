@@ -4,33 +4,19 @@
 // then whether amcheck still fails, with the restore wizard one click away when it does.
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import Link from 'next/link';
-import { useState } from 'react';
+import { useMemo, useState } from 'react';
 import { api } from '@/lib/client/api';
 import { queryKeys } from '@/lib/client/query-keys';
 import { Button } from '@/components/ui/button';
 import { ErrorBox } from '@/components/ui/error-box';
 import { JobLive } from '@/components/jobs/job-live';
 import { isActive, useJob } from '@/components/jobs/use-job';
+import { jobResult, type JobResult } from '@/lib/jobs/kinds';
 
 const field = 'mt-1 block w-full rounded-md border border-slate-300 px-3 py-2 text-sm shadow-sm sm:w-1/2';
 
-interface IndexProblem { index: string; table: string; error: string }
-interface AmcheckReport { function: string; checked: number; corrupt: IndexProblem[]; unchecked: IndexProblem[] }
-interface StepOutcome { ok: boolean; done: number; error: string | null }
-interface RepairResult {
-  mode?: 'check' | 'repair';
-  corruptionFound?: boolean | null;
-  database: string;
-  amcheck: string | null;
-  before: AmcheckReport | null;
-  reindex: StepOutcome | null;
-  vacuum: StepOutcome | null;
-  after: AmcheckReport | null;
-  healthy: boolean | null;
-  checkStillFails: boolean;
-  corruptIndexes: string[];
-  restoreWizard: string | null;
-}
+/** A check's or a repair's result, as its job's schema describes it. */
+type RepairResult = JobResult<'repair'>;
 
 /** `database`: the target's own database, or null when the target covers every database (`databases` are suggestions). */
 export function RepairCard({ targetId, database, databases }: { targetId: string; database: string | null; databases: string[] }) {
@@ -49,7 +35,7 @@ export function RepairCard({ targetId, database, databases }: { targetId: string
     },
   });
   const checked = useJob(checkJob).data?.job;
-  const checkResult = checked?.status === 'succeeded' ? (checked.result as RepairResult | null) : null;
+  const checkResult = useMemo(() => (checked?.status === 'succeeded' ? jobResult('repair', checked.result) : null), [checked?.status, checked?.result]);
   const startRepair = (body: Record<string, unknown>) => post({ mode: 'repair', ...body }).then((d) => {
     setRepairJob(d.job.id);
     void qc.invalidateQueries({ queryKey: queryKeys.jobsAll });
@@ -180,7 +166,7 @@ function RepairOutcome({ jobId, targetId }: { jobId: string; targetId: string })
       </div>
     );
   }
-  const r = data.job.result as RepairResult | null;
+  const r = jobResult('repair', data.job.result);
   if (!r) return null;
   const found = r.before?.corrupt ?? [];
   if (r.healthy === true) {

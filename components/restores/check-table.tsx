@@ -1,5 +1,9 @@
 // Integrity checks side by side: what the backup recorded, what the restored copy has; red where they differ.
-export interface CheckRow { name: string; expected: string | number | null; actual: string | number | null; ok: boolean }
+import type { z } from 'zod';
+import type { restoreCheck } from '@/lib/jobs/kinds';
+
+/** One check of a restored copy, as the restore's result schema describes it. */
+export type CheckRow = z.infer<typeof restoreCheck>;
 
 /** `notRun`: the target's checks that did not apply to this restore, each with its reason. */
 export function CheckTable({ checks, notRun = [] }: { checks: CheckRow[]; notRun?: string[] }) {

@@ -16,21 +16,13 @@ import { bytes } from '@/components/ui/format';
 import { JobLive } from '@/components/jobs/job-live';
 import { useJob } from '@/components/jobs/use-job';
 import type { BackupRow } from '@/components/backups/backup-table';
-import { CheckTable, checkVerdict, type CheckRow } from './check-table';
+import { CheckTable, checkVerdict } from './check-table';
+import { jobResult, type JobResult } from '@/lib/jobs/kinds';
 
 interface TargetOpt { id: string; name: string; database: string | null }
 type Destination = { mode: 'new'; targetId: string; database: string } | { mode: 'replace'; method: 'swap' | 'in-place' };
-interface Preflight {
-  file: { path: string; size: number; sha256: string };
-  archive: { format: string; dumpedBy: string; entries: number; tables: string[]; schemas: string[] };
-  tool: { pgRestore: string; binDir: string };
-  destination: { target: string; serverVersion: string; database: string; production: string | null; productionConnections: number | null };
-  roles: { owners: string[]; missing: string[]; createdFromGlobals: string[]; toCreate?: { name: string; attributes: string[]; password: boolean }[]; withoutOwners?: boolean };
-  tables?: { picked: string[]; partitions: string[]; sequences: string[]; unknown: string[] } | null;
-  databaseProperties?: { recorded: boolean; summary: string };
-  problems: { code: string; message: string }[];
-  space: { dataDirectory: string; freeBytes: number; neededBytes: number; basis: string } | null;
-}
+/** What the preflight found, as its job's result schema describes it. */
+type Preflight = JobResult<'restore-preflight'>;
 
 const steps = ['Backup', 'Destination', 'Options', 'Preflight', 'Confirm', 'Restore'] as const;
 type RoleGrants = { superuser: boolean; createrole: boolean; replication: boolean; bypassrls: boolean; password: boolean };
@@ -67,7 +59,8 @@ export function RestoreWizard({ targets, isAdmin, initialTargetId, initialBackup
     },
   });
   const pf = useJob(preflightJob);
-  const report = preflightJob && pf.data?.job.status === 'succeeded' ? (pf.data.job.result as unknown as Preflight) : null;
+  const pfResult = preflightJob && pf.data?.job.status === 'succeeded' ? pf.data.job.result : null;
+  const report = useMemo(() => jobResult('restore-preflight', pfResult), [pfResult]);
   const pfFailed = preflightJob && pf.data && (pf.data.job.status === 'failed' || pf.data.job.status === 'cancelled') ? pf.data.job : null;
   const isReplace = dest?.mode === 'replace';
   const prodName = backup?.databaseName ?? '';
@@ -362,7 +355,7 @@ function Summary({ backup, dest, targets, jobs, section, tables }: { backup: Bac
 function RestoreResult({ jobId, isAdmin }: { jobId: string; isAdmin: boolean }) {
   const { data } = useJob(jobId);
   const job = data?.job;
-  const result = job?.status === 'succeeded' ? (job.result as Record<string, unknown>) : null;
+  const result = useMemo(() => (job?.status === 'succeeded' ? jobResult('restore', job.result) : null), [job?.status, job?.result]);
   const rollback = useMutation({
     mutationFn: () => api<{ job?: { id: string }; request?: { id: string } }>(`/api/targets/${(job?.payload as { targetId?: string })?.targetId ?? ''}/rollback`, { method: 'POST', body: { keptDatabase: result?.keptCopy } }),
   });
@@ -375,17 +368,17 @@ function RestoreResult({ jobId, isAdmin }: { jobId: string; isAdmin: boolean }) 
         <Card title="7. Result">
           <div className="space-y-3 text-sm" data-testid="restore-result" data-checks-ok={String(result.checksOk)}>
             {(() => {
-              const v = checkVerdict((result.checks ?? []) as CheckRow[], (result.checksNotRun ?? []) as string[]);
+              const v = checkVerdict(result.checks, result.checksNotRun);
               return <p className={`font-semibold ${v.tone === 'green' ? 'text-emerald-800' : v.tone === 'red' ? 'text-red-800' : 'text-amber-800'}`} data-testid="check-verdict">{v.text}</p>;
             })()}
-            <p>Database <code className="font-mono">{String(result.database)}</code> on {String(result.target)}; restore took {duration(Number(result.restoreMs))}, everything {duration(Number(result.durationMs))}.</p>
-            {result.downtimeMs !== undefined && <p data-testid="downtime">Production outage: <strong>{(Number(result.downtimeMs) / 1000).toFixed(2)} s</strong>{result.connectionsEnded !== undefined ? ` (${String(result.connectionsEnded)} connection(s) ended)` : ''}.</p>}
-            <CheckTable checks={(result.checks ?? []) as CheckRow[]} notRun={(result.checksNotRun ?? []) as string[]} />
+            <p>Database <code className="font-mono">{result.database}</code> on {result.target}; restore took {duration(result.restoreMs)}, everything {duration(result.durationMs)}.</p>
+            {result.downtimeMs !== undefined && <p data-testid="downtime">Production outage: <strong>{(result.downtimeMs / 1000).toFixed(2)} s</strong>{result.connectionsEnded !== undefined ? ` (${result.connectionsEnded} connection(s) ended)` : ''}.</p>}
+            <CheckTable checks={result.checks} notRun={result.checksNotRun} />
             {typeof result.keptCopy === 'string' && (
               <div className="rounded-md border border-slate-200 p-3">
                 <p>The previous production database is kept as <code className="font-mono">{result.keptCopy}</code>.</p>
                 {isAdmin && (
-                  <Button variant="secondary" className="mt-2" onClick={() => confirm(`Roll back: put "${String(result.keptCopy)}" back as production? The restored database is set aside, not dropped.`) && rollback.mutate()} disabled={rollback.isPending || !!rollback.data}>
+                  <Button variant="secondary" className="mt-2" onClick={() => confirm(`Roll back: put "${result.keptCopy}" back as production? The restored database is set aside, not dropped.`) && rollback.mutate()} disabled={rollback.isPending || !!rollback.data}>
                     Roll back
                   </Button>
                 )}

@@ -2,7 +2,7 @@
 // One target: back up now with live progress, connection check, schedules, size trend, history; admin actions.
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useRouter } from 'next/navigation';
-import { useEffect, useState } from 'react';
+import { useEffect, useMemo, useState } from 'react';
 import { api } from '@/lib/client/api';
 import { queryKeys } from '@/lib/client/query-keys';
 import { Button } from '@/components/ui/button';
@@ -22,6 +22,7 @@ import Link from 'next/link';
 import { DrillsCard } from '@/components/restores/drills-card';
 import { KeptCopiesCard } from '@/components/restores/kept-copies-card';
 import { RepairCard } from '@/components/repair/repair-card';
+import { jobResult } from '@/lib/jobs/kinds';
 
 interface Check { at: string; ok: boolean; serverVersion: string; user: string; sizes: { database: string; bytes: number }[]; unreadable: string[]; tool: { version: string; binDir: string } | null; toolProblem: { message: string; hint: string } | null }
 interface Target { id: string; name: string; host: string; port: number; dbUser: string; database: string | null; sslMode: string; disabled: boolean; keyTables: string[]; checkStatements: string[]; workerPool: string; hasPassword: boolean; preRestoreHook?: string | null; postRestoreHook?: string | null; hasHooks: { pre: boolean; post: boolean }; lastCheck: Check | null; connection: ConnectionView; schedules: ScheduleRow[] }
@@ -124,7 +125,9 @@ function BackupRun({ jobId, targetId, canCancel }: { jobId: string; targetId: st
     if (!ended) return;
     for (const key of [queryKeys.backupsAll, queryKeys.trend(targetId), queryKeys.target(targetId), queryKeys.targets]) void qc.invalidateQueries({ queryKey: key });
   }, [ended, qc, targetId]);
-  const backups = ((data?.job.result as { backups?: { id: string; database: string }[] } | null)?.backups ?? []);
+  // A whole-server backup that failed for some databases still lists the ones it backed up.
+  const result = data?.job.result ?? null;
+  const backups = useMemo(() => jobResult('backup', result)?.backups ?? [], [result]);
   return (
     <Card title={ended ? `Backup ${status}` : 'Backup in progress'}>
       <JobLive id={jobId} canCancel={canCancel} showResult={false} />

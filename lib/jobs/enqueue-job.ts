@@ -3,6 +3,7 @@ import type { Tx } from '../db';
 import { getDb } from '../db';
 import { writeAudit, type Actor } from '../audit/write-audit';
 import { UserError } from '../errors';
+import { getEnv } from '../env';
 import { hasRole, type Role } from '../auth/roles';
 import { ensureQueue, getConsoleBoss } from './boss';
 import { jobKinds, queueName, type JobKindName, type JobPayload, type QueueMessage } from './kinds';
@@ -37,7 +38,8 @@ export async function enqueueJob<K extends JobKindName>(
   const queue = queueName(kind, opts.pool);
   const boss = await getConsoleBoss();
   await ensureQueue(boss, queue);
-  const expireInSeconds = def.expireInSeconds(data as never);
+  // The time limit is decided here, once, and stored on the row: the worker that claims the job reads it from there.
+  const timeoutSeconds = def.expireInSeconds(data as never, getEnv());
   const run = async (tx: Tx) => {
     const job = await tx.job.create({
       data: {
@@ -46,6 +48,7 @@ export async function enqueueJob<K extends JobKindName>(
         payload: data as object,
         createdById: actor.id,
         targetId: opts.targetId ?? null,
+        timeoutSeconds,
       },
       select: { id: true },
     });
@@ -54,7 +57,10 @@ export async function enqueueJob<K extends JobKindName>(
     // The queue message carries our job id as its own id: one id names the work everywhere.
     await boss.send(queue, message as object, {
       id: job.id,
-      expireInSeconds: expireInSeconds + 30,
+      expireInSeconds: timeoutSeconds + 30,
+      // No automatic retry: a job row is one run a person asked for (audited as such), and many kinds are not safe to
+      // repeat unasked (a restore past its swap, a re-insert into production). Whether running it again can help is
+      // the failure code's `retryable`, which the job page reads to offer "Run again".
       retryLimit: 0,
       db: txExecutor(tx),
     });

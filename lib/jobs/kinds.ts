@@ -1,15 +1,23 @@
-// Job kinds: the contract between console and worker (payload schema, who may start it, how long it may run).
+// Job kinds: the contract between console and worker (payload and result schemas, who may start it, how long it may run).
 import { z } from 'zod';
 import { bigintIdString } from '../ids';
 import type { Role } from '../auth/roles';
+import type { Env } from '../env';
 
-export interface JobKind<P extends z.ZodType = z.ZodType> {
+/** The environment's time limits (lib/env.ts); read once, by enqueueJob, whose answer is stored on the job row. */
+export type JobTimeouts = Pick<Env, 'LIFEBOAT_BACKUP_TIMEOUT_SECONDS' | 'LIFEBOAT_RESTORE_TIMEOUT_SECONDS' | 'LIFEBOAT_REPAIR_TIMEOUT_SECONDS'>;
+
+export interface JobKind<P extends z.ZodType = z.ZodType, R extends z.ZodType = z.ZodType> {
   label: string;
   payload: P;
+  /** What the task returns, as stored on the job row and read by the pages; the worker checks it when the task ends. */
+  result: R;
   role: Role;
-  /** Seconds the job may run before it is stopped and failed; sized to the work. */
-  expireInSeconds: (payload: z.infer<P>) => number;
+  /** Seconds the job may run before it is stopped and failed; sized to the work. Computed at enqueue, stored on the row. */
+  expireInSeconds: (payload: z.infer<P>, env: JobTimeouts) => number;
 }
+
+const SIX_HOURS = 6 * 3600;
 
 const pingPayload = z.object({
   message: z.string().trim().min(1).max(200).default('ping'),
@@ -90,50 +98,244 @@ export const recoveryPayload = z.object({ compareJobId: z.uuid({ message: 'must 
 export const recoverExportPayload = recoveryPayload.extend({ format: z.enum(['sql', 'csv']), table: z.string().trim().min(1).max(130).optional() });
 
 const importUploadPayload = z.object({ uploadId: z.uuid() });
+// A file streamed to a browser through the console database: a backup's dump or roles file (admin), a row export.
+export const downloadPayload = z.discriminatedUnion('of', [
+  z.object({ of: z.literal('backup'), backupId: bigintIdString('must be a backup id'), part: z.enum(['dump', 'globals']) }),
+  z.object({ of: z.literal('export'), exportJobId: z.uuid() }),
+]);
+
+// ---------------------------------------------------------------- results (what each task returns)
+
+const pingResult = z.object({ reply: z.string(), host: z.string(), pid: z.number().int(), elapsedMs: z.number() });
+
+const backupResult = z.object({
+  backups: z.array(z.object({ id: z.string(), database: z.string(), size: z.number(), file: z.string() })),
+  // A whole-server backup: the databases that were not backed up, and why (the job then fails with BACKUP_PARTIAL).
+  failed: z.array(z.object({ database: z.string(), code: z.string(), message: z.string(), hint: z.string() })),
+});
+
+// Also stored as the target's last_check (lib/targets/target-status.ts reads it there).
+export const testConnectionResult = z.object({
+  at: z.string(),
+  ok: z.boolean(),
+  serverVersion: z.string(),
+  serverMajor: z.number().int(),
+  user: z.string(),
+  sizes: z.array(z.object({ database: z.string(), bytes: z.number().nullable() })),
+  cannotConnect: z.array(z.object({ database: z.string(), code: z.string(), message: z.string() })),
+  unreadable: z.array(z.string()),
+  tool: z.object({ version: z.string(), binDir: z.string() }).nullable(),
+  toolProblem: z.object({ code: z.string(), message: z.string(), hint: z.string() }).nullable(),
+});
+
+// As the backup's manifest recorded them (worker/restore/database-properties.ts propertiesOf checks no more than this,
+// so a manifest of an older version is shown, not refused).
+const databaseProperties = z.looseObject({ owner: z.string(), acl: z.array(z.unknown()), settings: z.array(z.unknown()) });
+
+// The checks a restore ran before it touched anything; `problems` non-empty means the restore would be refused.
+export const restorePreflightResult = z.object({
+  file: z.object({
+    path: z.string(),
+    size: z.number(),
+    sha256: z.string(),
+    matchesCatalog: z.union([z.literal(true), z.string()]),
+    // In place: the whole file decoded, as the restore does before it drops production.
+    decodedToTheEnd: z.boolean().optional(),
+  }),
+  archive: z.object({
+    format: z.string().optional(),
+    dumpedBy: z.string().optional(),
+    dumpedFrom: z.string().optional(),
+    entries: z.number().int(),
+    tables: z.array(z.string()),
+    partitions: z.array(z.object({ parent: z.string(), child: z.string() })),
+    schemas: z.array(z.string()),
+  }),
+  tool: z.object({ pgRestore: z.string(), binDir: z.string() }),
+  destination: z.object({
+    target: z.string(),
+    serverVersion: z.string(),
+    database: z.string(),
+    production: z.string().nullable(),
+    productionConnections: z.number().int().nullable(),
+  }),
+  space: z.object({ dataDirectory: z.string(), freeBytes: z.number(), neededBytes: z.number(), basis: z.string() }).nullable(),
+  roles: z.object({
+    owners: z.array(z.string()),
+    missing: z.array(z.string()),
+    createdFromGlobals: z.array(z.string()),
+    toCreate: z.array(z.object({ name: z.string(), attributes: z.array(z.string()), password: z.boolean() })),
+    withoutOwners: z.boolean(),
+  }),
+  tables: z.object({ picked: z.array(z.string()), partitions: z.array(z.string()), sequences: z.array(z.string()), unknown: z.array(z.string()) }).nullable(),
+  databaseProperties: z.object({ recorded: z.boolean(), summary: z.string(), properties: databaseProperties.nullable() }),
+  problems: z.array(z.object({ code: z.string(), message: z.string(), hint: z.string().optional() })),
+});
+
+export const restoreCheck = z.object({
+  name: z.string(),
+  expected: z.union([z.string(), z.number()]).nullable(),
+  actual: z.union([z.string(), z.number()]).nullable(),
+  ok: z.boolean(),
+});
+const hookOutcome = z.object({ output: z.string(), exitCode: z.number().int().nullable(), ms: z.number() });
+
+export const restoreResult = z.object({
+  mode: z.enum(['new', 'replace', 'drill']),
+  method: z.enum(['swap', 'in-place']).nullable(),
+  target: z.string(),
+  // The restored database's final name (production's after a swap or an in-place restore).
+  database: z.string(),
+  backupId: z.string(),
+  restoreMs: z.number(),
+  checks: z.array(restoreCheck),
+  checksOk: z.boolean(),
+  checksRan: z.number().int(),
+  checksNotRun: z.array(z.string()),
+  databaseProperties: z
+    .union([z.object({ applied: z.literal(true), skipped: z.array(z.string()) }), z.object({ applied: z.literal(false), reason: z.string() })])
+    .optional(),
+  // A swap keeps the previous production under this name (null: there was none); in place keeps nothing.
+  keptCopy: z.string().nullable().optional(),
+  keptCopySize: z.number().nullable().optional(),
+  downtimeMs: z.number().optional(),
+  connectionsEnded: z.number().int().optional(),
+  // Admin-only: the API leaves it out for everyone else.
+  hooks: z.object({ pre: hookOutcome.optional(), post: hookOutcome.optional() }).optional(),
+  durationMs: z.number(),
+});
+
+const drillResult = restoreResult.extend({ drillId: z.string() });
+
+const rollbackResult = z.object({ target: z.string(), database: z.string(), keptCopy: z.string().nullable(), keptCopySize: z.number().nullable(), downtimeMs: z.number() });
+const dropCopyResult = z.object({ target: z.string(), dropped: z.string() });
+
+const indexProblem = z.object({ index: z.string(), table: z.string(), code: z.string().nullable(), error: z.string() });
+const amcheckReport = z.object({ function: z.string(), checked: z.number().int(), corrupt: z.array(indexProblem), unchecked: z.array(indexProblem) });
+const repairStep = z.object({ ok: z.boolean(), done: z.number().int(), error: z.string().nullable() });
+export const repairResult = z.object({
+  mode: z.enum(['check', 'repair']),
+  target: z.string(),
+  database: z.string(),
+  serverVersion: z.string(),
+  amcheck: z.string().nullable(),
+  before: amcheckReport.nullable(),
+  reindex: repairStep.nullable(),
+  vacuum: repairStep.nullable(),
+  after: amcheckReport.nullable(),
+  // true: checked and clean; false: damage found (a check) or still damaged (a repair); null: could not be told.
+  healthy: z.boolean().nullable(),
+  corruptionFound: z.boolean().nullable(),
+  checkStillFails: z.boolean(),
+  corruptIndexes: z.array(z.string()),
+  restoreWizard: z.string().nullable(),
+  durationMs: z.number(),
+});
+
+const previewRow = z.record(z.string(), z.string().nullable());
+export const tableComparison = z.object({
+  /** "schema.table" as the archive names it. */
+  table: z.string(),
+  schema: z.string(),
+  name: z.string(),
+  /** A partitioned table's partitions (all levels), compared together under its key; absent in older results. */
+  partitions: z.array(z.string()).optional(),
+  primaryKey: z.array(z.string()),
+  /** The columns compared (those both copies have), in production's order; previews use these names. */
+  columns: z.array(z.string()),
+  columnsOnlyInBackup: z.array(z.string()),
+  columnsOnlyInProduction: z.array(z.string()),
+  backupRows: z.number().int(),
+  productionRows: z.number().int(),
+  /** Production rows whose key the backup does not have (inserted since the backup). */
+  newInProduction: z.number().int(),
+  missing: z.object({ count: z.number().int(), preview: z.array(previewRow), keys: z.array(z.array(z.string())) }),
+  changed: z.object({ count: z.number().int(), preview: z.array(z.object({ key: z.array(z.string()), backup: previewRow, production: previewRow })) }),
+});
+export const recoverCompareResult = z.object({
+  backupId: z.string(),
+  backupTakenAt: z.string(),
+  targetId: z.string(),
+  target: z.string(),
+  database: z.string(),
+  scratchDatabase: z.string(),
+  scratchExpiresAt: z.string(),
+  tables: z.array(tableComparison),
+  durationMs: z.number(),
+});
+const recoverReinsertResult = z.object({
+  database: z.string(),
+  target: z.string(),
+  order: z.array(z.string()),
+  tables: z.array(z.object({ table: z.string(), inserted: z.number().int(), expected: z.number().int() })),
+  sequences: z.array(z.object({ sequence: z.string(), column: z.string(), from: z.string(), to: z.string() })),
+  scratchDatabase: z.string(),
+  scratchDropped: z.boolean(),
+});
+export const recoverExportResult = z.object({
+  format: z.enum(['sql', 'csv']),
+  file: z.string(),
+  fileName: z.string(),
+  size: z.number(),
+  sha256: z.string(),
+  rows: z.number().int(),
+  tables: z.array(z.string()),
+});
+const recoverDiscardResult = z.object({ target: z.string(), database: z.string(), scratchDatabase: z.string(), dropped: z.boolean() });
+const downloadResult = z.object({ file: z.string(), size: z.number(), sha256: z.string() });
+
+const importUploadResult = z.object({ backupId: z.string(), file: z.string(), size: z.number(), tables: z.number().int() });
 
 export const jobKinds = {
   ping: {
     label: 'Ping the worker',
     payload: pingPayload,
+    result: pingResult,
     role: 'operator',
     expireInSeconds: (p: z.infer<typeof pingPayload>) => p.seconds + 60,
-  } satisfies JobKind<typeof pingPayload>,
+  } satisfies JobKind<typeof pingPayload, typeof pingResult>,
   backup: {
     label: 'Logical backup',
     payload: backupPayload,
+    result: backupResult,
     role: 'operator',
     // Sized for large databases; a hung pg_dump is stopped after this and the job failed.
-    expireInSeconds: () => Number(process.env.LIFEBOAT_BACKUP_TIMEOUT_SECONDS ?? 6 * 3600),
+    expireInSeconds: (_p, env) => env.LIFEBOAT_BACKUP_TIMEOUT_SECONDS ?? SIX_HOURS,
   } satisfies JobKind<typeof backupPayload>,
   restore: {
     label: 'Restore',
     payload: restorePayload,
+    result: restoreResult,
     // Operators restore into new databases; replacing production is checked for admin in startRestore.
     role: 'operator',
-    expireInSeconds: () => Number(process.env.LIFEBOAT_RESTORE_TIMEOUT_SECONDS ?? 6 * 3600),
+    expireInSeconds: (_p, env) => env.LIFEBOAT_RESTORE_TIMEOUT_SECONDS ?? SIX_HOURS,
   } satisfies JobKind<typeof restorePayload>,
   // Checks that run before anything touches a database: the file, its checksum, tools, roles, destination.
   'restore-preflight': {
     label: 'Restore preflight',
     payload: restorePayload,
+    result: restorePreflightResult,
     role: 'operator',
     expireInSeconds: () => 1800,
   } satisfies JobKind<typeof restorePayload>,
   drill: {
     label: 'Restore drill',
     payload: targetPayload,
+    result: drillResult,
     role: 'operator',
-    expireInSeconds: () => Number(process.env.LIFEBOAT_RESTORE_TIMEOUT_SECONDS ?? 6 * 3600),
+    expireInSeconds: (_p, env) => env.LIFEBOAT_RESTORE_TIMEOUT_SECONDS ?? SIX_HOURS,
   } satisfies JobKind<typeof targetPayload>,
   rollback: {
     label: 'Roll back a production swap',
     payload: rollbackPayload,
+    result: rollbackResult,
     role: 'admin',
     expireInSeconds: () => 600,
   } satisfies JobKind<typeof rollbackPayload>,
   'drop-copy': {
     label: 'Drop a kept copy',
     payload: dropCopyPayload,
+    result: dropCopyResult,
     role: 'admin',
     expireInSeconds: () => 600,
   } satisfies JobKind<typeof dropCopyPayload>,
@@ -142,31 +344,36 @@ export const jobKinds = {
   repair: {
     label: 'Guided repair',
     payload: repairPayload,
+    result: repairResult,
     role: 'admin',
-    expireInSeconds: () => Number(process.env.LIFEBOAT_REPAIR_TIMEOUT_SECONDS ?? 6 * 3600),
+    expireInSeconds: (_p, env) => env.LIFEBOAT_REPAIR_TIMEOUT_SECONDS ?? SIX_HOURS,
   } satisfies JobKind<typeof repairPayload>,
   'recover-compare': {
     label: 'Compare tables with a backup',
     payload: recoverComparePayload,
+    result: recoverCompareResult,
     role: 'operator',
-    expireInSeconds: () => Number(process.env.LIFEBOAT_RESTORE_TIMEOUT_SECONDS ?? 6 * 3600),
+    expireInSeconds: (_p, env) => env.LIFEBOAT_RESTORE_TIMEOUT_SECONDS ?? SIX_HOURS,
   } satisfies JobKind<typeof recoverComparePayload>,
   // Writes to production: admin, with the production database's name typed (checked in startReinsert).
   'recover-reinsert': {
     label: 'Re-insert missing rows',
     payload: recoveryPayload,
+    result: recoverReinsertResult,
     role: 'admin',
     expireInSeconds: () => 3600,
   } satisfies JobKind<typeof recoveryPayload>,
   'recover-export': {
     label: 'Export missing rows',
     payload: recoverExportPayload,
+    result: recoverExportResult,
     role: 'operator',
     expireInSeconds: () => 3600,
   } satisfies JobKind<typeof recoverExportPayload>,
   'recover-discard': {
     label: 'Discard a row comparison',
     payload: recoveryPayload,
+    result: recoverDiscardResult,
     role: 'operator',
     expireInSeconds: () => 600,
   } satisfies JobKind<typeof recoveryPayload>,
@@ -174,12 +381,22 @@ export const jobKinds = {
   'import-upload': {
     label: 'Import an uploaded dump',
     payload: importUploadPayload,
+    result: importUploadResult,
     role: 'admin',
     expireInSeconds: () => 3600,
   } satisfies JobKind<typeof importUploadPayload>,
+  // Runs as long as the browser takes; one that takes nothing for 10 minutes stops it sooner (DOWNLOAD_STALLED).
+  download: {
+    label: 'Download a file',
+    payload: downloadPayload,
+    result: downloadResult,
+    role: 'operator',
+    expireInSeconds: () => SIX_HOURS,
+  } satisfies JobKind<typeof downloadPayload>,
   'test-connection': {
     label: 'Test connection',
     payload: targetPayload,
+    result: testConnectionResult,
     role: 'admin',
     expireInSeconds: () => 120,
   } satisfies JobKind<typeof targetPayload>,
@@ -187,6 +404,25 @@ export const jobKinds = {
 
 export type JobKindName = keyof typeof jobKinds;
 export type JobPayload<K extends JobKindName> = z.infer<(typeof jobKinds)[K]['payload']>;
+export type JobResult<K extends JobKindName> = z.infer<(typeof jobKinds)[K]['result']>;
+
+/** The issues of a result that does not match its kind's schema, one "path: message" each; empty when it matches. */
+export function resultIssues(kind: JobKindName, value: unknown): string[] {
+  const r = jobKinds[kind].result.safeParse(value);
+  return r.success ? [] : r.error.issues.map((i) => `${i.path.join('.') || 'result'}: ${i.message}`);
+}
+
+/**
+ * A job's stored result as its kind's schema describes it, for the pages; null when there is none or it does not
+ * match (a result from an older version, or a bug: logged, so a page shows "no result" rather than wrong numbers).
+ */
+export function jobResult<K extends JobKindName>(kind: K, value: unknown): JobResult<K> | null {
+  if (value === null || value === undefined) return null;
+  const r = jobKinds[kind].result.safeParse(value);
+  if (r.success) return r.data as JobResult<K>;
+  console.error(`[lifeboat] a ${kind} job's result does not match its schema:`, r.error.issues);
+  return null;
+}
 
 export const jobKindNames = Object.keys(jobKinds) as JobKindName[];
 
@@ -201,6 +437,7 @@ export function roleToStart(kind: string, payload: unknown): Role {
     const mode = (payload as { destination?: { mode?: unknown } } | null)?.destination?.mode;
     return mode === 'new' || mode === 'drill' ? def.role : 'admin';
   }
+  if (kind === 'download') return (payload as { of?: unknown } | null)?.of === 'export' ? def.role : 'admin';
   return def.role;
 }
 

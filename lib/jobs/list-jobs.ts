@@ -4,6 +4,7 @@ import { UserError } from '../errors';
 import type { JobStatus } from '../generated/prisma/enums';
 import { hasRole, type Role } from '../auth/roles';
 import { cancelRight } from './cancel-job';
+import { runAgainRight } from './run-again';
 
 const jobSelect = {
   id: true,
@@ -130,5 +131,7 @@ export async function getJob(id: string, page: LogPage = {}, role: Role = 'viewe
   const right = cancelRight(role, found);
   // Whether this person may cancel, and why not: the job page shows the reason instead of a button that fails.
   const cancel = right.allowed ? { allowed: true, reason: null } : { allowed: false, code: right.code, reason: right.message };
-  return { job, logs: shown, log: counts!, cancel };
+  // Whether running it again can help (its failure code is retryable) and this person may: the page offers the button.
+  const runAgain = runAgainRight(role, found);
+  return { job, logs: shown, log: counts!, cancel, runAgain: { allowed: runAgain.allowed, reason: runAgain.reason } };
 }

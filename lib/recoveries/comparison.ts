@@ -1,7 +1,9 @@
 // A finished row comparison as the re-insert, export, discard and the console see it: its result's shape, its
 // scratch copy's lifetime, and whether a re-insert or discard has already used it up.
 import { getDb } from '../db';
+import type { z } from 'zod';
 import { UserError } from '../errors';
+import { recoverCompareResult, type JobResult, type tableComparison } from '../jobs/kinds';
 import { defaultStoragePath } from '../storage/local-storage';
 
 /** The scratch copy is kept this long for a re-insert or a download, then dropped by the next recovery job on the target. */
@@ -9,37 +11,9 @@ export const SCRATCH_TTL_MS = 24 * 3600 * 1000;
 
 export type PreviewRow = Record<string, string | null>;
 
-export interface TableComparison {
-  /** "schema.table" as the archive names it. */
-  table: string;
-  schema: string;
-  name: string;
-  /** A partitioned table's partitions (all levels), restored and compared together under its key; absent in older results. */
-  partitions?: string[];
-  primaryKey: string[];
-  /** The columns compared (those both copies have), in production's order; previews use these names. */
-  columns: string[];
-  columnsOnlyInBackup: string[];
-  columnsOnlyInProduction: string[];
-  backupRows: number;
-  productionRows: number;
-  /** Production rows whose key the backup does not have (inserted since the backup). */
-  newInProduction: number;
-  missing: { count: number; preview: PreviewRow[]; keys: string[][] };
-  changed: { count: number; preview: { key: string[]; backup: PreviewRow; production: PreviewRow }[] };
-}
-
-export interface ComparisonResult {
-  backupId: string;
-  backupTakenAt: string;
-  targetId: string;
-  target: string;
-  database: string;
-  scratchDatabase: string;
-  scratchExpiresAt: string;
-  tables: TableComparison[];
-  durationMs: number;
-}
+/** One compared table, and the comparison as a whole: the recover-compare job's result schema (lib/jobs/kinds.ts). */
+export type TableComparison = z.infer<typeof tableComparison>;
+export type ComparisonResult = JobResult<'recover-compare'>;
 
 /** Export and download files live beside the backups, one folder a comparison; they go with the scratch copy. */
 export function exportFolder(compareJobId: string): string {
@@ -57,9 +31,11 @@ export async function getComparison(compareJobId: string) {
   const job = await getDb().job.findUnique({ where: { id: compareJobId } });
   if (!job || job.kind !== 'recover-compare') throw new UserError('NOT_FOUND', `There is no row comparison ${compareJobId}.`);
   if (job.status !== 'succeeded' || !job.result) {
-    throw new UserError('CONFLICT', `The row comparison ${compareJobId} ${job.status === 'failed' ? 'failed' : `is ${job.status}`}; only a finished comparison can be used.`);
+    throw new UserError('JOB_NOT_SUCCEEDED', `The row comparison ${compareJobId} ${job.status === 'failed' ? 'failed' : `is ${job.status}`}; only a finished comparison can be used.`);
   }
-  return { job, result: job.result as unknown as ComparisonResult };
+  const parsed = recoverCompareResult.safeParse(job.result);
+  if (!parsed.success) throw new UserError('INTERNAL', `The row comparison ${compareJobId} has a result this version cannot read: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}.`);
+  return { job, result: parsed.data };
 }
 
 /** The re-insert or discard that used the comparison's scratch copy (queued, running or done), if any. */

@@ -59,6 +59,7 @@ for (const v of [huge, nul]) {
     ['DELETE', '/api/schedules/:id'],
     ['GET', '/api/jobs/:id'],
     ['POST', '/api/jobs/:id/cancel'],
+    ['POST', '/api/jobs/:id/run-again'],
     ['POST', '/api/recoveries/:id/reinsert'],
     ['POST', '/api/recoveries/:id/discard'],
     ['POST', '/api/recoveries/:id/export'],

@@ -151,6 +151,16 @@ async function newCancellableJob(): Promise<string> {
   return r.json.job.id as string;
 }
 
+/** A ping that failed with a retryable code, as a worker would leave it. */
+async function failedPing(): Promise<string> {
+  const { rows } = await db.query<{ id: string }>(
+    `INSERT INTO jobs (id, kind, queue, status, payload, error_code, error_message, finished_at)
+     VALUES (gen_random_uuid(), 'ping', 'ping.default', 'failed', $1, 'PING_FAILED', 'asked to fail', now()) RETURNING id`,
+    [JSON.stringify({ message: `run again ${run}`, seconds: 0, fail: false })],
+  );
+  return rows[0]!.id;
+}
+
 /** A production restore request by the second admin: the setting is on only while it is asked for. */
 async function newRestoreRequest(): Promise<string> {
   const on = await call('PUT', '/api/settings', { cookie: cookies.admin, body: { requireSecondAdmin: true } });
@@ -485,6 +495,12 @@ const table: Record<string, Entry> = {
     // Only a call that will succeed gets a fresh long job: a refused one must not leave a 60 s job on the worker.
     params: async (willSucceed) => ({ id: willSucceed ? await newCancellableJob() : pingJobId }),
     ok: (j) => expect(['cancelled', 'cancelling']).toContain(j.status),
+  },
+  'POST /api/jobs/:id/run-again': {
+    role: 'operator',
+    // A call that will succeed gets a failed ping (PING_FAILED is retryable); its new run is a quick ping.
+    params: async (willSucceed) => ({ id: willSucceed ? await failedPing() : pingJobId }),
+    ok: (j) => expect(j.job.id).toMatch(/^[0-9a-f-]{36}$/),
   },
   'GET /api/audit': { role: 'admin', ok: (j) => expect(Array.isArray(j.entries)).toBe(true) },
   'GET /api/users': {

@@ -205,3 +205,37 @@ describe('the job page', () => {
     expect(await admin.getByRole('button', { name: 'Cancel', exact: true }).count()).toBe(0);
   });
 });
+
+describe('running a failed job again', () => {
+  it('is offered only when the failure is retryable and the person may start the job; it starts the same job anew', async () => {
+    const ended = { finished_at: new Date() };
+    const retryable = await jobRow('ping', 'failed', { message: 'again', seconds: 0, fail: false }, { ...ended, error_code: 'PING_FAILED', error_message: 'The ping "again" was asked to fail.' });
+    const fixFirst = await jobRow('backup', 'failed', { targetId: randomUUID() }, { ...ended, error_code: 'TARGET_AUTH_FAILED', error_message: 'pg_dump could not sign in to the target.' });
+
+    expect((await call('GET', `/api/jobs/${retryable}`, cookies.operator)).json.runAgain).toEqual({ allowed: true, reason: null });
+    expect((await call('GET', `/api/jobs/${retryable}`, cookies.viewer)).json.runAgain.allowed).toBe(false);
+    const notRetryable = await call('GET', `/api/jobs/${fixFirst}`, cookies.admin);
+    expect(notRetryable.json.runAgain.allowed).toBe(false);
+    expect(notRetryable.json.runAgain.reason).toContain('TARGET_AUTH_FAILED');
+    const refused = await call('POST', `/api/jobs/${fixFirst}/run-again`, cookies.admin);
+    expect(refused.status, refused.text).toBe(409);
+    expect(refused.json.error.code).toBe('JOB_NOT_RETRYABLE');
+    expect((await call('POST', `/api/jobs/${retryable}/run-again`, cookies.viewer)).status).toBe(403);
+
+    browser ??= await launchBrowser();
+    const page = await browser.newPage();
+    await signInPage(page, base, e2eUsers.operator.email, e2eUsers.operator.password);
+    await page.goto(`${base}/jobs/${fixFirst}`);
+    await page.getByTestId('job-error').waitFor();
+    expect(await page.getByTestId('job-run-again').count()).toBe(0);
+
+    await page.goto(`${base}/jobs/${retryable}`);
+    await page.getByTestId('job-run-again').click();
+    await page.waitForURL((u) => /^\/jobs\/[0-9a-f-]{36}$/.test(u.pathname) && !u.pathname.endsWith(retryable));
+    const again = new URL(page.url()).pathname.split('/').pop()!;
+    made.push(again);
+    const { rows } = await db.query('SELECT kind, payload FROM jobs WHERE id = $1', [again]);
+    expect(rows[0]).toEqual({ kind: 'ping', payload: { message: 'again', seconds: 0, fail: false } });
+    await page.locator('[data-testid="job-live"][data-status="succeeded"]').waitFor({ timeout: 30_000 });
+  }, 60_000);
+});

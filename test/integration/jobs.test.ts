@@ -1,6 +1,6 @@
 // The job path with real worker processes: enqueue (one transaction), run, fail, cancel, crash sweep, shutdown, expiry, bad env.
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -14,6 +14,7 @@ import { enqueueJob } from '../../lib/jobs/enqueue-job';
 import { cancelJob } from '../../lib/jobs/cancel-job';
 import { getConsoleBoss } from '../../lib/jobs/boss';
 import { runJob } from '../../lib/jobs/lifecycle';
+import { checkedTask } from '../../lib/jobs/checked-task';
 import { getJob, listJobs } from '../../lib/jobs/list-jobs';
 import { markWorkerStopped, registerWorker } from '../../lib/workers/register-worker';
 import type { Role } from '../../lib/auth/roles';
@@ -195,6 +196,13 @@ describe('jobs', () => {
       expect(boss).toEqual([{ id, name: 'ping.default', data: { jobId: id }, state: 'created', retry_limit: 0 }]);
     });
 
+    it('decides the time limit once and stores it on the row (a ping: its own length plus a minute)', async () => {
+      expect(await sql(url, 'SELECT timeout_seconds, expires_at FROM jobs WHERE id = $1', [firstJobId])).toEqual([{ timeout_seconds: 61, expires_at: null }]);
+      const { id } = await enqueueJob(operator, 'ping', { seconds: 0, message: 'limit' }, { pool: 'nobody-limit' });
+      expect(await sql(url, 'SELECT timeout_seconds FROM jobs WHERE id = $1', [id])).toEqual([{ timeout_seconds: 60 }]);
+      await cancelJob(operator, id, null);
+    });
+
     it('refuses an invalid payload with VALIDATION and adds no row anywhere', async () => {
       const before = await counts();
       const err = await rejection(enqueueJob(operator, 'ping', { seconds: -1, message: 'x' }));
@@ -334,6 +342,21 @@ describe('jobs', () => {
       expect((await exitWithin(other.child, 10_000))?.exitCode).toBe(0);
     }, 45_000);
 
+    it("the worker's claim starts the clock of the limit stored on the row, not one of its own", async () => {
+      const { id } = await enqueueJob(operator, 'ping', { seconds: 30, message: 'short limit' }, { pool: 'limit' });
+      // As if the console had been configured with a 2-second limit when it enqueued the job.
+      await sql(url, 'UPDATE jobs SET timeout_seconds = 2 WHERE id = $1', [id]);
+      const w = spawnWorker({ LIFEBOAT_WORKER_POOL: 'limit' });
+      const job = await waitForStatus(id, 'failed', 30_000, w);
+      expect(job.error_code).toBe('JOB_EXPIRED');
+      expect(job.error_message).toBe('The job ran longer than its limit of 2 s and was stopped.');
+      const [row] = await sql<{ ms: number }>(url, 'SELECT (extract(epoch FROM expires_at - started_at) * 1000)::int AS ms FROM jobs WHERE id = $1', [id]);
+      expect(row!.ms).toBeGreaterThanOrEqual(2000);
+      expect(row!.ms).toBeLessThan(2050);
+      killGroup(w.child, 'SIGTERM');
+      await exitWithin(w.child, 10_000);
+    }, 45_000);
+
     it('refuses to cancel a finished job (JOB_NOT_CANCELLABLE) or an unknown one (NOT_FOUND), writing no audit entry', async () => {
       const before = await counts();
       const err = await rejection(cancelJob(operator, firstJobId, null));
@@ -364,10 +387,18 @@ describe('jobs', () => {
       const partial = path.join(dir, 'dump.partial');
       writeFileSync(partial, 'half a backup');
 
-      const doomed = spawnWorker();
+      // Both workers share a scratch root, as two lives of one host's worker do.
+      const scratch = mkdtempSync(path.join(os.tmpdir(), 'lifeboat-scratch-'));
+      tempDirs.push(scratch);
+      const doomed = spawnWorker({ LIFEBOAT_SCRATCH_DIR: scratch });
       const { id } = await enqueueJob(operator, 'ping', { seconds: 60, message: 'crash' });
       const running = await waitForStatus(id, 'running', 20_000, doomed);
       await sql(url, 'UPDATE jobs SET partial_paths = ARRAY[$1] WHERE id = $2', [partial, id]);
+      // The job's scratch folder (as ctx.scratch() makes it), and one of a job still queued, which must stay.
+      mkdirSync(path.join(scratch, id));
+      writeFileSync(path.join(scratch, id, 'decompressed.dump'), 'scratch data');
+      const queuedJob = (await getDb().job.create({ data: { kind: 'ping', queue: 'ping.nobody', payload: { seconds: 1 } }, select: { id: true } })).id;
+      mkdirSync(path.join(scratch, queuedJob));
       const [doomedRow] = await sql<{ id: string }>(url, 'SELECT id FROM workers WHERE pid = $1', [doomed.child.pid]);
       expect(running.worker_id).toBe(doomedRow!.id);
 
@@ -376,7 +407,7 @@ describe('jobs', () => {
       expect(killed?.signal).toBe('SIGKILL');
       expect((await jobRow(id))!.status).toBe('running');
 
-      const next = spawnWorker();
+      const next = spawnWorker({ LIFEBOAT_SCRATCH_DIR: scratch });
       const job = await waitForStatus(id, 'failed', 15_000, next);
       expect(Date.now() - next.startedAt).toBeLessThan(15_000);
       expect(job.error_code).toBe('WORKER_LOST');
@@ -386,6 +417,9 @@ describe('jobs', () => {
       await waitFor('the partial list to be cleared', async () => (await jobRow(id))!.partial_paths.length === 0, 3_000);
       expect(existsSync(partial)).toBe(false);
       expect(existsSync(dir)).toBe(true);
+      await waitFor('the dead job scratch folder to be removed', async () => !existsSync(path.join(scratch, id)), 3_000);
+      expect(existsSync(path.join(scratch, queuedJob))).toBe(true);
+      await getDb().job.delete({ where: { id: queuedJob } });
       const [old] = await sql<{ stopped_at: Date | null }>(url, 'SELECT stopped_at FROM workers WHERE id = $1', [doomedRow!.id]);
       expect(old?.stopped_at).toBeInstanceOf(Date);
       await waitFor('the boot sweep log line', async () => next.lines.some((l) => l.includes(`boot sweep failed 1 job(s) left by a dead worker: ${id}`)), 5_000).catch(
@@ -470,6 +504,130 @@ describe('jobs', () => {
       expect(job.partial_paths).toEqual([]);
       expect(existsSync(partial)).toBe(false);
     }, 15_000);
+
+    describe('scratch folder and cleanup stack', () => {
+      const scratchRoot = mkdtempSync(path.join(os.tmpdir(), 'lifeboat-scratch-inproc-'));
+      tempDirs.push(scratchRoot);
+      let saved: string | undefined;
+      beforeAll(() => {
+        saved = process.env.LIFEBOAT_SCRATCH_DIR;
+        process.env.LIFEBOAT_SCRATCH_DIR = scratchRoot;
+      });
+      afterAll(() => {
+        if (saved === undefined) delete process.env.LIFEBOAT_SCRATCH_DIR;
+        else process.env.LIFEBOAT_SCRATCH_DIR = saved;
+      });
+
+      it('on failure undoes last-in first-out, logs each step, a failing undo is a warning, and the job keeps its own error', async () => {
+        const id = await newJob();
+        const undone: string[] = [];
+        let folder = '';
+        const outcome = await runJob({ jobId: id, workerId, expireInSeconds: 30 }, async (ctx) => {
+          folder = await ctx.scratch();
+          expect(await ctx.scratch()).toBe(folder);
+          writeFileSync(path.join(folder, 'temp.dump'), 'x');
+          ctx.defer('drop the side database', async () => void undone.push('drop'));
+          const drop = ctx.defer('remove the handed-over file', async () => void undone.push('never'));
+          ctx.defer('a cleanup that fails', async () => {
+            undone.push('fails');
+            throw new Error('disk went away');
+          });
+          ctx.defer('close the connection', async () => void undone.push('close'), { always: true });
+          drop();
+          throw new UserError('RESTORE_FAILED', 'pg_restore failed (exit 1).');
+        });
+        expect(outcome).toBe('failed');
+        expect(undone).toEqual(['close', 'fails', 'drop']);
+        expect(folder).toBe(path.join(scratchRoot, id));
+        expect(existsSync(folder)).toBe(false);
+        expect(await jobRow(id)).toMatchObject({ status: 'failed', error_code: 'RESTORE_FAILED', error_message: 'pg_restore failed (exit 1).' });
+        const lines = await logLines(id);
+        expect(lines).toEqual([
+          'cleanup: close the connection',
+          'cleanup: a cleanup that fails',
+          'cleanup failed: a cleanup that fails: disk went away',
+          'cleanup: drop the side database',
+          'failed: [RESTORE_FAILED] pg_restore failed (exit 1).',
+        ]);
+        const [warn] = await sql<{ level: string }>(url, "SELECT level FROM job_logs WHERE job_id = $1 AND line LIKE 'cleanup failed:%'", [id]);
+        expect(warn?.level).toBe('warn');
+      });
+
+      it('on success runs only the steps meant for every outcome, and removes the 0700 scratch folder', async () => {
+        const id = await newJob();
+        const undone: string[] = [];
+        let mode = 0;
+        const outcome = await runJob({ jobId: id, workerId, expireInSeconds: 30 }, async (ctx) => {
+          const folder = await ctx.scratch();
+          mode = statSync(folder).mode & 0o777;
+          ctx.defer('drop the side database', async () => void undone.push('drop'));
+          ctx.defer('remove the passfile', async () => void undone.push('passfile'), { always: true });
+          return { ok: true };
+        });
+        expect(outcome).toBe('succeeded');
+        expect(mode).toBe(0o700);
+        expect(undone).toEqual(['passfile']);
+        expect(existsSync(path.join(scratchRoot, id))).toBe(false);
+        expect(await logLines(id)).toEqual(['cleanup: remove the passfile', 'finished: succeeded']);
+      });
+
+      it('a cancel runs the undo steps too (with ctx.signal already aborted), and the job is cancelled', async () => {
+        const id = await newJob();
+        let abortedDuringUndo: boolean | undefined;
+        const run = runJob({ jobId: id, workerId, expireInSeconds: 30 }, async (ctx) => {
+          await ctx.scratch();
+          ctx.defer('drop the scratch database', async () => {
+            abortedDuringUndo = ctx.signal.aborted;
+          });
+          await sleep(60_000, undefined, { signal: ctx.signal });
+        });
+        await waitForStatus(id, 'running', 5_000);
+        await sql(url, 'UPDATE jobs SET cancel_requested = true WHERE id = $1', [id]);
+        expect(await run).toBe('cancelled');
+        expect(abortedDuringUndo).toBe(true);
+        expect(existsSync(path.join(scratchRoot, id))).toBe(false);
+        expect(await logLines(id)).toContain('cleanup: drop the scratch database');
+      }, 15_000);
+
+      it('ctx.incomplete records what a put is writing on the job row, and a failure removes it', async () => {
+        const id = await newJob();
+        const dir = mkdtempSync(path.join(os.tmpdir(), 'lifeboat-incomplete-'));
+        tempDirs.push(dir);
+        const handle = path.join(dir, 'a.dump.0123456789ab.partial');
+        const outcome = await runJob({ jobId: id, workerId, expireInSeconds: 30 }, async (ctx) => {
+          await ctx.incomplete.add(handle);
+          writeFileSync(handle, 'half');
+          expect((await jobRow(id))!.partial_paths).toEqual([handle]);
+          await ctx.incomplete.add(`${handle}.2`);
+          await ctx.incomplete.remove(`${handle}.2`);
+          expect((await jobRow(id))!.partial_paths).toEqual([handle]);
+          throw new Error('the producer died');
+        });
+        expect(outcome).toBe('failed');
+        expect(existsSync(handle)).toBe(false);
+        expect((await jobRow(id))!.partial_paths).toEqual([]);
+      });
+    });
+
+    it("fails a task whose result does not match its kind's schema as INTERNAL, each issue in the log; a matching one succeeds", async () => {
+      const quiet = console.error;
+      console.error = () => {};
+      try {
+        const bad = await newJob();
+        expect(await runJob({ jobId: bad, workerId, expireInSeconds: 10 }, checkedTask('ping', async () => ({ reply: 'pong', pid: 'one' })))).toBe('failed');
+        const job = (await jobRow(bad))!;
+        expect(job).toMatchObject({ status: 'failed', error_code: 'INTERNAL', result: null, error_hint: errorRegistry.INTERNAL.hint });
+        expect(job.error_message).toContain('its result does not match what the console expects (3 problems');
+        const lines = await logLines(bad);
+        expect(lines.filter((l) => l.startsWith('result does not match its schema: '))).toHaveLength(3);
+        expect(lines.at(-1)).toMatch(/^failed: \[INTERNAL\] /);
+      } finally {
+        console.error = quiet;
+      }
+      const good = await newJob();
+      expect(await runJob({ jobId: good, workerId, expireInSeconds: 10 }, checkedTask('ping', async () => ({ reply: 'pong', host: 'h', pid: 1, elapsedMs: 0 })))).toBe('succeeded');
+      expect((await jobRow(good))!.result).toEqual({ reply: 'pong', host: 'h', pid: 1, elapsedMs: 0 });
+    });
 
     it('skips a job that is no longer queued (cancelled) without running it', async () => {
       const id = await newJob({ status: 'cancelled' });

@@ -2,7 +2,8 @@
 // followed by "DROP TABLE canary;", quotes and unicode, and values built to break out of their literals. The file is
 // loaded with `psql -v ON_ERROR_STOP=1 -f` into production: the rows arrive exactly, and the canary table is still there.
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { createWriteStream, existsSync, readFileSync } from 'node:fs';
+import { pipeline } from 'node:stream/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -93,10 +94,12 @@ describe('the SQL export with hostile names', () => {
     const exp = await waitDone((await startExport(s().operator, cmp.id, { format: 'sql' }, IP)).id);
     expect(exp.status, why(exp)).toBe('succeeded');
     const file = await openRecoveryExport(s().operator, exp.id, IP);
-    file.stream.destroy();
     expect(file.name).toMatch(/^[\w.-]+$/);
-    const body = readFileSync((file.stream as unknown as { path: string }).path, 'utf8');
-    const res = await execa('psql', ['-X', '-v', 'ON_ERROR_STOP=1', '-f', (file.stream as unknown as { path: string }).path], {
+    // The file as the browser gets it (streamed by the worker), saved where psql reads it.
+    const saved = join(s().tempDir('lifeboat-export-'), file.name);
+    await pipeline(file.stream, createWriteStream(saved));
+    const body = readFileSync(saved, 'utf8');
+    const res = await execa('psql', ['-X', '-v', 'ON_ERROR_STOP=1', '-f', saved], {
       env: { ...process.env, ...pgEnv(cluster!), PGDATABASE: DB },
       reject: false,
     });

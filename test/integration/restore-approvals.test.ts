@@ -68,7 +68,7 @@ describe('second-admin approval for production restores', () => {
     expect(listed).toMatchObject({ status: 'approved', requestedBy: s().admin.email, decidedBy: second.email });
 
     const again = await decideRestoreRequest(second, req.id, 'refuse', null, null).catch((e: unknown) => e);
-    expect((again as UserError).code).toBe('CONFLICT');
+    expect((again as UserError).code).toBe('REQUEST_ALREADY_DECIDED');
   }, 90_000);
 
   it('a refused request starts nothing and is audited; restores into a new database need no approval', async () => {
@@ -160,7 +160,7 @@ describe('second-admin approval for production restores', () => {
     expect((await withdrawRestoreRequest(s().admin, req.id, null)).status).toBe('withdrawn');
     expect(await audit('restore.withdraw')).toBeGreaterThanOrEqual(1);
     const late = await decideRestoreRequest(second, req.id, 'approve', null, null).catch((e: unknown) => e);
-    expect((late as UserError).code).toBe('CONFLICT');
+    expect((late as UserError).code).toBe('REQUEST_ALREADY_DECIDED');
     const [row] = await sql(s().url, 'SELECT status, job_id FROM restore_requests WHERE id = $1', [req.id]);
     expect(row).toEqual({ status: 'withdrawn', job_id: null });
   });
@@ -178,5 +178,33 @@ describe('second-admin approval for production restores', () => {
     expect(row).toEqual({ status: 'requested', decided_by_id: null, job_id: null });
     expect(await audit('restore.approve')).toBe(approvesBefore);
     await withdrawRestoreRequest(s().admin, req.id, null);
+  });
+
+  it('a failure after the job is enqueued (the approve entry refused) rolls back the claim, the job row, its start entry and its queue message', async () => {
+    const req = await startRestore(s().admin, replace(), null);
+    const second = await makeUser(s(), 'admin');
+    const count = async (q: string) => (await sql<{ n: number }>(s().url, q))[0]!.n;
+    const jobs = () => count("SELECT count(*)::int AS n FROM jobs WHERE kind = 'restore'");
+    const messages = () => count("SELECT count(*)::int AS n FROM pgboss.job WHERE name LIKE 'restore.%'");
+    const before = { jobs: await jobs(), messages: await messages(), starts: await audit('job.start'), approves: await audit('restore.approve') };
+    // The last write of the decision fails: everything before it (claim, job row, start entry, queue message) must go too.
+    await sql(
+      s().url,
+      `CREATE FUNCTION public.test_refuse_approve() RETURNS trigger LANGUAGE plpgsql AS $$
+         BEGIN IF NEW.action = 'restore.approve' THEN RAISE EXCEPTION 'approve entry refused by the test'; END IF; RETURN NEW; END $$;
+       CREATE TRIGGER test_refuse_approve BEFORE INSERT ON audit_log FOR EACH ROW EXECUTE FUNCTION public.test_refuse_approve();`,
+    );
+    let err: unknown;
+    try {
+      err = await decideRestoreRequest(second, req.id, 'approve', null, null).catch((e: unknown) => e);
+    } finally {
+      await sql(s().url, 'DROP TRIGGER test_refuse_approve ON audit_log; DROP FUNCTION public.test_refuse_approve();');
+    }
+    expect(String((err as Error).message)).toContain('approve entry refused by the test');
+    const [row] = await sql(s().url, 'SELECT status, decided_by_id, decided_at, job_id FROM restore_requests WHERE id = $1', [req.id]);
+    expect(row).toEqual({ status: 'requested', decided_by_id: null, decided_at: null, job_id: null });
+    expect({ jobs: await jobs(), messages: await messages(), starts: await audit('job.start'), approves: await audit('restore.approve') }).toEqual(before);
+    // Still undecided, so it can be decided (here: refused) as if nothing had happened.
+    expect((await decideRestoreRequest(second, req.id, 'refuse', 'test', null)).status).toBe('refused');
   });
 });

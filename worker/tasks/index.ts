@@ -9,6 +9,7 @@ import { drill } from './drill';
 import { dropCopy, rollback } from './rollback';
 import { repair } from './repair';
 import { importUpload } from './import-upload';
+import { download } from './download';
 import { recoverCompare, recoverDiscard, recoverExport, recoverReinsert } from './recover-rows';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -23,6 +24,7 @@ export const tasks: Record<JobKindName, (ctx: JobContext<any>) => Promise<unknow
   'drop-copy': dropCopy,
   repair,
   'import-upload': importUpload,
+  download,
   'recover-compare': recoverCompare,
   'recover-reinsert': recoverReinsert,
   'recover-export': recoverExport,

@@ -40,6 +40,17 @@ describe('parseEnv', () => {
     for (const key of required) expect(problems.filter((p) => p.includes(`: ${key} is not set`))).toHaveLength(1);
   });
 
+  it('the time limits (backup, restore, repair) are whole seconds, at least 60, unset by default', () => {
+    const { env } = parseEnv({ ...valid, LIFEBOAT_BACKUP_TIMEOUT_SECONDS: '7200', LIFEBOAT_RESTORE_TIMEOUT_SECONDS: '3600', LIFEBOAT_REPAIR_TIMEOUT_SECONDS: '900' });
+    expect(env).toMatchObject({ LIFEBOAT_BACKUP_TIMEOUT_SECONDS: 7200, LIFEBOAT_RESTORE_TIMEOUT_SECONDS: 3600, LIFEBOAT_REPAIR_TIMEOUT_SECONDS: 900 });
+    expect(parseEnv(valid).env!.LIFEBOAT_REPAIR_TIMEOUT_SECONDS).toBeUndefined();
+    for (const bad of ['59', '600.5', 'six hours']) {
+      const { env: none, problems } = parseEnv({ ...valid, LIFEBOAT_REPAIR_TIMEOUT_SECONDS: bad });
+      expect(none, bad).toBeUndefined();
+      expect(problems, bad).toEqual([expect.stringMatching(/^Configuration error: LIFEBOAT_REPAIR_TIMEOUT_SECONDS .+ Set LIFEBOAT_REPAIR_TIMEOUT_SECONDS to the longest a guided repair/)]);
+    }
+  });
+
   it('LIFEBOAT_TRUSTED_PROXIES: unset trusts nobody; addresses and CIDR ranges are kept; a bad entry is named', () => {
     expect(parseEnv(valid).env!.LIFEBOAT_TRUSTED_PROXIES).toBeUndefined();
     expect(parseEnv({ ...valid, LIFEBOAT_TRUSTED_PROXIES: '127.0.0.1, 10.0.0.0/8,::1' }).env!.LIFEBOAT_TRUSTED_PROXIES).toBe('127.0.0.1, 10.0.0.0/8,::1');

@@ -1,6 +1,6 @@
 // lib/errors.ts: UserError bodies, database-unreachable errors as 503, and anything else as a generic 500.
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { errorRegistry, isDatabaseUnavailable, toErrorResponse, UserError } from '../../../lib/errors';
+import { errorRegistry, isDatabaseUnavailable, isRetryable, toErrorResponse, UserError } from '../../../lib/errors';
 
 afterEach(() => vi.restoreAllMocks());
 
@@ -24,6 +24,30 @@ describe('UserError', () => {
       expect(entry.status, code).toBeLessThan(600);
       expect(typeof entry.retryable, code).toBe('boolean');
       expect(entry.hint, code).toMatch(/^[A-Z].*\.$/);
+    }
+  });
+});
+
+describe('isRetryable', () => {
+  it("follows the registry: a lost worker, a timeout or a full disk may pass on a second run; a wrong password or a bug will not", () => {
+    for (const code of ['WORKER_LOST', 'JOB_EXPIRED', 'JOB_CANCELLED', 'DISK_FULL', 'TARGET_UNREACHABLE', 'DB_UNAVAILABLE', 'JOB_STATE_CHANGED', 'TARGET_BUSY']) expect(isRetryable(code), code).toBe(true);
+    for (const code of ['TARGET_AUTH_FAILED', 'TOOL_TOO_OLD', 'ROLES_MISSING', 'INTERNAL', 'VALIDATION', 'REQUEST_ALREADY_DECIDED', 'NAME_TAKEN']) expect(isRetryable(code), code).toBe(false);
+  });
+
+  it('judges a code the registry does not know by its HTTP status (5xx and no answer may pass), and no code as not retryable', () => {
+    expect(isRetryable('HTTP_502', 502)).toBe(true);
+    expect(isRetryable('NETWORK', 0)).toBe(true);
+    expect(isRetryable('HTTP_418', 418)).toBe(false);
+    expect(isRetryable('SOMETHING_NEWER')).toBe(false);
+    expect(isRetryable(null)).toBe(false);
+    // A known code wins over its status: INTERNAL is a 500 that a retry will not fix.
+    expect(isRetryable('INTERNAL', 500)).toBe(false);
+  });
+
+  it('CONFLICT is no longer thrown by the console: each former situation has its own code and a hint that says what to do', () => {
+    for (const code of ['REQUEST_ALREADY_DECIDED', 'JOB_STATE_CHANGED', 'JOB_NOT_SUCCEEDED', 'NAME_TAKEN', 'TARGET_BUSY', 'BACKUP_NOT_DOWNLOADABLE', 'TABLE_CHANGED', 'REINSERT_ROW_EXISTS', 'REINSERT_PARENT_MISSING', 'REINSERT_REFUSED', 'JOB_NOT_RETRYABLE'] as const) {
+      expect(errorRegistry[code].status, code).toBe(409);
+      expect(errorRegistry[code].hint, code).not.toBe('Reload the page to see the current state.');
     }
   });
 });

@@ -44,7 +44,7 @@ export default async function JobPage({ params }: { params: Promise<{ id: string
         )}
       </p>
       <Card>
-        <JobLive id={id} canCancel={hasRole(user.role, 'operator')} />
+        <JobLive id={id} canCancel={hasRole(user.role, 'operator')} offerRunAgain />
       </Card>
     </>
   );

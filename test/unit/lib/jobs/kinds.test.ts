@@ -1,6 +1,6 @@
-// lib/jobs/kinds.ts: the ping payload (defaults and bounds), expiry sizing, roles and queue names.
-import { describe, expect, it } from 'vitest';
-import { jobKindNames, jobKinds, queueName, roleToStart } from '../../../../lib/jobs/kinds';
+// lib/jobs/kinds.ts: the ping payload (defaults and bounds), expiry sizing, roles, queue names and result schemas.
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { jobKindNames, jobKinds, jobResult, queueName, resultIssues, roleToStart } from '../../../../lib/jobs/kinds';
 
 const ping = jobKinds.ping;
 
@@ -77,5 +77,82 @@ describe('roleToStart (who may start, and so cancel, a job)', () => {
     expect(roleToStart('repair', {})).toBe('admin');
     expect(roleToStart('backup', {})).toBe('operator');
     expect(roleToStart('ping', {})).toBe('operator');
+  });
+});
+
+describe('time limits (computed once at enqueue from the environment, stored on the job row)', () => {
+  const none = {};
+  it('sizes backups, restores and repairs from their variables, six hours when unset', () => {
+    expect(jobKinds.backup.expireInSeconds({ targetId: 'x' }, none)).toBe(21600);
+    expect(jobKinds.backup.expireInSeconds({ targetId: 'x' }, { LIFEBOAT_BACKUP_TIMEOUT_SECONDS: 7200 })).toBe(7200);
+    const restore = jobKinds.restore.payload.parse({ backupId: '1', destination: { mode: 'drill' } });
+    expect(jobKinds.restore.expireInSeconds(restore, { LIFEBOAT_RESTORE_TIMEOUT_SECONDS: 900 })).toBe(900);
+    expect(jobKinds.drill.expireInSeconds({ targetId: 'x' }, { LIFEBOAT_RESTORE_TIMEOUT_SECONDS: 900 })).toBe(900);
+    expect(jobKinds['recover-compare'].expireInSeconds({ backupId: '1', tables: ['a.b'] }, { LIFEBOAT_RESTORE_TIMEOUT_SECONDS: 900 })).toBe(900);
+    const repair = jobKinds.repair.payload.parse({ targetId: '6f1c0b7e-2a4d-4c1b-9b3e-0a2f4e5d6c7b', database: 'app' });
+    expect(jobKinds.repair.expireInSeconds(repair, none)).toBe(21600);
+    // The repair has its own variable now (it used to be read from process.env outside lib/env.ts).
+    expect(jobKinds.repair.expireInSeconds(repair, { LIFEBOAT_REPAIR_TIMEOUT_SECONDS: 600, LIFEBOAT_RESTORE_TIMEOUT_SECONDS: 900 })).toBe(600);
+  });
+
+  it('never reads process.env itself', () => {
+    vi.stubEnv('LIFEBOAT_BACKUP_TIMEOUT_SECONDS', '61');
+    try {
+      expect(jobKinds.backup.expireInSeconds({ targetId: 'x' }, none)).toBe(21600);
+    } finally {
+      vi.unstubAllEnvs();
+    }
+  });
+});
+
+describe('result schemas', () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  it('every kind has one', () => {
+    for (const kind of jobKindNames) expect(typeof jobKinds[kind].result.safeParse, kind).toBe('function');
+  });
+
+  const restoreResult = {
+    mode: 'replace',
+    method: 'swap',
+    target: 'prod',
+    database: 'app',
+    backupId: '12',
+    restoreMs: 1500,
+    checks: [{ name: 'rows in core.users', expected: 2000, actual: 2000, ok: true }],
+    checksOk: true,
+    checksRan: 1,
+    checksNotRun: [],
+    databaseProperties: { applied: true, skipped: [] },
+    keptCopy: 'app_before_restore_20261207t180000z',
+    keptCopySize: 123456,
+    downtimeMs: 80,
+    connectionsEnded: 0,
+    durationMs: 2100,
+  };
+
+  it('accepts what the tasks return, as stored (JSON)', () => {
+    expect(resultIssues('ping', { reply: 'pong: x', host: 'h', pid: 1, elapsedMs: 3 })).toEqual([]);
+    expect(resultIssues('restore', restoreResult)).toEqual([]);
+    // A restore into a new database: no method, no kept copy, properties not recorded in an older backup.
+    expect(resultIssues('restore', { ...restoreResult, mode: 'new', method: null, keptCopy: undefined, keptCopySize: undefined, downtimeMs: undefined, connectionsEnded: undefined, databaseProperties: { applied: false, reason: 'not recorded' } })).toEqual([]);
+    expect(resultIssues('drill', { ...restoreResult, mode: 'drill', method: null, drillId: 'd' })).toEqual([]);
+    expect(resultIssues('backup', { backups: [{ id: '7', database: 'app', size: 10, file: 'prod/app/x.dump' }], failed: [] })).toEqual([]);
+  });
+
+  it('names each field that does not match', () => {
+    expect(resultIssues('ping', { reply: 'pong', host: 'h', pid: '1' })).toEqual([expect.stringMatching(/^pid: /), expect.stringMatching(/^elapsedMs: /)]);
+    expect(resultIssues('restore', { ...restoreResult, checks: [{ name: 'x', expected: 1, actual: 1 }] })).toEqual([expect.stringMatching(/^checks\.0\.ok: /)]);
+    expect(resultIssues('drill', restoreResult)).toEqual([expect.stringMatching(/^drillId: /)]);
+    expect(resultIssues('backup', undefined)).toEqual([expect.stringMatching(/^result: /)]);
+  });
+
+  it('jobResult: the typed result for a page, null (logged) when absent or not matching', () => {
+    const spy = vi.spyOn(console, 'error').mockImplementation(() => {});
+    expect(jobResult('restore', restoreResult)?.checks[0]?.ok).toBe(true);
+    expect(jobResult('restore', null)).toBeNull();
+    expect(spy).not.toHaveBeenCalled();
+    expect(jobResult('restore', { ...restoreResult, checksOk: 'yes' })).toBeNull();
+    expect(spy).toHaveBeenCalledTimes(1);
   });
 });
