@@ -9,7 +9,10 @@ import { drill } from './drill';
 import { dropCopy, rollback } from './rollback';
 import { repair } from './repair';
 import { importUpload } from './import-upload';
-import { recoverCompare, recoverDiscard, recoverExport, recoverReinsert } from './recover-rows';
+import { recoverCompare } from './recover-compare';
+import { recoverReinsert } from './recover-reinsert';
+import { recoverExport } from './recover-export';
+import { recoverDiscard } from './recover-discard';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export const tasks: Record<JobKindName, (ctx: JobContext<any>) => Promise<unknown>> = {

@@ -2,7 +2,7 @@
 // primary key, and the keyset merge that pairs a backup's rows with production's (pure, so it is unit-tested).
 import { UserError } from '../../lib/errors';
 import { dbConninfo } from '../pg/pg-restore';
-import { quoteIdent } from './database-ops';
+import { quoteIdent } from '../pg/sql';
 
 export interface KeyColumn {
   name: string;
