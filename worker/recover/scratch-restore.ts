@@ -1,11 +1,10 @@
 // Recovering deleted rows: filling the scratch copy from the archive with pg_restore (definitions, then each chosen
-// table's rows by dump id), and the archive decompressed once into the job's scratch folder.
+// table's rows by dump id); each run's list file lives in the job's scratch folder.
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { JobContext } from '../../lib/jobs/lifecycle';
 import { lineLogger, requireSuccess, runTool } from '../pg/run-tool';
 import type { ToolSet } from '../pg/tools';
-import { decompressToFile } from '../pg/zstd';
 import { scratchRestoreArgs, useList, type ScratchStep } from './compare-rows';
 
 /** A schema of thousands of objects prints a line each: the log keeps a few hundred. */
@@ -30,11 +29,4 @@ export async function restoreIntoScratch(
   await logger.flush();
   ctx.signal.throwIfAborted();
   requireSuccess(r, 'pg_restore', 'RESTORE_FAILED');
-}
-
-/** A .zst archive decompressed into the job's scratch folder (removed when the job ends), since pg_restore runs once per table. */
-export async function decompressArchive(ctx: JobContext<unknown>, archive: string): Promise<string> {
-  const out = join(await ctx.scratch(), 'archive.dump');
-  await decompressToFile(archive, out, { signal: ctx.signal });
-  return out;
 }

@@ -9,14 +9,16 @@ import { SCRATCH_TTL_MS, type ComparisonResult, type TableComparison } from '../
 import { targetConn } from '../../lib/targets/target-conn';
 import { connect, toolEnv } from '../pg/connect';
 import { parseServerVersionNum, toolsFor } from '../pg/tools';
-import { checksumOf, loadBackup, readToc } from '../restore/archive';
+import { readToc } from '../pg/pg-restore';
+import { loadBackup } from '../restore/archive';
+import { stageArchive } from '../restore/stage';
 import { dropDatabase } from '../restore/database-ops';
 import { analyzeSql, countSql, keyIndexSql } from '../recover/catalog-sql';
 import { describeTable, foreignKeys, productionTable, realName, serverVersionNum, session, shapeOf, type TableInfo } from '../recover/catalog';
 import { chooseTables } from '../recover/choose-tables';
 import { compareRows, pageSql, parentsFirst, type KeyedRow, type TableShape } from '../recover/compare-rows';
 import { createScratch, dropExpiredScratch, scratchName } from '../recover/scratch-db';
-import { decompressArchive, restoreIntoScratch } from '../recover/scratch-restore';
+import { restoreIntoScratch } from '../recover/scratch-restore';
 
 type Ctx = JobContext<JobPayload<'recover-compare'>>;
 
@@ -26,17 +28,17 @@ export async function recoverCompare(ctx: Ctx): Promise<ComparisonResult> {
   const clients: pg.Client[] = [];
   ctx.defer('closing the connections', () => Promise.all(clients.map((c) => c.end().catch(() => {}))), { always: true });
 
-  // file: present, and the same bytes the backup wrote.
+  // backup: its row, its target and production's name.
   await ctx.step('checking the backup file');
-  const { backup, path } = await loadBackup(BigInt(p.backupId));
-  const sum = await checksumOf(path, ctx.signal);
-  if (backup.checksumSha256 && sum.sha256 !== backup.checksumSha256) {
-    throw new UserError('BACKUP_CHECKSUM_MISMATCH', `The file ${backup.backupFile} does not match its recorded SHA-256.`);
-  }
+  const { backup, storage } = await loadBackup(BigInt(p.backupId));
   const target = backup.target;
   if (!target) throw new UserError('NOT_FOUND', "The backup's target was deleted; there is no production to compare with.");
   const production = backup.databaseName ?? target.database;
   if (!production) throw new UserError('NOT_FOUND', 'The backup does not name its database.');
+
+  // stage: the archive copied (a .zst decompressed) once into the job's scratch folder, since pg_restore runs once
+  // per table; its SHA-256 checked against the one the backup recorded on the way.
+  const staged = await stageArchive(ctx, storage, backup);
 
   // archive: the chosen tables, each with rows in the backup, read with a pg_restore as new as server and archive.
   await ctx.step('reading the archive');
@@ -44,7 +46,7 @@ export async function recoverCompare(ctx: Ctx): Promise<ComparisonResult> {
   clients.push(admin);
   const v = await serverVersionNum(admin);
   const probe = await toolsFor(parseServerVersionNum(v.num).major, v.version);
-  const toc = await readToc(path, backup.format, probe.path('pg_restore'), ctx.signal);
+  const toc = await readToc({ file: staged.file }, probe.path('pg_restore'), ctx.signal);
   const tools = toc.dumpedByMajor && toc.dumpedByMajor > probe.major ? await toolsFor(toc.dumpedByMajor, toc.dumpedBy ?? '') : probe;
   const chosen = chooseTables(toc, p.tables);
 
@@ -61,13 +63,6 @@ export async function recoverCompare(ctx: Ctx): Promise<ComparisonResult> {
   }
   await dropExpiredScratch(ctx, admin, target.id);
 
-  // archive file: a .zst is decompressed once into the job's scratch folder, since pg_restore runs once per table.
-  let archive = path;
-  if (backup.format === 'custom-zstd') {
-    await ctx.step('decompressing the archive');
-    archive = await decompressArchive(ctx, path);
-  }
-
   // scratch: a new database beside production, with the archive's definitions and the chosen tables' rows.
   const name = await scratchName(admin, production);
   await ctx.step(`restoring into the scratch copy "${name}"`);
@@ -76,10 +71,10 @@ export async function recoverCompare(ctx: Ctx): Promise<ComparisonResult> {
   ctx.defer(`dropping the scratch copy "${name}"`, () => dropDatabase(admin, name));
   const pass = await toolEnv(targetConn(target, 'postgres'));
   ctx.defer('removing the passfile', () => pass.cleanup(), { always: true });
-  await restoreIntoScratch(ctx, tools, archive, name, { kind: 'definitions' }, pass.env);
+  await restoreIntoScratch(ctx, tools, staged.file, name, { kind: 'definitions' }, pass.env);
   for (const [i, t] of named.entries()) {
     await ctx.progress(((i + 1) / (named.length + 1)) * 40, `restoring the rows of ${t.label}${t.partitions.length ? ` (${t.partitions.length} partitions)` : ''}`);
-    await restoreIntoScratch(ctx, tools, archive, name, { kind: 'rows', entries: t.entries, index: i }, pass.env);
+    await restoreIntoScratch(ctx, tools, staged.file, name, { kind: 'rows', entries: t.entries, index: i }, pass.env);
   }
   const sc = await session(targetConn(target, name));
   // Closed before a failed comparison's copy is dropped (cleanups run last-in-first-out).
