@@ -38,6 +38,31 @@ export function hookUser(): { uid: number; gid: number } | undefined {
   return { uid: uid ? Number(uid) : 65534, gid: gid ? Number(gid) : 65534 };
 }
 
+/**
+ * The argv of a hook command, through three wrappers that each do one thing: env -i (exactly `env`'s variables),
+ * setpriv (as `user`, when given: the worker runs as root) and timeout (the hook in its own process group, ended
+ * whole at the limit, so a `sleep` it started cannot hold the output open).
+ */
+export function hookCommand(hook: string, limitMs: number, env: Record<string, string>, user: { uid: number; gid: number } | undefined): { exe: string; args: string[] } {
+  return {
+    exe: '/usr/bin/env',
+    args: [
+      // -i: start from an empty environment; then only NAME=value pairs given here.
+      '-i',
+      ...Object.entries(env).map(([k, v]) => `${k}=${v}`),
+      // --reuid/--regid/--clear-groups: drop root's user, group and supplementary groups before the hook runs.
+      ...(user ? ['setpriv', `--reuid=${user.uid}`, `--regid=${user.gid}`, '--clear-groups', '--'] : []),
+      // --kill-after: SIGKILL to the group a second after SIGTERM, for a script that ignores SIGTERM.
+      'timeout',
+      '--kill-after=1',
+      `${limitMs / 1000}`,
+      '/bin/sh',
+      '-c',
+      hook,
+    ],
+  };
+}
+
 export async function runHook(hook: string | null, event: HookEvent, info: { target: string; database: string }, signal: AbortSignal): Promise<HookOutcome | null> {
   if (!hook?.trim()) return null;
   const limit = hookTimeoutMs();
@@ -54,26 +79,12 @@ export async function runHook(hook: string | null, event: HookEvent, info: { tar
     if (!res.ok) throw new UserError('HOOK_FAILED', `The ${event} hook (a URL) answered HTTP ${res.status}.`);
     return { output: `HTTP ${res.status}`, exitCode: null, ms: Date.now() - started };
   }
-  // An admin-configured command: a shell line on purpose (it is the admin's own script), run through three wrappers
-  // that each do one thing: env -i (exactly hookEnv's variables), setpriv (as `nobody` when the worker is root) and
-  // timeout (its own process group, ended whole at the limit, so a `sleep` it started cannot hold the output open).
-  const user = hookUser();
-  const args = [
-    '-i',
-    ...Object.entries(hookEnv(event, info)).map(([k, v]) => `${k}=${v}`),
-    ...(user ? ['setpriv', `--reuid=${user.uid}`, `--regid=${user.gid}`, '--clear-groups', '--'] : []),
-    // --kill-after: SIGKILL to the group a second after SIGTERM, for a script that ignores SIGTERM.
-    'timeout',
-    '--kill-after=1',
-    `${limit / 1000}`,
-    '/bin/sh',
-    '-c',
-    hook,
-  ];
+  // An admin-configured command: a shell line on purpose (it is the admin's own script).
+  const { exe, args } = hookCommand(hook, limit, hookEnv(event, info), hookUser());
   const output: string[] = [];
   // stdout and stderr as one text, in the order the lines came (as a person would see them in a terminal).
   // A cancel ends timeout with SIGTERM, which it passes on to the hook's whole group.
-  const r = await runTool({ exe: '/usr/bin/env', args, signal, cwd: '/', stdin: 'ignore', stdout: 'lines', onLine: (l) => void output.push(l) });
+  const r = await runTool({ exe, args, signal, cwd: '/', stdin: 'ignore', stdout: 'lines', onLine: (l) => void (output.push(l) > 400 && output.splice(0, 200)) });
   const ms = Date.now() - started;
   // timeout's 124: the limit was reached (a group killed after --kill-after shows as 137 or a signal).
   if (r.exitCode === 124 || (ms >= limit && r.exitCode !== 0)) throw new UserError('HOOK_FAILED', `The ${event} hook ran longer than its limit of ${limit / 1000} s and was stopped.`);
