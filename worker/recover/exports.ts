@@ -23,6 +23,8 @@ export async function removeExports(compareJobId: string, backupId: string): Pro
   try {
     const storage = await exportStorage(backupId);
     for (const o of await storage.list(`${exportFolder(compareJobId)}/`)) await storage.remove(o.name);
+    // The folder's own name too: a local folder keeps an empty directory otherwise (a no-op where names are flat).
+    await storage.remove(exportFolder(compareJobId));
   } catch {
     // Best effort, as before: the scratch copy is what matters; an export left behind is swept with the next one.
   }
