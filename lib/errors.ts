@@ -97,10 +97,31 @@ export const errorRegistry = {
     retryable: false,
     hint: 'The file is not in the storage on the worker host (moved, deleted by hand, or the storage is on another host). Check the storage folder, or pick another backup.',
   },
+  // What CONFLICT used to stand for, one code a situation (retryable: the same request may succeed later unchanged).
+  REQUEST_ALREADY_DECIDED: { status: 409, retryable: false, hint: 'Someone approved, refused or withdrew it already; reload the requests, and ask again if it is still needed.' },
+  JOB_STATE_CHANGED: { status: 409, retryable: true, hint: 'The job started, ended or was cancelled meanwhile; reload the page and try again.' },
+  JOB_NOT_SUCCEEDED: { status: 409, retryable: false, hint: 'This builds on that job: wait for it to succeed, or run it again if it failed or was cancelled.' },
+  NAME_TAKEN: { status: 409, retryable: false, hint: 'Choose another name; names are unique.' },
+  TARGET_BUSY: { status: 409, retryable: true, hint: "Wait for the target's running jobs to finish, or cancel them, then try again." },
+  BACKUP_NOT_DOWNLOADABLE: { status: 409, retryable: false, hint: 'Copy it from the worker host, or restore it from the console.' },
+  TABLE_CHANGED: { status: 409, retryable: false, hint: 'The table changed since the backup or the comparison; run the comparison again, or restore the table into a new database and compare by hand.' },
+  REINSERT_ROW_EXISTS: { status: 409, retryable: false, hint: 'Someone re-created rows since the comparison. Run the comparison again.' },
+  REINSERT_PARENT_MISSING: { status: 409, retryable: false, hint: 'Compare the referenced table too, so its missing rows are re-inserted first.' },
+  REINSERT_REFUSED: { status: 409, retryable: false, hint: 'The table changed since the backup. Export the rows as SQL and adapt them by hand.' },
   INTERNAL: { status: 500, retryable: false, hint: 'This is a bug in Lifeboat. The server log has the details.' },
 } as const satisfies Record<string, { status: number; retryable: boolean; hint: string }>;
 
 export type ErrorCode = keyof typeof errorRegistry;
+
+/**
+ * Whether trying the same thing again, unchanged, can help (a failed job's code, an API answer's code). An unknown
+ * code (another version's, a proxy's "HTTP_502") is judged by its HTTP status: 5xx may pass, 4xx will not.
+ */
+export function isRetryable(code: string | null | undefined, status?: number): boolean {
+  const entry = code ? (errorRegistry as Record<string, { retryable: boolean }>)[code] : undefined;
+  if (entry) return entry.retryable;
+  return status === undefined ? false : status === 0 || status >= 500;
+}
 
 export interface ErrorBody {
   error: { code: ErrorCode; message: string; hint: string; fields?: Record<string, string> };

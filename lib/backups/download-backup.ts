@@ -24,7 +24,7 @@ export async function openBackupForDownload(actor: Actor, id: bigint, ip: string
   const st = await stat(path).catch(() => null);
   const size = st?.isFile() ? st.size : null;
   if (st?.isDirectory()) {
-    throw new UserError('CONFLICT', `Backup ${id} is a directory-format dump (a folder), which cannot be downloaded as one file.`, `Copy the folder ${path} from the worker host, or restore it from the console.`);
+    throw new UserError('BACKUP_NOT_DOWNLOADABLE', `Backup ${id} is a directory-format dump (a folder), which cannot be downloaded as one file.`, `Copy the folder ${path} from the worker host, or restore it from the console.`);
   }
   if (size === null) throw new UserError('NOT_FOUND', `The file ${name} is not in ${storage.describe()} on this host.`, 'Download it on the worker host, or check the storage.');
   const sha256 = part === 'globals' ? ((b.manifest as { globals?: { sha256?: string } } | null)?.globals?.sha256 ?? null) : b.checksumSha256;

@@ -48,7 +48,7 @@ export async function cancelJob(actor: Actor & { role: Role }, id: string, ip: s
       const now = await tx.job.findUnique({ where: { id }, select: { status: true, kind: true, payload: true, committedAt: true } });
       const again = now && cancelRight(actor.role, now);
       if (again && !again.allowed && again.code === 'JOB_PAST_POINT_OF_NO_RETURN') throw new UserError(again.code, again.message);
-      throw new UserError('CONFLICT', 'The job changed state meanwhile; reload and try again.');
+      throw new UserError('JOB_STATE_CHANGED', 'The job changed state meanwhile; reload and try again.');
     }
     await writeAudit(tx, actor, 'job.cancel', { entityType: 'job', entityId: id, params: { kind: job.kind, was: job.status }, ip });
     return { id, status: job.status === 'queued' ? 'cancelled' : 'cancelling' };

@@ -57,7 +57,7 @@ export async function getComparison(compareJobId: string) {
   const job = await getDb().job.findUnique({ where: { id: compareJobId } });
   if (!job || job.kind !== 'recover-compare') throw new UserError('NOT_FOUND', `There is no row comparison ${compareJobId}.`);
   if (job.status !== 'succeeded' || !job.result) {
-    throw new UserError('CONFLICT', `The row comparison ${compareJobId} ${job.status === 'failed' ? 'failed' : `is ${job.status}`}; only a finished comparison can be used.`);
+    throw new UserError('JOB_NOT_SUCCEEDED', `The row comparison ${compareJobId} ${job.status === 'failed' ? 'failed' : `is ${job.status}`}; only a finished comparison can be used.`);
   }
   return { job, result: job.result as unknown as ComparisonResult };
 }

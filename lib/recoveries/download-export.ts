@@ -21,7 +21,7 @@ export async function openRecoveryExport(actor: Actor, exportJobId: string, ip: 
   const db = getDb();
   const job = await db.job.findUnique({ where: { id: exportJobId } });
   if (!job || job.kind !== 'recover-export') throw new UserError('NOT_FOUND', `There is no export ${exportJobId}.`);
-  if (job.status !== 'succeeded' || !job.result) throw new UserError('CONFLICT', `The export ${exportJobId} is ${job.status}; only a finished export can be downloaded.`);
+  if (job.status !== 'succeeded' || !job.result) throw new UserError('JOB_NOT_SUCCEEDED', `The export ${exportJobId} is ${job.status}; only a finished export can be downloaded.`);
   const r = job.result as unknown as ExportResult;
   const { job: compare } = await getComparison((job.payload as { compareJobId: string }).compareJobId);
   const storage = new LocalStorage(await comparisonStorageRoot((compare.payload as { backupId: string }).backupId));

@@ -40,7 +40,7 @@ async function findingCheck(targetId: string, database: string, checkJobId: stri
   if (!job || job.kind !== 'repair' || p?.mode !== 'check' || p.targetId !== targetId || p.database !== database) {
     throw new UserError('VALIDATION', `Job ${checkJobId} is not a check of "${database}" on this target.`, undefined, { checkJobId: 'is not a check of this database' });
   }
-  if (job.status !== 'succeeded') throw new UserError('CONFLICT', `The check ${checkJobId} is ${job.status}; a repair follows a finished check.`);
+  if (job.status !== 'succeeded') throw new UserError('JOB_NOT_SUCCEEDED', `The check ${checkJobId} is ${job.status}; a repair follows a finished check.`);
   const corrupt = (job.result as { before?: { corrupt?: unknown[] } | null } | null)?.before?.corrupt ?? [];
   if (corrupt.length === 0) {
     throw new UserError('REPAIR_NOT_NEEDED', `The check ${checkJobId} found no corrupt index in "${database}"; there is nothing for a repair to fix.`);

@@ -108,9 +108,9 @@ async function claimFailure(tx: Tx, id: string, actor: Actor): Promise<never> {
   if (!r) throw new UserError('NOT_FOUND', `There is no request ${id}.`);
   const status = effectiveStatus(r);
   if (status === 'expired') throw new UserError('REQUEST_EXPIRED', `This request expired at ${r.expiresAt.toISOString()} without a decision.`);
-  if (status !== 'requested') throw new UserError('CONFLICT', `This request was already ${status}.`);
+  if (status !== 'requested') throw new UserError('REQUEST_ALREADY_DECIDED', `This request was already ${status}.`);
   if (r.requestedById === actor.id) throw new UserError('SELF_APPROVAL', 'You asked for this; another admin must approve or refuse it.');
-  throw new UserError('CONFLICT', 'Another admin decided this request meanwhile.');
+  throw new UserError('REQUEST_ALREADY_DECIDED', 'Another admin decided this request meanwhile.');
 }
 
 async function prepareQueue(id: string) {
@@ -170,7 +170,7 @@ export async function withdrawRestoreRequest(actor: Actor, id: string, ip: strin
     if (!r) throw new UserError('NOT_FOUND', `There is no request ${id}.`);
     if (r.requestedById !== actor.id) throw new UserError('NOT_REQUESTER', 'Only the admin who asked can withdraw this request.');
     const done = await tx.restoreRequest.updateMany({ where: { id, status: 'requested' }, data: { status: 'withdrawn', decidedById: actor.id, decidedAt: new Date() } });
-    if (done.count !== 1) throw new UserError('CONFLICT', `This request was already ${effectiveStatus(r)}.`);
+    if (done.count !== 1) throw new UserError('REQUEST_ALREADY_DECIDED', `This request was already ${effectiveStatus(r)}.`);
     await writeAudit(tx, actor, `${r.kind === 'restore' ? 'restore' : r.kind}.withdraw`, { entityType: 'restore_request', entityId: id, params: { kind: r.kind, database: r.database }, ip });
     return { id, status: 'withdrawn' as const };
   });

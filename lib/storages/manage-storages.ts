@@ -17,7 +17,7 @@ export function listStorages() {
 
 export async function createStorage(actor: Actor, input: z.infer<typeof storageInput>, ip: string | null) {
   return getDb().$transaction(async (tx) => {
-    if (await tx.storage.findUnique({ where: { name: input.name } })) throw new UserError('CONFLICT', `A storage named "${input.name}" exists.`, undefined, { name: 'is taken' });
+    if (await tx.storage.findUnique({ where: { name: input.name } })) throw new UserError('NAME_TAKEN', `A storage named "${input.name}" exists.`, undefined, { name: 'is taken' });
     const s = await tx.storage.create({ data: input });
     await writeAudit(tx, actor, 'storage.create', { entityType: 'storage', entityId: s.id, params: input, ip });
     return s;

@@ -96,7 +96,7 @@ export async function createTarget(actor: Actor & { role?: Role }, input: Target
   await prepareTestQueue(input.workerPool);
   return getDb().$transaction(async (tx) => {
     if (await tx.target.findUnique({ where: { name: input.name } }))
-      throw new UserError('CONFLICT', `A target named "${input.name}" already exists.`, 'Choose another name.', { name: 'is taken' });
+      throw new UserError('NAME_TAKEN', `A target named "${input.name}" already exists.`, 'Choose another name.', { name: 'is taken' });
     const { password, ...rest } = input;
     const t = await tx.target.create({ data: { ...rest, storageId: input.storageId ?? null, disabled: input.disabled ?? false, ...sealPassword(password ?? null) }, select: publicSelect });
     await writeAudit(tx, actor, 'target.create', { entityType: 'target', entityId: t.id, params: { ...rest, password: password ? 'set' : 'none' }, ip });
@@ -125,7 +125,7 @@ export async function deleteTarget(actor: Actor, id: string, ip: string | null) 
     const t = await tx.target.findUnique({ where: { id } });
     if (!t) throw new UserError('NOT_FOUND', `There is no target ${id}.`);
     const active = await tx.job.count({ where: { targetId: id, status: { in: ['queued', 'running'] } } });
-    if (active) throw new UserError('CONFLICT', `"${t.name}" has ${active} job(s) running.`, 'Wait for them or cancel them, then delete.');
+    if (active) throw new UserError('TARGET_BUSY', `"${t.name}" has ${active} job(s) running.`, 'Wait for them or cancel them, then delete.');
     const kept = await tx.backupLog.count({ where: { targetId: id, deletedAt: null, status: 'succeeded' } });
     // Backups keep the target's name in their file path and manifest; the link to the row is cleared.
     await tx.target.delete({ where: { id } });

@@ -262,7 +262,7 @@ describe('recovering deleted rows', () => {
     expect((await rejection(startDiscard(s().operator, again.job.id, IP))).code).toBe('RECOVERY_SCRATCH_GONE');
   }, 60_000);
 
-  it('a row re-created since the comparison fails the whole re-insert with CONFLICT; nothing is inserted', async () => {
+  it('a row re-created since the comparison fails the whole re-insert with REINSERT_ROW_EXISTS; nothing is inserted', async () => {
     await sql(prodUrl(), 'DELETE FROM core.users WHERE id = 7');
     const c = await compare(['core.users', 'core.sessions']);
     expect(c.job.status, why(c.job)).toBe('succeeded');
@@ -273,7 +273,7 @@ describe('recovering deleted rows', () => {
     const sessionsBefore = await checksum(prodUrl(), 'core.sessions');
     const job = await waitDone((await startReinsert(s().admin, c.job.id, { confirm: 'eitherway' }, IP)).id);
     expect(job.status).toBe('failed');
-    expect(job.error_code).toBe('CONFLICT');
+    expect(job.error_code).toBe('REINSERT_ROW_EXISTS');
     expect(job.error_message).toMatch(/core\.users .*\(id\)=\(7\).*nothing was inserted/);
     expect(await checksum(prodUrl(), 'core.sessions')).toBe(sessionsBefore);
     expect((await s().logLines(job.id)).some((l) => l.includes('rolled back: nothing was inserted'))).toBe(true);

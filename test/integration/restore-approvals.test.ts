@@ -68,7 +68,7 @@ describe('second-admin approval for production restores', () => {
     expect(listed).toMatchObject({ status: 'approved', requestedBy: s().admin.email, decidedBy: second.email });
 
     const again = await decideRestoreRequest(second, req.id, 'refuse', null, null).catch((e: unknown) => e);
-    expect((again as UserError).code).toBe('CONFLICT');
+    expect((again as UserError).code).toBe('REQUEST_ALREADY_DECIDED');
   }, 90_000);
 
   it('a refused request starts nothing and is audited; restores into a new database need no approval', async () => {
@@ -160,7 +160,7 @@ describe('second-admin approval for production restores', () => {
     expect((await withdrawRestoreRequest(s().admin, req.id, null)).status).toBe('withdrawn');
     expect(await audit('restore.withdraw')).toBeGreaterThanOrEqual(1);
     const late = await decideRestoreRequest(second, req.id, 'approve', null, null).catch((e: unknown) => e);
-    expect((late as UserError).code).toBe('CONFLICT');
+    expect((late as UserError).code).toBe('REQUEST_ALREADY_DECIDED');
     const [row] = await sql(s().url, 'SELECT status, job_id FROM restore_requests WHERE id = $1', [req.id]);
     expect(row).toEqual({ status: 'withdrawn', job_id: null });
   });
