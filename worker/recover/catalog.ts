@@ -89,11 +89,11 @@ export function shapeOf(schema: string, name: string, prod: TableInfo, scratch: 
   const label = `${schema}.${name}`;
   for (const k of prod.primaryKey) {
     const s = inScratch.get(k);
-    if (!s) throw new UserError('CONFLICT', `The backup's ${label} has no column "${k}", which is part of production's primary key.`, 'The table changed too much since the backup to match rows by key.');
+    if (!s) throw new UserError('TABLE_CHANGED', `The backup's ${label} has no column "${k}", which is part of production's primary key.`, 'The table changed too much since the backup to match rows by key.');
     const p = prod.columns.find((c) => c.name === k)!;
     // Key ranges are read in both databases; they must sort the key the same way.
     if ((s.collation ?? '') !== (p.collation ?? '')) {
-      throw new UserError('CONFLICT', `The key column ${label}.${k} sorts with collation "${p.collation}" in production but "${s.collation}" in the backup.`, 'The table changed since the backup; compare it by hand from a restored copy.');
+      throw new UserError('TABLE_CHANGED', `The key column ${label}.${k} sorts with collation "${p.collation}" in production but "${s.collation}" in the backup.`, 'The table changed since the backup; compare it by hand from a restored copy.');
     }
   }
   return {

@@ -46,7 +46,7 @@ export async function planTables(o: OpenComparison, only?: string) {
   for (const t of picked) {
     const prodInfo = await productionTable(o.prod, t.schema, t.name, o.result.database, o.versionNum);
     if (prodInfo.primaryKey.join('\0') !== t.primaryKey.join('\0')) {
-      throw new UserError('CONFLICT', `The primary key of ${t.table} changed since the comparison (${t.primaryKey.join(', ')} then, ${prodInfo.primaryKey.join(', ')} now).`, 'Run the comparison again.');
+      throw new UserError('TABLE_CHANGED', `The primary key of ${t.table} changed since the comparison (${t.primaryKey.join(', ')} then, ${prodInfo.primaryKey.join(', ')} now).`, 'Run the comparison again.');
     }
     const scratchInfo = await describeTable(o.scratch, t.schema, t.name, o.versionNum);
     if (!scratchInfo) throw new UserError('RECOVERY_SCRATCH_GONE', `The scratch copy has no table ${t.table} any more.`);

@@ -89,13 +89,13 @@ async function rollback(ctx: Ctx, prod: pg.Client): Promise<void> {
 function insertError(err: unknown, table: string): unknown {
   const e = err as { code?: string; detail?: string; message?: string; constraint?: string };
   if (e.code === '23505') {
-    return new UserError('CONFLICT', `A row of ${table} is in production again (${e.detail ?? e.message}); nothing was inserted.`, 'Someone re-created rows since the comparison. Run the comparison again.');
+    return new UserError('REINSERT_ROW_EXISTS', `A row of ${table} is in production again (${e.detail ?? e.message}); nothing was inserted.`, 'Someone re-created rows since the comparison. Run the comparison again.');
   }
   if (e.code === '23503') {
-    return new UserError('CONFLICT', `A row of ${table} refers to a row production does not have (${e.detail ?? e.message}); nothing was inserted.`, 'Compare the referenced table too, so its missing rows are re-inserted first.');
+    return new UserError('REINSERT_PARENT_MISSING', `A row of ${table} refers to a row production does not have (${e.detail ?? e.message}); nothing was inserted.`, 'Compare the referenced table too, so its missing rows are re-inserted first.');
   }
   if (e.code && /^(23|22)/.test(e.code)) {
-    return new UserError('CONFLICT', `Production refused a row of ${table}: ${e.message}${e.detail ? ` (${e.detail})` : ''}; nothing was inserted.`, 'The table changed since the backup. Export the rows as SQL and adapt them by hand.');
+    return new UserError('REINSERT_REFUSED', `Production refused a row of ${table}: ${e.message}${e.detail ? ` (${e.detail})` : ''}; nothing was inserted.`, 'The table changed since the backup. Export the rows as SQL and adapt them by hand.');
   }
   return err;
 }
