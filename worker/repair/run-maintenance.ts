@@ -32,12 +32,14 @@ export async function runMaintenance(
   let logged = 0;
   let logging: Promise<unknown> = Promise.resolve();
   const r = await runPsql({
-    psql,
-    sql,
+    exe: psql,
+    // -c: the statement runs on its own, outside a transaction block (REINDEX DATABASE and VACUUM refuse to run in one).
+    command: sql,
     // Maintenance must not be cut short by a statement_timeout tuned for the application (the job's expiry bounds it),
     // but it must not queue behind another session's lock for hours either: lock_timeout ends each wait.
     env: { ...env, PGOPTIONS: sessionLimitsOptions(ctx.payload.lockTimeoutSeconds) },
     signal: ctx.signal,
+    stdout: 'ignore',
     onLine: (line) => {
       const { parsed, level, error } = read(line);
       if (level === null) return;

@@ -1,6 +1,7 @@
 // worker/repair/repair-sql.ts: the repair's statements: session limits in SQL and in PGOPTIONS, amcheck's call on a
 // schema that needs quoting, REINDEX of a database whose name needs quoting, and the index list's scope.
 import { describe, expect, it } from 'vitest';
+import { psqlArgs } from '../../../../worker/pg/psql';
 import { AMCHECK_FUNCTIONS_SQL, BTREE_INDEXES_SQL, checkIndexSql, reindexSql, sessionLimitsOptions, sessionLimitsSql, VACUUM_SQL } from '../../../../worker/repair/repair-sql';
 
 describe('session limits', () => {
@@ -34,5 +35,17 @@ describe('amcheck', () => {
   it('orders the preferred function first and says whether it may be executed', () => {
     expect(AMCHECK_FUNCTIONS_SQL).toContain("has_function_privilege(p.oid, 'EXECUTE') AS can");
     expect(AMCHECK_FUNCTIONS_SQL).toContain('ORDER BY p.fn = $2 DESC, p.rank');
+  });
+});
+
+describe("psqlArgs for a repair's statement", () => {
+  it('runs it alone with -c (outside a transaction block), no psqlrc, no password prompt, stopping at the first error', () => {
+    expect(psqlArgs({ command: reindexSql('shop') })).toEqual(['-X', '-w', '-v', 'ON_ERROR_STOP=1', '-c', 'REINDEX (VERBOSE) DATABASE "shop"']);
+    expect(psqlArgs({ command: VACUUM_SQL })).toEqual(['-X', '-w', '-v', 'ON_ERROR_STOP=1', '-c', 'VACUUM (FULL, ANALYZE, VERBOSE)']);
+  });
+  it('never puts the database, host or user in argv (they come from the environment)', () => {
+    const args = psqlArgs({ command: reindexSql('a=b host=evil') });
+    expect(args.filter((a) => a.startsWith('-d') || a.startsWith('--dbname') || a.startsWith('-h') || a.startsWith('-U'))).toEqual([]);
+    expect(args.at(-1)).toBe('REINDEX (VERBOSE) DATABASE "a=b host=evil"');
   });
 });
