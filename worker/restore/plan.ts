@@ -177,7 +177,7 @@ export async function planRestore(ctx: StepContext, p: RestorePayload, c: pg.Cli
   }
   const properties = propertiesOf(backup.manifest);
   const report = {
-    file: { path: `${storage.describe()}: ${backup.backupFile}`, size: sum.size, sha256: sum.sha256, matchesCatalog: checksum === 'now' || staged ? true : 'checked during the restore' },
+    file: { path: `${storage.describe()}/${backup.backupFile}`, size: sum.size, sha256: sum.sha256, matchesCatalog: checksum === 'now' || staged ? true : 'checked during the restore' },
     archive: { format: toc.format, dumpedBy: toc.dumpedBy, dumpedFrom: toc.dumpedFrom, entries: toc.entries.length, tables: toc.tables, partitions: toc.partitions, schemas: toc.schemas },
     tool: { pgRestore: tools.version, binDir: tools.binDir },
     destination: { target: dest.name, serverVersion: v.ver, database: workDb, production: mode === 'replace' ? prod : null, productionConnections: prodConnections },
