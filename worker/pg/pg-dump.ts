@@ -41,15 +41,8 @@ export function zstdArgs(s: DumpSettings): string[] {
   return [`-${s.zstdLevel}`, `-T${s.zstdThreads}`, '-c', '-q'];
 }
 
-export function pgDumpallGlobalsArgs(noRolePasswords: boolean): string[] {
-  return [
-    // --globals-only: roles and tablespaces, which a per-database dump does not contain.
-    '--globals-only',
-    '--no-password',
-    // --no-role-passwords: needed when the backup user cannot read pg_authid (not a superuser).
-    ...(noRolePasswords ? ['--no-role-passwords'] : []),
-  ];
-}
+// Moved to pg-dumpall.ts (its own program's adapter); re-exported for callers not moved yet.
+export { pgDumpallGlobalsArgs } from './pg-dumpall';
 
 export function fileExtension(s: DumpSettings): string {
   return s.format === 'custom-zstd' ? 'dump.zst' : s.format === 'directory' ? 'dir' : 'dump';
