@@ -219,8 +219,11 @@ export async function pgRestoreFrom(exe: string, args: string[], input: ArchiveI
   if (!input.zstd) return runTool({ ...spec, args, stdin: source });
   const { producer, consumer } = pipeTools({ exe: 'zstd', args: zstdDecompressStreamArgs(), signal: run.signal, stdin: source }, { ...spec, args });
   const [z, r] = await Promise.all([producer, consumer]);
+  if (z.exitCode === 0) return r;
+  // zstd's own failure (a damaged frame) is the better story; a broken pipe only means pg_restore stopped reading:
+  // expected of a listing, and otherwise pg_restore's own failure says why.
   const brokenPipe = z.signal === 'SIGPIPE' || /broken pipe/i.test(z.stderrTail);
-  if (z.exitCode !== 0 && !(run.readsPart && r.exitCode === 0 && brokenPipe)) {
+  if (!brokenPipe || (r.exitCode === 0 && !run.readsPart)) {
     throw new ToolError('BACKUP_UNREADABLE', `zstd could not decompress the archive (${z.exitCode !== null ? `exit ${z.exitCode}` : `killed by ${z.signal}`}).`, tail(z.stderrTail));
   }
   return r;

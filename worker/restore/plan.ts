@@ -87,13 +87,16 @@ export async function targetFor(p: RestorePayload): Promise<Target> {
 }
 
 /**
- * A maintenance connection to the destination's "postgres" database, where CREATE/DROP/RENAME DATABASE run without
- * being inside the target; closed when the job ends, after every cleanup that needs it.
+ * The maintenance connection to the destination's "postgres" database, where CREATE/DROP/RENAME DATABASE run without
+ * being inside the target: opened on first use, closed when the job ends (after every cleanup that needs it).
  */
-export async function maintenanceConnection(ctx: StepContext, t: Target): Promise<pg.Client> {
-  const c = await connect(targetConn(t, 'postgres'));
-  ctx.defer('close the maintenance connection', () => c.end(), { always: true });
-  return c;
+export function maintenanceConnection(ctx: StepContext, t: Target): () => Promise<pg.Client> {
+  let client: Promise<pg.Client> | undefined;
+  return () =>
+    (client ??= connect(targetConn(t, 'postgres')).then((c) => {
+      ctx.defer('close the maintenance connection', () => c.end(), { always: true });
+      return c;
+    }));
 }
 
 /** Throws BACKUP_CHECKSUM_MISMATCH unless the stored bytes are the ones the backup wrote. */
@@ -109,7 +112,7 @@ async function verifyStored(ctx: StepContext, storage: Storage, b: StoredBackup)
  * else (preflight, and before an in-place restore drops production); 'later' leaves it to staging, which hashes
  * while it copies and refuses the archive before any database is created if the bytes differ.
  */
-export async function planRestore(ctx: StepContext, p: RestorePayload, c: pg.Client, checksum: 'now' | 'later' = 'now'): Promise<Plan> {
+export async function planRestore(ctx: StepContext, p: RestorePayload, admin: () => Promise<pg.Client>, checksum: 'now' | 'later' = 'now'): Promise<Plan> {
   const db = getDb();
   const problems: Problem[] = [];
 
@@ -139,6 +142,7 @@ export async function planRestore(ctx: StepContext, p: RestorePayload, c: pg.Cli
 
   // tools: a pg_restore at least as new as the archive's pg_dump and the destination server.
   await ctx.step('connecting to the destination');
+  const c = await admin();
   const v = (await c.query<{ num: string; ver: string }>("SELECT current_setting('server_version_num') AS num, current_setting('server_version') AS ver")).rows[0]!;
   const probe = await toolsFor(parseServerVersionNum(v.num).major, v.ver);
   const toc = await readToc(input, probe.path('pg_restore'), ctx.signal).catch(async (err) => {
@@ -177,7 +181,7 @@ export async function planRestore(ctx: StepContext, p: RestorePayload, c: pg.Cli
   }
   const properties = propertiesOf(backup.manifest);
   const report = {
-    file: { path: `${storage.describe()}: ${backup.backupFile}`, size: sum.size, sha256: sum.sha256, matchesCatalog: checksum === 'now' || staged ? true : 'checked during the restore' },
+    file: { path: `${storage.describe()}/${backup.backupFile}`, size: sum.size, sha256: sum.sha256, matchesCatalog: checksum === 'now' || staged ? true : 'checked during the restore' },
     archive: { format: toc.format, dumpedBy: toc.dumpedBy, dumpedFrom: toc.dumpedFrom, entries: toc.entries.length, tables: toc.tables, partitions: toc.partitions, schemas: toc.schemas },
     tool: { pgRestore: tools.version, binDir: tools.binDir },
     destination: { target: dest.name, serverVersion: v.ver, database: workDb, production: mode === 'replace' ? prod : null, productionConnections: prodConnections },

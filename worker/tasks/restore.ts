@@ -43,8 +43,7 @@ export interface RestoreResult {
 }
 
 export async function restorePreflight(ctx: JobContext<RestorePayload>) {
-  const c = await maintenanceConnection(ctx, await targetFor(ctx.payload));
-  const plan = await planRestore(ctx, ctx.payload, c);
+  const plan = await planRestore(ctx, ctx.payload, maintenanceConnection(ctx, await targetFor(ctx.payload)));
   // In place drops production: its preflight reads the whole file too, as the restore will before the drop.
   if (ctx.payload.destination.mode === 'replace' && ctx.payload.destination.method === 'in-place' && !plan.problems.length) {
     await decodeWhole(ctx, plan, plan.input);
@@ -60,14 +59,16 @@ export async function restore(ctx: JobContext<RestorePayload>) {
 /** The whole restore; the restore job's, and a drill's (which passes its own context and a drill payload). */
 export async function runRestore(ctx: StepContext, p: RestorePayload): Promise<RestoreResult> {
   const started = Date.now();
-  const c = await maintenanceConnection(ctx, await targetFor(p));
+  const admin = maintenanceConnection(ctx, await targetFor(p));
   const inPlace = p.destination.mode === 'replace' && p.destination.method === 'in-place';
 
   // plan: everything checkable before a database is touched; the first problem refuses the restore.
-  const plan = await planRestore(ctx, p, c, inPlace ? 'now' : 'later');
+  const plan = await planRestore(ctx, p, admin, inPlace ? 'now' : 'later');
   refuseProblems(plan);
+  const c = await admin();
   const pass = await toolEnv(targetConn(plan.dest, 'postgres'));
   ctx.defer('remove the passfile', pass.cleanup, { always: true });
+  if (pass.dir) await ctx.trackPartial(pass.dir); // and the crash sweep removes it if the worker dies
 
   const inPlaceState = inPlaceFacts();
   const swapState = { prodMoved: false };
