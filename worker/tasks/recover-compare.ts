@@ -71,6 +71,7 @@ export async function recoverCompare(ctx: Ctx): Promise<ComparisonResult> {
   ctx.defer(`dropping the scratch copy "${name}"`, () => dropDatabase(admin, name));
   const pass = await toolEnv(targetConn(target, 'postgres'));
   ctx.defer('removing the passfile', () => pass.cleanup(), { always: true });
+  if (pass.dir) await ctx.trackPartial(pass.dir); // and the crash sweep removes it if the worker dies
   await restoreIntoScratch(ctx, tools, staged.file, name, { kind: 'definitions' }, pass.env);
   for (const [i, t] of named.entries()) {
     await ctx.progress(((i + 1) / (named.length + 1)) * 40, `restoring the rows of ${t.label}${t.partitions.length ? ` (${t.partitions.length} partitions)` : ''}`);

@@ -157,6 +157,7 @@ async function psqlFor(ctx: Ctx, conn: TargetConn, info: DatabaseFacts) {
   const tools = await toolsFor(parseServerVersionNum(info.num).major, info.ver);
   const pass = await toolEnv(conn);
   ctx.defer('removing the passfile', () => pass.cleanup(), { always: true });
+  if (pass.dir) await ctx.trackPartial(pass.dir); // and the crash sweep removes it if the worker dies
   return { path: tools.path('psql'), env: pass.env, version: tools.version };
 }
 
