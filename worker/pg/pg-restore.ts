@@ -3,7 +3,7 @@
 import type { Readable } from 'node:stream';
 import { ToolError } from '../../lib/jobs/tool-error';
 import { pipeTools, requireSuccess, runTool, tail, type ToolResult } from './run-tool';
-import { zstdDecompressStreamArgs } from './zstd';
+import { zstdDecompressTool } from './zstd';
 
 export interface RestoreSelection {
   /** Parallel restore processes; needs a seekable archive file (not a pipe). */
@@ -217,7 +217,7 @@ export async function pgRestoreFrom(exe: string, args: string[], input: ArchiveI
   if ('file' in input) return runTool({ ...spec, args: [...args, input.file], stdin: 'ignore' });
   const source = await input.open();
   if (!input.zstd) return runTool({ ...spec, args, stdin: source });
-  const { producer, consumer } = pipeTools({ exe: 'zstd', args: zstdDecompressStreamArgs(), signal: run.signal, stdin: source }, { ...spec, args });
+  const { producer, consumer } = pipeTools({ ...zstdDecompressTool(null, { signal: run.signal }), stdin: source }, { ...spec, args });
   const [z, r] = await Promise.all([producer, consumer]);
   if (z.exitCode === 0) return r;
   // zstd's own failure (a damaged frame) is the better story; a broken pipe only means pg_restore stopped reading:

@@ -2,7 +2,8 @@
 // never SUPERUSER, CREATEROLE, REPLICATION, BYPASSRLS or the old password hash unless each was ticked. The statements
 // are built here from parsed attributes; no line of the globals file is run as it is.
 import { ToolError } from '../../lib/jobs/tool-error';
-import { runTool, tail } from '../pg/run-tool';
+import { runPsql } from '../pg/psql';
+import { tail } from '../pg/run-tool';
 import { quoteIdent } from '../pg/sql';
 import { readQualifiedName } from './owned-sequences';
 
@@ -98,16 +99,8 @@ export function createRolesSql(globals: Map<string, SavedRole>, plans: RolePlan[
  * password hash is never in argv, and psql's output reaches the job row with any hash masked.
  */
 export async function createRoles(psql: string, globals: Map<string, SavedRole>, plans: RolePlan[], run: { env: Record<string, string>; signal: AbortSignal }): Promise<void> {
-  const r = await runTool({
-    exe: psql,
-    // -X: no ~/.psqlrc; -q: quiet; ON_ERROR_STOP: the first failing statement fails the run; -f -: statements from stdin.
-    args: ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', 'postgres', '-f', '-'],
-    env: run.env,
-    signal: run.signal,
-    stdin: createRolesSql(globals, plans),
-    stdout: 'buffer',
-    killSignal: 'SIGINT',
-  });
+  // Quiet, stopping at the first failing statement, in the maintenance database; the statements from stdin.
+  const r = await runPsql({ exe: psql, env: run.env, database: 'postgres', quiet: true, input: createRolesSql(globals, plans), signal: run.signal });
   if (r.exitCode !== 0) {
     const out = `${r.stdout}${r.stderrTail}`.replace(/PASSWORD '[^']*'/g, "PASSWORD '…'");
     throw new ToolError('ROLES_MISSING', `Creating the roles ${plans.map((x) => x.name).join(', ')} failed.`, tail(out));

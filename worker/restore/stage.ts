@@ -9,9 +9,7 @@ import { pipeline } from 'node:stream/promises';
 import { createHash } from 'node:crypto';
 import type { Storage } from '../../lib/storage/storage';
 import type { JobContext } from '../../lib/jobs/lifecycle';
-import { ToolError } from '../../lib/jobs/tool-error';
-import { runTool, tail } from '../pg/run-tool';
-import { zstdDecompressToFileArgs } from '../pg/zstd';
+import { zstdDecompressFile } from '../pg/zstd';
 import { folderFiles, folderSum, hashStream, isFolder, openStored, requireRecordedSum, type StoredBackup } from './archive';
 
 export type StepContext = Omit<JobContext<unknown>, 'payload'>;
@@ -38,13 +36,12 @@ export async function stageArchive(ctx: StepContext, storage: Storage, b: Stored
     requireRecordedSum(b, sum);
     return { file, ...sum };
   }
-  const z = runTool({ exe: 'zstd', args: zstdDecompressToFileArgs(file), stdin: await openStored(storage, b, ctx.signal), signal: ctx.signal, stdout: 'ignore' });
+  const z = zstdDecompressFile(await openStored(storage, b, ctx.signal), file, { signal: ctx.signal, code: 'BACKUP_UNREADABLE' });
   const hashed = openStored(storage, b, ctx.signal).then(hashStream);
   const [zr, s] = await Promise.allSettled([z, hashed]);
   if (s.status === 'rejected') throw s.reason;
   requireRecordedSum(b, s.value);
   if (zr.status === 'rejected') throw zr.reason;
-  if (zr.value.exitCode !== 0) throw new ToolError('BACKUP_UNREADABLE', 'zstd could not decompress the archive.', tail(zr.value.stderrTail));
   return { file, ...s.value };
 }
 
