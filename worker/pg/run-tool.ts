@@ -103,7 +103,7 @@ function start(spec: ToolSpec, internal: Internal = {}): { handle: ToolHandle; c
   let input: Buffer | string | undefined;
   if (internal.stdinPipe || relayIn) stdin = 'pipe';
   else if (stdinFd !== null) stdin = stdinFd; // the child reads the file itself
-  else if (typeof spec.stdin === 'string' || Buffer.isBuffer(spec.stdin)) input = spec.stdin;
+  else if ((typeof spec.stdin === 'string' && spec.stdin !== 'ignore') || Buffer.isBuffer(spec.stdin)) input = spec.stdin;
 
   let stdout: unknown;
   if (stdoutMode === 'to') stdout = internal.stdoutTo;
