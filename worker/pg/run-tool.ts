@@ -127,6 +127,20 @@ function start(spec: ToolSpec, internal: Internal = {}): { handle: ToolHandle; c
     stripFinalNewline: false,
   });
 
+  // On abort the program is killed, but a program it started (sh's sleep, a hook's children) may keep our pipes
+  // open for as long as it lives: a second later they are let go, so a cancel never waits for them.
+  const release = () => {
+    const t = setTimeout(() => {
+      child.stdout?.destroy();
+      child.stderr?.destroy();
+    }, 1000);
+    t.unref();
+    void child.finally(() => clearTimeout(t)).catch(() => {});
+  };
+  if (spec.signal.aborted) release();
+  else spec.signal.addEventListener('abort', release, { once: true });
+  void child.finally(() => spec.signal.removeEventListener('abort', release)).catch(() => {});
+
   // Relayed streams: a child that exits early makes its stdin fail (EPIPE); its exit status tells what happened.
   if (relayIn && child.stdin) pipeline(relayIn, child.stdin).catch(() => relayIn.destroy());
   const relayedOut = relayOut && child.stdout ? pipeline(child.stdout, relayOut) : Promise.resolve();
