@@ -17,7 +17,8 @@ import { startComparison, startExport } from '../../lib/recoveries/start-recover
 import { openRecoveryExport } from '../../lib/recoveries/download-export';
 import type { ComparisonResult } from '../../lib/recoveries/comparison';
 import { tableChoices } from '../../lib/recoveries/table-choices';
-import { loadBackup, readToc } from '../../worker/restore/archive';
+import { readToc } from '../../worker/pg/pg-restore';
+import { loadBackup, storedInput } from '../../worker/restore/archive';
 
 let cluster: RunningCluster | undefined;
 let stack: Stack | undefined;
@@ -81,8 +82,9 @@ describe('the SQL export with hostile names', () => {
     await inDb(`DELETE FROM ${qt} WHERE id IN (1, 2, 3)`);
 
     // The table as the picker offers it (pg_restore --list prints its newlines as spaces).
-    const { path } = await loadBackup(BigInt(backup.id));
-    const toc = await readToc(path, backup.format, '/usr/lib/postgresql/15/bin/pg_restore', new AbortController().signal);
+    const stored = await loadBackup(BigInt(backup.id));
+    const signal = new AbortController().signal;
+    const toc = await readToc(storedInput(stored.storage, stored.backup, signal), '/usr/lib/postgresql/15/bin/pg_restore', signal);
     const label = tableChoices(toc.tables, toc.partitions).map((c) => c.table).find((t) => t.startsWith('sch '))!;
     expect(label).toBe(`${SCHEMA}.${TABLE}`.replaceAll('\n', ' '));
 

@@ -11,7 +11,8 @@ import { backupNow, databases, makeTarget, why } from '../helpers/restores';
 import { startComparison, startReinsert } from '../../lib/recoveries/start-recovery';
 import type { ComparisonResult } from '../../lib/recoveries/comparison';
 import { tableChoices } from '../../lib/recoveries/table-choices';
-import { loadBackup, readToc } from '../../worker/restore/archive';
+import { readToc } from '../../worker/pg/pg-restore';
+import { loadBackup, storedInput } from '../../worker/restore/archive';
 
 let cluster: RunningCluster | undefined;
 let stack: Stack | undefined;
@@ -66,8 +67,9 @@ afterAll(async () => {
 
 describe('a partitioned table in row recovery', () => {
   it('the archive lists the parent and its partitions as tables, with each partition under its parent, and no ATTACH entry', async () => {
-    const { path } = await loadBackup(BigInt(backup.id));
-    const toc = await readToc(path, backup.format, '/usr/lib/postgresql/15/bin/pg_restore', new AbortController().signal);
+    const stored = await loadBackup(BigInt(backup.id));
+    const signal = new AbortController().signal;
+    const toc = await readToc(storedInput(stored.storage, stored.backup, signal), '/usr/lib/postgresql/15/bin/pg_restore', signal);
     const partitions = Array.from({ length: MONTHS }, (_, i) => partition(i));
     expect(toc.tables.filter((t) => !t.startsWith('public.'))).toEqual(['sales.orders', ...partitions]);
     expect(toc.tables.some((t) => t.startsWith('ATTACH.'))).toBe(false);

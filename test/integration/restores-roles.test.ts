@@ -13,6 +13,7 @@ import { Stack, listFiles, rejection, tableChecksums, toolProcsFor, type BackupR
 import { backupNow, databases, makeTarget, restoreAndWait, restoreInput, tableOwner, why } from '../helpers/restores';
 import { startRestore } from '../../lib/restores/start-restore';
 import { cancelJob } from '../../lib/jobs/cancel-job';
+import { jobScratchPath } from '../../worker/scratch';
 
 let cluster: RunningCluster | undefined;
 let fresh: RunningCluster | undefined;
@@ -183,7 +184,9 @@ describe('cancelling a restore', () => {
       25,
     );
     expect(toolProcsFor(cluster!.port, 'pg_restore').length).toBeGreaterThan(0);
-    expect(listFiles(storageDir).filter((f) => f.includes('.restore-'))).toHaveLength(1);
+    // The decompressed archive is in the job's scratch folder, never in the storage (issue 9).
+    expect(listFiles(jobScratchPath(id))).toEqual(['archive.dump']);
+    expect(listFiles(storageDir).filter((f) => f.includes('.restore-'))).toEqual([]);
     await cancelJob(s().operator, id, null);
     const job = await s().waitJob(id, undefined, 30_000, worker);
     expect(job.status, why(job)).toBe('cancelled');
@@ -192,6 +195,7 @@ describe('cancelling a restore', () => {
     expect(await databases(cluster!)).toEqual(before);
     expect(listFiles(storageDir).filter((f) => f.includes('.restore-'))).toEqual([]);
     expect(existsSync(path.join(storageDir, `.restore-${id}.dump`))).toBe(false);
+    expect(existsSync(jobScratchPath(id))).toBe(false);
     await waitFor('pg_restore to exit', async () => toolProcsFor(cluster!.port, 'pg_restore').length === 0, 5_000, 50);
   }, 60_000);
 });

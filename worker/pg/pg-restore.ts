@@ -1,4 +1,9 @@
-// pg_restore and psql for restores: argv builders (each flag explained from the manual) and progress parsing.
+// pg_restore: the one place its options are built (each flag explained from the manual), its output parsed (table of
+// contents, progress lines, pre-data script), and it is run, from a staged file or a stored archive's stream.
+import type { Readable } from 'node:stream';
+import { ToolError } from '../../lib/jobs/tool-error';
+import { pipeTools, requireSuccess, runTool, tail, type ToolResult } from './run-tool';
+import { zstdDecompressTool } from './zstd';
 
 export interface RestoreSelection {
   /** Parallel restore processes; needs a seekable archive file (not a pipe). */
@@ -6,6 +11,8 @@ export interface RestoreSelection {
   schemas: string[];
   tables: string[];
   section: 'all' | 'schema' | 'data';
+  /** --no-owner --no-privileges: the restoring login owns everything and no GRANT names a role this server lacks. */
+  withoutOwners?: boolean;
 }
 
 /** A libpq connection string naming only the database (host, port, user come from the environment). */
@@ -24,6 +31,7 @@ export function pgRestoreArgs(archive: string, database: string, sel: RestoreSel
     // --exit-on-error: stop at the first error instead of restoring a half-database that looks fine.
     '--exit-on-error',
     '--no-password',
+    ...(sel.withoutOwners ? ['--no-owner', '--no-privileges'] : []),
     ...sel.schemas.map((s) => `--schema=${s}`),
     // pg_restore's --table takes a bare name, qualified by --schema (the schemas are created beforehand);
     // it restores the tables' definitions and data, not their indexes and constraints.
@@ -182,4 +190,90 @@ function parseDependencies(list: string): Map<number, number[]> {
     if (d && last !== undefined) deps.set(last, d[1]!.trim().split(/\s+/).filter(Boolean).map(Number));
   }
   return deps;
+}
+
+/**
+ * Where pg_restore reads an archive from: a file or folder staged in the job's scratch folder, or a stored
+ * single-file archive as a stream (a local storage's stream has an fd, which the kernel hands to the program).
+ */
+export type ArchiveInput = { file: string } | { open: () => Promise<Readable>; zstd: boolean };
+
+export interface PgRestoreRun {
+  signal: AbortSignal;
+  env?: Record<string, string>;
+  onLine?: (line: string) => void;
+  stdout?: 'ignore' | 'buffer';
+  maxBuffer?: number;
+  /** pg_restore may stop reading early (a listing reads only the table of contents): zstd's broken pipe is expected. */
+  readsPart?: boolean;
+}
+
+/**
+ * pg_restore <args> reading `input`: the file as its last argument, or the stream on stdin (through `zstd -dc` for a
+ * .zst, both exit statuses checked). Resolves with pg_restore's result; a zstd failure throws BACKUP_UNREADABLE.
+ */
+export async function pgRestoreFrom(exe: string, args: string[], input: ArchiveInput, run: PgRestoreRun): Promise<ToolResult> {
+  const spec = { exe, signal: run.signal, env: run.env, onLine: run.onLine, stdout: run.stdout ?? 'buffer', maxBuffer: run.maxBuffer } as const;
+  if ('file' in input) return runTool({ ...spec, args: [...args, input.file], stdin: 'ignore' });
+  const source = await input.open();
+  if (!input.zstd) return runTool({ ...spec, args, stdin: source });
+  const { producer, consumer } = pipeTools({ ...zstdDecompressTool(null, { signal: run.signal }), stdin: source }, { ...spec, args });
+  const [z, r] = await Promise.all([producer, consumer]);
+  if (z.exitCode === 0) return r;
+  // zstd's own failure (a damaged frame) is the better story; a broken pipe only means pg_restore stopped reading:
+  // expected of a listing, and otherwise pg_restore's own failure says why.
+  const brokenPipe = z.signal === 'SIGPIPE' || /broken pipe/i.test(z.stderrTail);
+  if (!brokenPipe || (r.exitCode === 0 && !run.readsPart)) {
+    throw new ToolError('BACKUP_UNREADABLE', `zstd could not decompress the archive (${z.exitCode !== null ? `exit ${z.exitCode}` : `killed by ${z.signal}`}).`, tail(z.stderrTail));
+  }
+  return r;
+}
+
+/**
+ * pg_restore --list of the archive, and --list --verbose for the entries' dependencies (which name each
+ * partition's parent). Both read the table of contents only. The one reader of a table of contents: restores,
+ * row recovery, uploads and the backup's own check use it.
+ */
+export async function readToc(input: ArchiveInput, pgRestore: string, signal: AbortSignal): Promise<Toc> {
+  const list = async (args: string[]) => {
+    const r = await pgRestoreFrom(pgRestore, args, input, { signal, readsPart: true });
+    if (r.exitCode !== 0 || !r.stdout.includes('; Archive created at')) {
+      throw new ToolError('BACKUP_UNREADABLE', 'pg_restore cannot read the archive: it is damaged or not a pg_dump archive.', tail(r.stderrTail));
+    }
+    return r.stdout;
+  };
+  const plain = await list(['--list']);
+  return parseToc(plain, await list(['--list', '--verbose']));
+}
+
+/** The archive's pre-data script (definitions, no data), as pg_restore would run it; parsed by owned-sequences.ts. */
+export async function readPreDataScript(input: ArchiveInput, pgRestore: string, signal: AbortSignal): Promise<string> {
+  // --section=pre-data: definitions only; --file=-: the script to stdout instead of a database.
+  const r = await pgRestoreFrom(pgRestore, ['--section=pre-data', '--file=-'], input, { signal, readsPart: true, maxBuffer: 512 * 1024 * 1024 });
+  if (r.exitCode !== 0) throw new ToolError('BACKUP_UNREADABLE', 'pg_restore could not read the definitions in the archive.', tail(r.stderrTail));
+  return r.stdout;
+}
+
+/**
+ * Reads every data block of the archive (pg_restore to /dev/null): its table of contents is at the start, so a file
+ * cut short still lists, and only decoding it to the end proves it can be restored.
+ */
+export async function decodeArchive(input: ArchiveInput, pgRestore: string, signal: AbortSignal): Promise<void> {
+  const r = await pgRestoreFrom(pgRestore, ['--file=/dev/null'], input, { signal, stdout: 'ignore' });
+  if (r.exitCode !== 0) {
+    const last = r.stderrTail.trim().split('\n').pop()?.replace(/^pg_restore: error: /, '');
+    throw new ToolError('BACKUP_UNREADABLE', `The archive cannot be read to its end${last ? ` (${last})` : ''}: it is cut short or damaged.`, tail(r.stderrTail));
+  }
+}
+
+/** pg_restore into `database`, with progress from its --verbose lines; RESTORE_FAILED with its last error line. */
+export async function restoreInto(
+  pgRestore: string,
+  archive: string,
+  database: string,
+  sel: RestoreSelection,
+  run: { signal: AbortSignal; env: Record<string, string>; onLine: (line: string) => void },
+): Promise<void> {
+  const r = await runTool({ exe: pgRestore, args: pgRestoreArgs(archive, database, sel), env: run.env, signal: run.signal, stdin: 'ignore', stdout: 'ignore', onLine: run.onLine });
+  requireSuccess(r, 'pg_restore', 'RESTORE_FAILED');
 }

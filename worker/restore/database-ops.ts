@@ -1,7 +1,9 @@
 // Database-level operations for restores, on a maintenance connection: names, create, drop, block, terminate, rename.
 import type pg from 'pg';
+import { quoteIdent } from '../pg/sql';
 
-export const quoteIdent = (name: string) => `"${name.replaceAll('"', '""')}"`;
+// Kept for the callers that import it from here; the one definition is worker/pg/sql.ts.
+export { quoteIdent };
 
 /** `<base><suffix>` within PostgreSQL's 63-byte identifier limit (longer names are silently cut, and could collide). */
 export function fitName(base: string, suffix: string): string {

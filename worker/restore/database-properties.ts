@@ -1,7 +1,7 @@
 // Database-level properties that pg_dump does not carry (owner, privileges, ALTER DATABASE/ROLE ... SET, comment,
 // connection limit), recorded in the backup's manifest and applied to a restored database before it takes its name.
 import type pg from 'pg';
-import { quoteIdent } from './database-ops';
+import { quoteIdent } from '../pg/sql';
 
 export interface DatabaseProperties {
   name: string;

@@ -1,7 +1,6 @@
 // What pg_restore --table leaves out of a picked table: the sequences it owns (serial and identity columns), its
-// column defaults that use them, and for a partitioned table its partitions. Read from the archive's pre-data script.
-import { execa } from 'execa';
-import { ToolError } from '../../lib/jobs/lifecycle';
+// column defaults that use them, and for a partitioned table its partitions. Read from the archive's pre-data script
+// (pg-restore.ts readPreDataScript).
 
 export interface PreDataEntry {
   /** The TOC tag: "users_id_seq", "users id" (a default: table and column), "orders_p1" (a partition). */
@@ -113,11 +112,4 @@ export function tableExtras(entries: PreDataEntry[], picked: string[]): TableExt
   }
   for (const a of attach) if (a.child && partitions.includes(a.child)) statements.push(a.e.sql);
   return { partitions, sequences: [...new Set(sequences)], statements };
-}
-
-/** The archive's pre-data script (definitions only, no rows), which pg_restore prints without a database. */
-export async function readPreData(archive: string, pgRestore: string, signal: AbortSignal): Promise<PreDataEntry[]> {
-  const r = await execa(pgRestore, ['--section=pre-data', '--file=-', archive], { cancelSignal: signal, reject: false, maxBuffer: 512 * 1024 * 1024 });
-  if (r.exitCode !== 0) throw new ToolError('BACKUP_UNREADABLE', 'pg_restore could not read the definitions in the archive.', String(r.stderr).slice(-4000));
-  return parsePreData(String(r.stdout));
 }

@@ -1,8 +1,11 @@
 // Missing owner roles, created from the saved globals (pg_dumpall --globals-only) only as far as an admin allowed:
 // never SUPERUSER, CREATEROLE, REPLICATION, BYPASSRLS or the old password hash unless each was ticked. The statements
 // are built here from parsed attributes; no line of the globals file is run as it is.
+import { ToolError } from '../../lib/jobs/tool-error';
+import { runPsql } from '../pg/psql';
+import { tail } from '../pg/run-tool';
+import { quoteIdent } from '../pg/sql';
 import { readQualifiedName } from './owned-sequences';
-import { quoteIdent } from './database-ops';
 
 export interface RoleGrants {
   superuser: boolean;
@@ -89,4 +92,17 @@ export function createRolesSql(globals: Map<string, SavedRole>, plans: RolePlan[
       return `CREATE ROLE ${quoteIdent(p.name)} WITH ${p.attributes.join(' ')}${hash ? ` PASSWORD '${hash.replaceAll("'", "''")}'` : ''};`;
     })
     .join('\n') + '\n';
+}
+
+/**
+ * Runs the CREATE ROLE statements with psql in the maintenance database; the statements go through stdin, so a
+ * password hash is never in argv, and psql's output reaches the job row with any hash masked.
+ */
+export async function createRoles(psql: string, globals: Map<string, SavedRole>, plans: RolePlan[], run: { env: Record<string, string>; signal: AbortSignal }): Promise<void> {
+  // Quiet, stopping at the first failing statement, in the maintenance database; the statements from stdin.
+  const r = await runPsql({ exe: psql, env: run.env, database: 'postgres', quiet: true, input: createRolesSql(globals, plans), signal: run.signal });
+  if (r.exitCode !== 0) {
+    const out = `${r.stdout}${r.stderrTail}`.replace(/PASSWORD '[^']*'/g, "PASSWORD '…'");
+    throw new ToolError('ROLES_MISSING', `Creating the roles ${plans.map((x) => x.name).join(', ')} failed.`, tail(out));
+  }
 }

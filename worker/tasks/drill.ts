@@ -5,7 +5,7 @@ import { UserError } from '../../lib/errors';
 import type { JobContext } from '../../lib/jobs/lifecycle';
 import type { JobPayload } from '../../lib/jobs/kinds';
 import { restorePayload } from '../../lib/jobs/kinds';
-import { runRestore, type Check } from './restore';
+import { runRestore } from './restore';
 
 export async function drill(ctx: JobContext<JobPayload<'drill'>>) {
   const db = getDb();
@@ -30,12 +30,12 @@ export async function drill(ctx: JobContext<JobPayload<'drill'>>) {
 
     // restore, check, drop: the same path as a real restore, into a scratch database.
     const payload = restorePayload.parse({ backupId: String(backup.id), destination: { mode: 'drill' } });
-    const result = await runRestore(ctx as unknown as JobContext<typeof payload>, payload);
-    const checks = result.checks as Check[];
+    const result = await runRestore(ctx, payload);
+    const checks = result.checks;
     const ok = checks.every((c) => c.ok);
     await db.drill.update({
       where: { id: row.id },
-      data: { status: ok ? 'succeeded' : 'failed', finishedAt: new Date(), restoreMs: result.restoreMs as number, checks: checks as object, ...(ok ? {} : { errorCode: 'CHECKS_FAILED', error: `${checks.filter((c) => !c.ok).length} check(s) failed` }) },
+      data: { status: ok ? 'succeeded' : 'failed', finishedAt: new Date(), restoreMs: result.restoreMs, checks: checks as object, ...(ok ? {} : { errorCode: 'CHECKS_FAILED', error: `${checks.filter((c) => !c.ok).length} check(s) failed` }) },
     });
     if (!ok) throw new UserError('CHECKS_FAILED', `${checks.filter((c) => !c.ok).length} check(s) failed on the drill's restored copy.`);
     return { ...result, drillId: row.id };

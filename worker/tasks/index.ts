@@ -10,7 +10,10 @@ import { dropCopy, rollback } from './rollback';
 import { repair } from './repair';
 import { importUpload } from './import-upload';
 import { download } from './download';
-import { recoverCompare, recoverDiscard, recoverExport, recoverReinsert } from './recover-rows';
+import { recoverCompare } from './recover-compare';
+import { recoverReinsert } from './recover-reinsert';
+import { recoverExport } from './recover-export';
+import { recoverDiscard } from './recover-discard';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export const tasks: Record<JobKindName, (ctx: JobContext<any>) => Promise<unknown>> = {

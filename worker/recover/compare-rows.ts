@@ -2,7 +2,7 @@
 // primary key, and the keyset merge that pairs a backup's rows with production's (pure, so it is unit-tested).
 import { UserError } from '../../lib/errors';
 import { dbConninfo } from '../pg/pg-restore';
-import { quoteIdent } from './database-ops';
+import { quoteIdent, quoteQualified } from '../pg/sql';
 
 export interface KeyColumn {
   name: string;
@@ -25,7 +25,8 @@ export interface TableShape {
   columns: CopyColumn[];
 }
 
-export const qualified = (schema: string, name: string) => `${quoteIdent(schema)}.${quoteIdent(name)}`;
+/** schema.name, each part quoted (the one copy in worker/pg/sql.ts). */
+export const qualified = quoteQualified;
 
 // ---------------------------------------------------------------- pg_restore for the scratch copy
 

@@ -1,4 +1,4 @@
-// worker/restore/compare-rows.ts: the keyset merge (paging boundaries, rows added since the backup inside and beyond
+// worker/recover/compare-rows.ts: the keyset merge (paging boundaries, rows added since the backup inside and beyond
 // the ranges, key orders JavaScript does not share, previews, the key cap, cancel), the SQL builders, parents-first
 // ordering, CSV and SQL literals, and the scratch restore's pg_restore argv.
 import { describe, expect, it } from 'vitest';
@@ -18,7 +18,7 @@ import {
   type ScratchStep,
   type RowSources,
   type TableShape,
-} from '../../../../worker/restore/compare-rows';
+} from '../../../../worker/recover/compare-rows';
 import { UserError } from '../../../../lib/errors';
 
 /** A "database" ordering that JavaScript's string order does not share: numbers by value, composite keys left to right. */
