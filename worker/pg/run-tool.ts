@@ -103,7 +103,7 @@ function start(spec: ToolSpec, internal: Internal = {}): { handle: ToolHandle; c
   let input: Buffer | string | undefined;
   if (internal.stdinPipe || relayIn) stdin = 'pipe';
   else if (stdinFd !== null) stdin = stdinFd; // the child reads the file itself
-  else if (typeof spec.stdin === 'string' || Buffer.isBuffer(spec.stdin)) input = spec.stdin;
+  else if ((typeof spec.stdin === 'string' && spec.stdin !== 'ignore') || Buffer.isBuffer(spec.stdin)) input = spec.stdin;
 
   let stdout: unknown;
   if (stdoutMode === 'to') stdout = internal.stdoutTo;
@@ -126,6 +126,20 @@ function start(spec: ToolSpec, internal: Internal = {}): { handle: ToolHandle; c
     maxBuffer: { stdout: spec.maxBuffer ?? DEFAULT_MAX_BUFFER },
     stripFinalNewline: false,
   });
+
+  // On abort the program is killed, but a program it started (sh's sleep, a hook's children) may keep our pipes
+  // open for as long as it lives: a second later they are let go, so a cancel never waits for them.
+  const release = () => {
+    const t = setTimeout(() => {
+      child.stdout?.destroy();
+      child.stderr?.destroy();
+    }, 1000);
+    t.unref();
+    void child.finally(() => clearTimeout(t)).catch(() => {});
+  };
+  if (spec.signal.aborted) release();
+  else spec.signal.addEventListener('abort', release, { once: true });
+  void child.finally(() => spec.signal.removeEventListener('abort', release)).catch(() => {});
 
   // Relayed streams: a child that exits early makes its stdin fail (EPIPE); its exit status tells what happened.
   if (relayIn && child.stdin) pipeline(relayIn, child.stdin).catch(() => relayIn.destroy());
