@@ -185,7 +185,7 @@ describe('cancelling a restore', () => {
     );
     expect(toolProcsFor(cluster!.port, 'pg_restore').length).toBeGreaterThan(0);
     // The decompressed archive is in the job's scratch folder, never in the storage (issue 9).
-    expect(listFiles(jobScratchPath(id))).toEqual(['archive.dump']);
+    expect(listFiles(jobScratchPath(id))).toContain('archive.dump');
     expect(listFiles(storageDir).filter((f) => f.includes('.restore-'))).toEqual([]);
     await cancelJob(s().operator, id, null);
     const job = await s().waitJob(id, undefined, 30_000, worker);

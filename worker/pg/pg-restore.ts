@@ -214,7 +214,7 @@ export interface PgRestoreRun {
  */
 export async function pgRestoreFrom(exe: string, args: string[], input: ArchiveInput, run: PgRestoreRun): Promise<ToolResult> {
   const spec = { exe, signal: run.signal, env: run.env, onLine: run.onLine, stdout: run.stdout ?? 'buffer', maxBuffer: run.maxBuffer } as const;
-  if ('file' in input) return runTool({ ...spec, args: [...args, input.file], stdin: 'ignore' });
+  if ('file' in input) return runTool({ ...spec, args: [...args, input.file] });
   const source = await input.open();
   if (!input.zstd) return runTool({ ...spec, args, stdin: source });
   const { producer, consumer } = pipeTools({ ...zstdDecompressTool(null, { signal: run.signal }), stdin: source }, { ...spec, args });
@@ -274,6 +274,6 @@ export async function restoreInto(
   sel: RestoreSelection,
   run: { signal: AbortSignal; env: Record<string, string>; onLine: (line: string) => void },
 ): Promise<void> {
-  const r = await runTool({ exe: pgRestore, args: pgRestoreArgs(archive, database, sel), env: run.env, signal: run.signal, stdin: 'ignore', stdout: 'ignore', onLine: run.onLine });
+  const r = await runTool({ exe: pgRestore, args: pgRestoreArgs(archive, database, sel), env: run.env, signal: run.signal, stdout: 'ignore', onLine: run.onLine });
   requireSuccess(r, 'pg_restore', 'RESTORE_FAILED');
 }

@@ -84,7 +84,7 @@ export async function runHook(hook: string | null, event: HookEvent, info: { tar
   const output: string[] = [];
   // stdout and stderr as one text, in the order the lines came (as a person would see them in a terminal).
   // A cancel ends timeout with SIGTERM, which it passes on to the hook's whole group.
-  const r = await runTool({ exe, args, signal, cwd: '/', stdin: 'ignore', stdout: 'lines', onLine: (l) => void (output.push(l) > 400 && output.splice(0, 200)) });
+  const r = await runTool({ exe, args, signal, cwd: '/', stdout: 'lines', onLine: (l) => void (output.push(l) > 400 && output.splice(0, 200)) });
   const ms = Date.now() - started;
   // timeout's 124: the limit was reached (a group killed after --kill-after shows as 137 or a signal).
   if (r.exitCode === 124 || (ms >= limit && r.exitCode !== 0)) throw new UserError('HOOK_FAILED', `The ${event} hook ran longer than its limit of ${limit / 1000} s and was stopped.`);

@@ -66,9 +66,9 @@ export async function runRestore(ctx: StepContext, p: RestorePayload): Promise<R
   const plan = await planRestore(ctx, p, admin, inPlace ? 'now' : 'later');
   refuseProblems(plan);
   const c = await admin();
-  const pass = await toolEnv(targetConn(plan.dest, 'postgres'));
+  // The passfile lives in the job's scratch folder: removed when the job ends, and by the crash sweep.
+  const pass = await toolEnv(targetConn(plan.dest, 'postgres'), { dir: await ctx.scratch() });
   ctx.defer('remove the passfile', pass.cleanup, { always: true });
-  if (pass.dir) await ctx.trackPartial(pass.dir); // and the crash sweep removes it if the worker dies
 
   const inPlaceState = inPlaceFacts();
   const swapState = { prodMoved: false };
