@@ -6,7 +6,6 @@ export const errorRegistry = {
   CROSS_ORIGIN: { status: 403, retryable: false, hint: 'Use the console itself; requests from other sites are refused.' },
   VALIDATION: { status: 400, retryable: false, hint: 'Correct the fields named above and send again.' },
   NOT_FOUND: { status: 404, retryable: false, hint: 'It may have been removed; go back to the list.' },
-  CONFLICT: { status: 409, retryable: false, hint: 'Reload the page to see the current state.' },
   EMAIL_TAKEN: { status: 409, retryable: false, hint: 'Use another email, or change the existing user instead.' },
   LAST_ADMIN: { status: 409, retryable: false, hint: 'Make another user admin first.' },
   SELF_LOCKOUT: { status: 409, retryable: false, hint: 'Ask another admin to do this.' },

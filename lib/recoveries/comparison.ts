@@ -4,7 +4,6 @@ import { getDb } from '../db';
 import type { z } from 'zod';
 import { UserError } from '../errors';
 import { recoverCompareResult, type JobResult, type tableComparison } from '../jobs/kinds';
-import { defaultStoragePath } from '../storage/local-storage';
 
 /** The scratch copy is kept this long for a re-insert or a download, then dropped by the next recovery job on the target. */
 export const SCRATCH_TTL_MS = 24 * 3600 * 1000;
@@ -18,12 +17,6 @@ export type ComparisonResult = JobResult<'recover-compare'>;
 /** Export and download files live beside the backups, one folder a comparison; they go with the scratch copy. */
 export function exportFolder(compareJobId: string): string {
   return `recoveries/${compareJobId}`;
-}
-
-/** The storage folder of the comparison's backup (where its exports are written). */
-export async function comparisonStorageRoot(backupId: string): Promise<string> {
-  const b = await getDb().backupLog.findUnique({ where: { id: BigInt(backupId) }, include: { storage: true } });
-  return b?.storage?.path ?? b?.location ?? defaultStoragePath();
 }
 
 /** The comparison job and its result; refuses one that is not a succeeded comparison. */
