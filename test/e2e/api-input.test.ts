@@ -135,3 +135,13 @@ describe('a number past 64 bits or a NUL byte', () => {
     expect(new URL(url, base).searchParams.get('error')).toBe('Email or password is incorrect.');
   });
 });
+
+// The console's pages take ids from the address too: a bad one is the not-found page, never the error page.
+describe('a page given an id past 64 bits or no number at all', () => {
+  it.each([`/backups/${huge}`, `/restore?backupId=${huge}`, '/restore?backupId=not-a-number'])('%s -> 404, the not-found page', async (path) => {
+    const res = await fetch(`${base}${path}`, { redirect: 'manual', headers: { cookie } });
+    const text = await res.text();
+    expect(res.status, text.slice(0, 2000)).toBe(404);
+    expect(text).toContain('There is nothing here');
+  });
+});
