@@ -46,6 +46,22 @@ export async function makeUser(stack: Stack, role: Role, label = role): Promise<
   return { id: u.id, email: u.email, role };
 }
 
+/**
+ * Where most restore and recovery files start: a local storage 'main', a target of `database` on it (makeTarget), a
+ * worker (with `workerEnv`) and a first good backup of the target.
+ */
+export async function protectedTarget(
+  stack: Stack,
+  input: { name: string; database: string; keyTables?: string[]; checkStatements?: string[]; workerEnv?: Record<string, string> },
+): Promise<{ storageDir: string; storageId: string; targetId: string; worker: Spawned; backup: BackupRow }> {
+  const { workerEnv, ...target } = input;
+  const { storageDir, storageId } = await stack.localStorage();
+  const targetId = (await makeTarget(stack, { ...target, storageId })).id;
+  const worker = await stack.readyWorker(workerEnv);
+  const backup = await backupNow(stack, worker, targetId);
+  return { storageDir, storageId, targetId, worker, backup };
+}
+
 /** Backs the target up now and waits for success; returns the backup_log row. */
 export async function backupNow(stack: Stack, worker: Spawned, targetId: string, opts: { scheduleId?: string } = {}): Promise<BackupRow> {
   const { id } = await startBackup(stack.operator, targetId, opts);
