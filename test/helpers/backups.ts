@@ -116,6 +116,7 @@ export class Stack {
     password?: string | null;
     database: string | null;
     keyTables?: string[];
+    checkStatements?: string[];
     storageId?: string | null;
     workerPool?: string;
   }) {
@@ -131,7 +132,7 @@ export class Stack {
         sslMode: 'disable',
         database: input.database,
         keyTables: input.keyTables ?? [],
-        checkStatements: [],
+        checkStatements: input.checkStatements ?? [],
         workerPool: input.workerPool ?? 'default',
         storageId: input.storageId ?? null,
       },

@@ -4,7 +4,6 @@ import pg from 'pg';
 import { expect } from 'vitest';
 import type { RunningCluster } from '../../scripts/lib/cluster';
 import { getDb } from '../../lib/db';
-import { createTarget } from '../../lib/targets/manage-targets';
 import { startBackup } from '../../lib/backups/start-backup';
 import { startRestore, startTargetJob } from '../../lib/restores/start-restore';
 import type { Role } from '../../lib/auth/roles';
@@ -15,29 +14,12 @@ import { tableChecksums } from './backups';
 export const KEY_TABLES = ['core.users', 'core.sessions'];
 export const CHECK_STATEMENTS = ['SELECT core.analyze_query_performance()'];
 
-/** A target with key tables and check statements (the backups helper's Stack.target leaves the statements empty). */
+/** A target with key tables and check statements (Stack.target's defaults leave both empty). */
 export async function makeTarget(
   stack: Stack,
   input: { name: string; cluster?: RunningCluster; database: string | null; keyTables?: string[]; checkStatements?: string[]; storageId?: string | null },
 ) {
-  const c = input.cluster ?? stack.cluster;
-  return createTarget(
-    stack.admin,
-    {
-      name: input.name,
-      host: '127.0.0.1',
-      port: c.port,
-      dbUser: c.superuser,
-      password: c.password ?? null,
-      sslMode: 'disable',
-      database: input.database,
-      keyTables: input.keyTables ?? KEY_TABLES,
-      checkStatements: input.checkStatements ?? CHECK_STATEMENTS,
-      workerPool: 'default',
-      storageId: input.storageId ?? null,
-    },
-    '192.0.2.10',
-  ) as Promise<{ id: string; name: string } & Record<string, unknown>>;
+  return stack.target({ ...input, keyTables: input.keyTables ?? KEY_TABLES, checkStatements: input.checkStatements ?? CHECK_STATEMENTS });
 }
 
 export async function makeUser(stack: Stack, role: Role, label = role): Promise<Actor> {
