@@ -3,35 +3,19 @@
 // the answer must come from validation, before any lookup.
 import { randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
-import { signInCookie } from '../helpers/browser';
+import { apiCall, signInCookie } from '../helpers/browser';
 import { e2eUsers } from '../helpers/e2e-users';
 
 const base = inject('baseUrl');
 const huge = '99999999999999999999999';
 const nul = 'bad\u0000name';
 let cookie = '';
-type Json = any;
 
 beforeAll(async () => {
   cookie = await signInCookie(base, e2eUsers.admin.email, e2eUsers.admin.password);
 });
 
-async function call(method: string, path: string, body?: unknown) {
-  const res = await fetch(`${base}${path}`, {
-    method,
-    redirect: 'manual',
-    headers: { cookie, origin: base, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-    body: body !== undefined ? JSON.stringify(body) : undefined,
-  });
-  const text = await res.text();
-  let json: Json;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = undefined;
-  }
-  return { status: res.status, text, json };
-}
+const call = (method: string, path: string, body?: unknown) => apiCall(base, cookie, method, path, body);
 
 const id = randomUUID();
 const enc = encodeURIComponent;

@@ -3,7 +3,7 @@
 import pg from 'pg';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { launchBrowser, signInCookie, signInPage } from '../helpers/browser';
+import { apiCall, launchBrowser, signInCookie, signInPage } from '../helpers/browser';
 import { e2eUsers } from '../helpers/e2e-users';
 
 const base = inject('baseUrl');
@@ -12,14 +12,7 @@ let browser: Browser;
 let adminCookie = '';
 let targetId = '';
 
-async function api(method: string, path: string, body?: unknown) {
-  const res = await fetch(`${base}${path}`, {
-    method,
-    headers: { cookie: adminCookie, origin: base, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-    body: body !== undefined ? JSON.stringify(body) : undefined,
-  });
-  return { status: res.status, json: (await res.json().catch(() => null)) as any };
-}
+const api = (method: string, path: string, body?: unknown) => apiCall(base, adminCookie, method, path, body);
 
 beforeAll(async () => {
   adminCookie = await signInCookie(base, e2eUsers.admin.email, e2eUsers.admin.password);
