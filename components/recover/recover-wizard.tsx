@@ -10,6 +10,7 @@ import { tableChoices } from '@/lib/recoveries/table-choices';
 import { Button } from '@/components/ui/button';
 import { Card } from '@/components/ui/card';
 import { ErrorBox } from '@/components/ui/error-box';
+import { WizardSteps } from '@/components/ui/wizard-steps';
 import { BackupChoiceTable } from '@/components/backups/backup-choice-table';
 import { JobLive } from '@/components/jobs/job-live';
 import { useJob } from '@/components/jobs/use-job';
@@ -58,13 +59,7 @@ export function RecoverWizard({ targets, isAdmin, initialTargetId, initialCompar
 
   return (
     <div className="space-y-6">
-      <ol className="flex flex-wrap gap-2 text-sm" aria-label="Recovery steps">
-        {steps.map((s, i) => (
-          <li key={s} className={`rounded-full px-3 py-1 ${i === step ? 'bg-sky-700 text-white' : i < step ? 'bg-sky-100 text-sky-900' : 'bg-slate-100 text-slate-500'}`} aria-current={i === step ? 'step' : undefined}>
-            {i + 1}. {s}
-          </li>
-        ))}
-      </ol>
+      <WizardSteps steps={steps} current={step} label="Recovery steps" />
 
       {step === 0 && (
         <PickBackup

@@ -9,6 +9,7 @@ import { queryKeys } from '@/lib/client/query-keys';
 import { Button } from '@/components/ui/button';
 import { Card } from '@/components/ui/card';
 import { ErrorBox } from '@/components/ui/error-box';
+import { WizardSteps } from '@/components/ui/wizard-steps';
 import { BackupChoiceTable } from '@/components/backups/backup-choice-table';
 import { StatusBadge } from '@/components/ui/status-badge';
 import { Ago, duration, LocalTime } from '@/components/ui/time';
@@ -78,13 +79,7 @@ export function RestoreWizard({ targets, isAdmin, initialTargetId, initialBackup
 
   return (
     <div className="space-y-6">
-      <ol className="flex flex-wrap gap-2 text-sm" aria-label="Restore steps">
-        {steps.map((s, i) => (
-          <li key={s} className={`rounded-full px-3 py-1 ${i === step ? 'bg-sky-700 text-white' : i < step ? 'bg-sky-100 text-sky-900' : 'bg-slate-100 text-slate-500'}`} aria-current={i === step ? 'step' : undefined}>
-            {i + 1}. {s}
-          </li>
-        ))}
-      </ol>
+      <WizardSteps steps={steps} current={step} label="Restore steps" />
 
       {step === 0 && isAdmin && <UploadDump targetId={targetId} targets={targets} />}
       {step === 0 && <PickBackup initialBackupId={initialBackupId} targets={targets} targetId={targetId} setTargetId={(id) => { setTargetId(id); setBackup(null); }} backup={backup} setBackup={(b) => { setBackup(b); setPreflightJob(null); }} />}

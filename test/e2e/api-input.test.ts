@@ -3,35 +3,19 @@
 // the answer must come from validation, before any lookup.
 import { randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
-import { signInCookie } from '../helpers/browser';
+import { apiCall, signInCookie } from '../helpers/browser';
 import { e2eUsers } from '../helpers/e2e-users';
 
 const base = inject('baseUrl');
 const huge = '99999999999999999999999';
 const nul = 'bad\u0000name';
 let cookie = '';
-type Json = any;
 
 beforeAll(async () => {
   cookie = await signInCookie(base, e2eUsers.admin.email, e2eUsers.admin.password);
 });
 
-async function call(method: string, path: string, body?: unknown) {
-  const res = await fetch(`${base}${path}`, {
-    method,
-    redirect: 'manual',
-    headers: { cookie, origin: base, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-    body: body !== undefined ? JSON.stringify(body) : undefined,
-  });
-  const text = await res.text();
-  let json: Json;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = undefined;
-  }
-  return { status: res.status, text, json };
-}
+const call = (method: string, path: string, body?: unknown) => apiCall(base, cookie, method, path, body);
 
 const id = randomUUID();
 const enc = encodeURIComponent;
@@ -134,5 +118,15 @@ describe('a number past 64 bits or a NUL byte', () => {
     });
     const { url } = (await res.json()) as { url: string };
     expect(new URL(url, base).searchParams.get('error')).toBe('Email or password is incorrect.');
+  });
+});
+
+// The console's pages take ids from the address too: a bad one is the not-found page, never the error page.
+describe('a page given an id past 64 bits or no number at all', () => {
+  it.each([`/backups/${huge}`, `/restore?backupId=${huge}`, '/restore?backupId=not-a-number'])('%s -> 404, the not-found page', async (path) => {
+    const res = await fetch(`${base}${path}`, { redirect: 'manual', headers: { cookie } });
+    const text = await res.text();
+    expect(res.status, text.slice(0, 2000)).toBe(404);
+    expect(text).toContain('There is nothing here');
   });
 });

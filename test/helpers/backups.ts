@@ -1,13 +1,15 @@
 // Backup integration helpers: a console database with real worker processes, targets and storages made through lib,
 // job waits, per-table checksums, restores with plain tools, and /proc scans for the pg tools a worker runs.
-import { createHash } from 'node:crypto';
+// startStack / stopStack are how an integration file begins and ends.
+import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { execa } from 'execa';
 import pg from 'pg';
-import type { RunningCluster } from '../../scripts/lib/cluster';
+import { createThrowawayCluster, type RunningCluster } from '../../scripts/lib/cluster';
+import { seedDemoDatabase } from '../../scripts/lib/seed';
 import { startWorker, type Child, type ConsoleEnv } from '../../scripts/lib/stack';
 import { applyEnv, consoleEnv, createConsoleDatabase, sql, waitFor } from './db';
 import { getDb } from '../../lib/db';
@@ -82,6 +84,13 @@ export class Stack {
     return s;
   }
 
+  /** A worker that has registered its queues (spawnWorker, then workerReady). */
+  async readyWorker(extra: Record<string, string | undefined> = {}): Promise<Spawned> {
+    const s = this.spawnWorker(extra);
+    await this.workerReady(s);
+    return s;
+  }
+
   /** Waits until the worker has registered its queues. */
   async workerReady(s: Spawned, timeoutMs = 30_000): Promise<void> {
     await waitFor('the worker to listen', async () => s.lines.some((l) => l.includes('listening on')) || (!alive(s) ? Promise.reject(new Error('worker exited')) : false), timeoutMs, 100).catch((err) => {
@@ -93,6 +102,12 @@ export class Stack {
     return getDb().storage.create({ data: { name, kind: 'local', path: dir } });
   }
 
+  /** A local storage in a fresh temp folder (removed by close()). */
+  async localStorage(name = 'main'): Promise<{ storageDir: string; storageId: string }> {
+    const storageDir = this.tempDir('lifeboat-store-');
+    return { storageDir, storageId: (await this.storage(name, storageDir)).id };
+  }
+
   async target(input: {
     name: string;
     cluster?: RunningCluster;
@@ -101,6 +116,7 @@ export class Stack {
     password?: string | null;
     database: string | null;
     keyTables?: string[];
+    checkStatements?: string[];
     storageId?: string | null;
     workerPool?: string;
   }) {
@@ -116,7 +132,7 @@ export class Stack {
         sslMode: 'disable',
         database: input.database,
         keyTables: input.keyTables ?? [],
-        checkStatements: [],
+        checkStatements: input.checkStatements ?? [],
         workerPool: input.workerPool ?? 'default',
         storageId: input.storageId ?? null,
       },
@@ -163,6 +179,31 @@ export class Stack {
     for (const m of this.mounts) await execa('umount', ['-l', m], { reject: false });
     for (const d of this.tempDirs) rmSync(d, { recursive: true, force: true });
   }
+}
+
+/**
+ * How an integration file begins: a throwaway cluster (with a random superuser password when `password`, so libpq
+ * must send one, as in production), the console's Stack on it and, with `seed`, the demo database of that name.
+ * When a step fails, what was made is removed before the error goes on (the file's afterAll never saw it).
+ */
+export async function startStack(dbName: string, o: { password?: boolean; seed?: string } = {}): Promise<{ cluster: RunningCluster; stack: Stack }> {
+  const cluster = await createThrowawayCluster(o.password ? { password: `pw-${randomBytes(6).toString('hex')}` } : {});
+  const stack = new Stack(cluster, dbName);
+  try {
+    await stack.init();
+    if (o.seed) await seedDemoDatabase(cluster.url('postgres'), o.seed);
+    return { cluster, stack };
+  } catch (err) {
+    await stack.close().catch(() => {});
+    await cluster.remove().catch(() => {});
+    throw err;
+  }
+}
+
+/** How an integration file ends: its workers, console connections and temp folders, then its clusters. */
+export async function stopStack(stack: Stack | undefined, ...clusters: (RunningCluster | undefined)[]): Promise<void> {
+  await stack?.close();
+  await Promise.all(clusters.map((c) => c?.remove()));
 }
 
 export interface JobRow {

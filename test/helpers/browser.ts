@@ -43,3 +43,21 @@ export async function signInCookie(baseUrl: string, email: string, password: str
   if (!jar.has('next-auth.session-token')) throw new Error(`sign-in as ${email} failed (HTTP ${res.status})`);
   return cookie;
 }
+
+/** One JSON API call as a signed-in user (same-origin, as the console's own pages send it): status, body text, parsed JSON. */
+export async function apiCall(baseUrl: string, cookie: string, method: string, path: string, body?: unknown): Promise<{ status: number; text: string; json: any }> {
+  const res = await fetch(`${baseUrl}${path}`, {
+    method,
+    redirect: 'manual',
+    headers: { cookie, origin: baseUrl, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+    body: body !== undefined ? JSON.stringify(body) : undefined,
+  });
+  const text = await res.text();
+  let json: any;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = undefined;
+  }
+  return { status: res.status, text, json };
+}

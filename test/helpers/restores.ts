@@ -4,7 +4,6 @@ import pg from 'pg';
 import { expect } from 'vitest';
 import type { RunningCluster } from '../../scripts/lib/cluster';
 import { getDb } from '../../lib/db';
-import { createTarget } from '../../lib/targets/manage-targets';
 import { startBackup } from '../../lib/backups/start-backup';
 import { startRestore, startTargetJob } from '../../lib/restores/start-restore';
 import type { Role } from '../../lib/auth/roles';
@@ -15,35 +14,34 @@ import { tableChecksums } from './backups';
 export const KEY_TABLES = ['core.users', 'core.sessions'];
 export const CHECK_STATEMENTS = ['SELECT core.analyze_query_performance()'];
 
-/** A target with key tables and check statements (the backups helper's Stack.target leaves the statements empty). */
+/** A target with key tables and check statements (Stack.target's defaults leave both empty). */
 export async function makeTarget(
   stack: Stack,
   input: { name: string; cluster?: RunningCluster; database: string | null; keyTables?: string[]; checkStatements?: string[]; storageId?: string | null },
 ) {
-  const c = input.cluster ?? stack.cluster;
-  return createTarget(
-    stack.admin,
-    {
-      name: input.name,
-      host: '127.0.0.1',
-      port: c.port,
-      dbUser: c.superuser,
-      password: c.password ?? null,
-      sslMode: 'disable',
-      database: input.database,
-      keyTables: input.keyTables ?? KEY_TABLES,
-      checkStatements: input.checkStatements ?? CHECK_STATEMENTS,
-      workerPool: 'default',
-      storageId: input.storageId ?? null,
-    },
-    '192.0.2.10',
-  ) as Promise<{ id: string; name: string } & Record<string, unknown>>;
+  return stack.target({ ...input, keyTables: input.keyTables ?? KEY_TABLES, checkStatements: input.checkStatements ?? CHECK_STATEMENTS });
 }
 
 export async function makeUser(stack: Stack, role: Role, label = role): Promise<Actor> {
   const email = `${label}-${Math.random().toString(36).slice(2, 8)}@${stack.dbName}.test`;
   const u = await getDb().user.create({ data: { email, name: email, role } });
   return { id: u.id, email: u.email, role };
+}
+
+/**
+ * Where most restore and recovery files start: a local storage 'main', a target of `database` on it (makeTarget), a
+ * worker (with `workerEnv`) and a first good backup of the target.
+ */
+export async function protectedTarget(
+  stack: Stack,
+  input: { name: string; database: string; keyTables?: string[]; checkStatements?: string[]; workerEnv?: Record<string, string> },
+): Promise<{ storageDir: string; storageId: string; targetId: string; worker: Spawned; backup: BackupRow }> {
+  const { workerEnv, ...target } = input;
+  const { storageDir, storageId } = await stack.localStorage();
+  const targetId = (await makeTarget(stack, { ...target, storageId })).id;
+  const worker = await stack.readyWorker(workerEnv);
+  const backup = await backupNow(stack, worker, targetId);
+  return { storageDir, storageId, targetId, worker, backup };
 }
 
 /** Backs the target up now and waits for success; returns the backup_log row. */

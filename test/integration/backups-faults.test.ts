@@ -1,16 +1,16 @@
 // Logical backups that go wrong, with a real worker, pg_dump and zstd: each ends failed (or cancelled) with its exact
 // code and a clear message, leaves no partial file and no tool running, and never touches an earlier good backup.
-import { randomBytes } from 'node:crypto';
 import { copyFileSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createThrowawayCluster, type RunningCluster } from '../../scripts/lib/cluster';
+import type { RunningCluster } from '../../scripts/lib/cluster';
 import { freePort } from '../../scripts/lib/stack';
-import { seedDemoDatabase } from '../../scripts/lib/seed';
 import { sql, waitFor } from '../helpers/db';
 import {
   Stack,
+  startStack,
+  stopStack,
   childProcs,
   exitWithin,
   holdLock,
@@ -73,14 +73,10 @@ function expectFailure(job: { status: string; error_code: string | null; error_m
 }
 
 beforeAll(async () => {
-  cluster = await createThrowawayCluster({ password: `pw-${randomBytes(6).toString('hex')}` });
-  stack = await new Stack(cluster, 'lifeboat_faults').init();
-  await seedDemoDatabase(cluster.url('postgres'), 'eitherway');
+  ({ cluster, stack } = await startStack('lifeboat_faults', { password: true, seed: 'eitherway' }));
   await makeBigDatabase(cluster, 'bigdb', 400_000);
-  storageDir = s().tempDir('lifeboat-store-');
-  storageId = (await s().storage('main', storageDir)).id;
-  worker = s().spawnWorker();
-  await s().workerReady(worker);
+  ({ storageDir, storageId } = await s().localStorage());
+  worker = await s().readyWorker();
 
   // Earlier good backups that no fault may damage: a small one and one of the big database the faults reuse.
   targets.good = (await s().target({ name: 'good', database: 'eitherway', storageId })).id;
@@ -93,10 +89,7 @@ beforeAll(async () => {
   }
 }, 90_000);
 
-afterAll(async () => {
-  await stack?.close();
-  await cluster?.remove();
-}, 60_000);
+afterAll(() => stopStack(stack, cluster), 60_000);
 
 describe('connection faults', () => {
   it('an unreachable target (closed port): TARGET_UNREACHABLE naming host and port', async () => {

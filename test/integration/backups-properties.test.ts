@@ -5,11 +5,11 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createThrowawayCluster, type RunningCluster } from '../../scripts/lib/cluster';
+import type { RunningCluster } from '../../scripts/lib/cluster';
 import { sql } from '../helpers/db';
 import { execa } from 'execa';
 import { copyFileSync } from 'node:fs';
-import { Stack, tableChecksums, type Manifest, type Spawned } from '../helpers/backups';
+import { Stack, startStack, stopStack, tableChecksums, type Manifest, type Spawned } from '../helpers/backups';
 import { backupNow } from '../helpers/restores';
 import { openBackupForDownload } from '../../lib/backups/download-backup';
 
@@ -22,8 +22,7 @@ const DB = `shop "props" ü`;
 const q = `"${DB.replaceAll('"', '""')}"`;
 
 beforeAll(async () => {
-  cluster = await createThrowawayCluster();
-  stack = await new Stack(cluster, 'lifeboat_properties').init();
+  ({ cluster, stack } = await startStack('lifeboat_properties'));
   const admin = cluster.url('postgres');
   await sql(admin, `CREATE ROLE app_owner; CREATE ROLE "app reader" LOGIN`);
   await sql(admin, `CREATE DATABASE ${q} OWNER app_owner CONNECTION LIMIT 42`);
@@ -38,14 +37,10 @@ beforeAll(async () => {
   );
   await sql(cluster.url(DB), 'CREATE TABLE t (id int)');
   storageDir = s().tempDir('lifeboat-store-');
-  worker = s().spawnWorker();
-  await s().workerReady(worker);
+  worker = await s().readyWorker();
 }, 90_000);
 
-afterAll(async () => {
-  await stack?.close();
-  await cluster?.remove();
-}, 60_000);
+afterAll(() => stopStack(stack, cluster), 60_000);
 
 describe('database properties in the manifest', () => {
   it('records owner, ACL, settings, comment, encoding, collation and connection limit exactly', async () => {

@@ -7,9 +7,9 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createThrowawayCluster, type RunningCluster } from '../../scripts/lib/cluster';
+import type { RunningCluster } from '../../scripts/lib/cluster';
 import { sql } from '../helpers/db';
-import { Stack, exitWithin, killGroup, listFiles, makeBigDatabase, pgEnv, type Manifest, type Spawned } from '../helpers/backups';
+import { Stack, startStack, stopStack, exitWithin, killGroup, listFiles, makeBigDatabase, pgEnv, type Manifest, type Spawned } from '../helpers/backups';
 import { startBackup } from '../../lib/backups/start-backup';
 import { ArchiveChecker, ArchiveDamaged } from '../../worker/pg/archive-check';
 
@@ -50,8 +50,7 @@ async function backupWith(pathDir: string, pool: string) {
 }
 
 beforeAll(async () => {
-  cluster = await createThrowawayCluster();
-  stack = await new Stack(cluster, 'lifeboat_verify').init();
+  ({ cluster, stack } = await startStack('lifeboat_verify'));
   await makeBigDatabase(cluster, 'bigdb', 150_000);
   // Large objects, an empty table and a partitioned table: every kind of data block the archive can hold.
   await sql(
@@ -62,14 +61,10 @@ beforeAll(async () => {
      INSERT INTO parted SELECT i, date '2024-01-01' + (i % 300) FROM generate_series(1, 5000) i;
      SELECT lo_from_bytea(0, 'a small large object'); SELECT lo_from_bytea(0, decode(repeat('ab', 70000), 'hex'));`,
   );
-  storageDir = s().tempDir('lifeboat-store-');
-  storageId = (await s().storage('main', storageDir)).id;
+  ({ storageDir, storageId } = await s().localStorage());
 }, 120_000);
 
-afterAll(async () => {
-  await stack?.close();
-  await cluster?.remove();
-}, 60_000);
+afterAll(() => stopStack(stack, cluster), 60_000);
 
 describe('a backup whose stored bytes are incomplete', () => {
   it('a zstd that loses the end of its output and exits 0: BACKUP_VERIFY_FAILED, row failed, no file kept', async () => {

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createThrowawayCluster, type RunningCluster } from '../../scripts/lib/cluster';
 import { seedDemoDatabase } from '../../scripts/lib/seed';
-import { Stack, listFiles, restoreByHand, sha256File, tableChecksums, type Spawned } from '../helpers/backups';
+import { Stack, stopStack, listFiles, restoreByHand, sha256File, tableChecksums, type Spawned } from '../helpers/backups';
 import { startBackup } from '../../lib/backups/start-backup';
 import { enqueueJob } from '../../lib/jobs/enqueue-job';
 import { errorRegistry } from '../../lib/errors';
@@ -25,14 +25,10 @@ beforeAll(async () => {
   // The console's own database lives on the 17 cluster; targets are databases on each.
   stack = await new Stack(c17, 'lifeboat_versions').init();
   await Promise.all([13, 14, 17].map((m) => seedDemoDatabase(clusters[m as 13]!.url('postgres'), 'eitherway')));
-  worker = s().spawnWorker();
-  await s().workerReady(worker);
+  worker = await s().readyWorker();
 }, 90_000);
 
-afterAll(async () => {
-  await stack?.close();
-  await Promise.all(Object.values(clusters).map((c) => c?.remove()));
-}, 60_000);
+afterAll(() => stopStack(stack, ...Object.values(clusters)), 60_000);
 
 let lastCheckJob: { error_code: string | null; lines: string[] } | undefined;
 

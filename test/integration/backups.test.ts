@@ -6,11 +6,12 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pgDumpallGlobalsArgs } from '../../worker/pg/pg-dump';
-import { createThrowawayCluster, type RunningCluster } from '../../scripts/lib/cluster';
-import { seedDemoDatabase } from '../../scripts/lib/seed';
+import type { RunningCluster } from '../../scripts/lib/cluster';
 import { sql } from '../helpers/db';
 import {
   Stack,
+  startStack,
+  stopStack,
   holdLock,
   listFiles,
   rejection,
@@ -53,19 +54,12 @@ async function backupAndWait(targetId: string, opts: { scheduleId?: string } = {
 }
 
 beforeAll(async () => {
-  cluster = await createThrowawayCluster({ password: `pw-${randomBytes(6).toString('hex')}` });
-  stack = await new Stack(cluster, 'lifeboat_backups').init();
-  await seedDemoDatabase(cluster.url('postgres'), 'eitherway');
-  storageDir = s().tempDir('lifeboat-store-');
-  storageId = (await s().storage('main', storageDir)).id;
-  worker = s().spawnWorker();
-  await s().workerReady(worker);
+  ({ cluster, stack } = await startStack('lifeboat_backups', { password: true, seed: 'eitherway' }));
+  ({ storageDir, storageId } = await s().localStorage());
+  worker = await s().readyWorker();
 }, 90_000);
 
-afterAll(async () => {
-  await stack?.close();
-  await cluster?.remove();
-}, 60_000);
+afterAll(() => stopStack(stack, cluster), 60_000);
 
 describe('a logical backup of the demo database', () => {
   let row: BackupRow;

@@ -8,6 +8,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createThrowawayCluster, type RunningCluster } from '../../scripts/lib/cluster';
 import { freePort, startWorker, type Child, type ConsoleEnv } from '../../scripts/lib/stack';
 import { applyEnv, consoleEnv, createConsoleDatabase, sql, waitFor } from '../helpers/db';
+import { alive, exitWithin, killGroup } from '../helpers/backups';
 import { getDb } from '../../lib/db';
 import { errorRegistry, UserError } from '../../lib/errors';
 import { enqueueJob } from '../../lib/jobs/enqueue-job';
@@ -44,22 +45,7 @@ function spawnWorker(extra: Record<string, string | undefined> = {}): Spawned {
   return s;
 }
 
-const alive = (s: Spawned) => s.child.exitCode === null && s.child.signalCode === null;
-
 const tail = (s: Spawned) => `\nworker output:\n${s.lines.slice(-30).join('\n')}`;
-
-function killGroup(child: Child, signal: NodeJS.Signals): void {
-  try {
-    process.kill(-child.pid!, signal);
-  } catch {
-    // already gone
-  }
-}
-
-/** Resolves with the exit result, or undefined when it has not exited within `ms`. */
-async function exitWithin(child: Child, ms: number) {
-  return Promise.race([child, sleep(ms).then(() => undefined)]);
-}
 
 type Actor = { id: string; email: string; role: Role };
 let operator: Actor;

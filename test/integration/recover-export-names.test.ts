@@ -9,9 +9,9 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createThrowawayCluster, type RunningCluster } from '../../scripts/lib/cluster';
+import type { RunningCluster } from '../../scripts/lib/cluster';
 import { sql } from '../helpers/db';
-import { Stack, pgEnv, type BackupRow, type JobRow, type Spawned } from '../helpers/backups';
+import { Stack, startStack, stopStack, pgEnv, type BackupRow, type JobRow, type Spawned } from '../helpers/backups';
 import { backupNow, dbConfig, makeTarget, why } from '../helpers/restores';
 import { startComparison, startExport } from '../../lib/recoveries/start-recovery';
 import { openRecoveryExport } from '../../lib/recoveries/download-export';
@@ -51,8 +51,7 @@ const canary = async () => (await inDb<{ n: number }>(`SELECT count(*)::int AS n
 const waitDone = (id: string): Promise<JobRow> => s().waitJob(id, ['succeeded', 'failed', 'cancelled'], 90_000, worker);
 
 beforeAll(async () => {
-  cluster = await createThrowawayCluster({ password: `pw-${randomBytes(6).toString('hex')}` });
-  stack = await new Stack(cluster, 'lifeboat_export_names').init();
+  ({ cluster, stack } = await startStack('lifeboat_export_names', { password: true }));
   await sql(cluster.url('postgres'), `CREATE DATABASE ${q(DB)}`);
   await inDb(
     `CREATE TABLE canary (id int PRIMARY KEY); INSERT INTO canary VALUES (1);
@@ -65,15 +64,11 @@ beforeAll(async () => {
        (4, 'plain', '日本語');`,
   );
   const target = await makeTarget(s(), { name: TARGET, database: DB, keyTables: [], checkStatements: [] });
-  worker = s().spawnWorker();
-  await s().workerReady(worker);
+  worker = await s().readyWorker();
   backup = await backupNow(s(), worker, target.id);
 }, 180_000);
 
-afterAll(async () => {
-  await stack?.close();
-  await cluster?.remove();
-}, 60_000);
+afterAll(() => stopStack(stack, cluster), 60_000);
 
 describe('the SQL export with hostile names', () => {
   it('is loaded by psql -v ON_ERROR_STOP=1 -f: the rows come back and the canary table stays', async () => {

@@ -2,12 +2,11 @@
 // contents lists the parent and its 55 partitions as tables (no "ATTACH" entries) with each partition's parent; the
 // parent is compared as one table (all partitions restored into the scratch copy, matched by the parent's key), and
 // the re-insert puts rows deleted across several partitions back, with the id sequence caught up.
-import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createThrowawayCluster, type RunningCluster } from '../../scripts/lib/cluster';
+import type { RunningCluster } from '../../scripts/lib/cluster';
 import { sql } from '../helpers/db';
-import { Stack, rejection, tableChecksums, type BackupRow, type JobRow, type Spawned } from '../helpers/backups';
-import { backupNow, databases, makeTarget, why } from '../helpers/restores';
+import { Stack, startStack, stopStack, rejection, tableChecksums, type BackupRow, type JobRow, type Spawned } from '../helpers/backups';
+import { backupNow, databases, why, protectedTarget } from '../helpers/restores';
 import { startComparison, startReinsert } from '../../lib/recoveries/start-recovery';
 import type { ComparisonResult } from '../../lib/recoveries/comparison';
 import { tableChoices } from '../../lib/recoveries/table-choices';
@@ -32,8 +31,7 @@ const partition = (i: number) => {
 const waitDone = (id: string, timeoutMs = 90_000): Promise<JobRow> => s().waitJob(id, ['succeeded', 'failed', 'cancelled'], timeoutMs, worker);
 
 beforeAll(async () => {
-  cluster = await createThrowawayCluster({ password: `pw-${randomBytes(6).toString('hex')}` });
-  stack = await new Stack(cluster, 'lifeboat_parts').init();
+  ({ cluster, stack } = await startStack('lifeboat_parts', { password: true }));
   await sql(cluster.url('postgres'), 'CREATE DATABASE sales');
   // 55 monthly partitions (more than the 50 tables a comparison takes), 5 500 orders spread over them.
   await sql(
@@ -51,19 +49,11 @@ beforeAll(async () => {
      INSERT INTO sales.orders (placed, customer, amount)
        SELECT date '2020-01-01' + (i * 7) % 1670, 'customer ' || i, i / 100.0 FROM generate_series(1, 5500) i;`,
   );
-  const storageDir = s().tempDir('lifeboat-store-');
-  const storageId = (await s().storage('main', storageDir)).id;
-  const target = await makeTarget(s(), { name: 'sales', database: 'sales', storageId, keyTables: [], checkStatements: [] });
-  worker = s().spawnWorker();
-  await s().workerReady(worker);
-  backup = await backupNow(s(), worker, target.id);
+  ({ worker, backup } = await protectedTarget(s(), { name: 'sales', database: 'sales', keyTables: [], checkStatements: [] }));
   original = await tableChecksums(url());
 }, 180_000);
 
-afterAll(async () => {
-  await stack?.close();
-  await cluster?.remove();
-}, 60_000);
+afterAll(() => stopStack(stack, cluster), 60_000);
 
 describe('a partitioned table in row recovery', () => {
   it('the archive lists the parent and its partitions as tables, with each partition under its parent, and no ATTACH entry', async () => {

@@ -2,16 +2,14 @@
 // 3 edited in production; the comparison finds exactly those; SQL and CSV exports; the re-insert puts exactly those
 // rows back in one transaction, parents first, with the id sequence caught up, and drops the scratch copy; a table
 // without a primary key, a wrong typed name, a too-low role and a re-created row are refused with nothing inserted.
-import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { text } from 'node:stream/consumers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createThrowawayCluster, type RunningCluster } from '../../scripts/lib/cluster';
-import { seedDemoDatabase } from '../../scripts/lib/seed';
+import type { RunningCluster } from '../../scripts/lib/cluster';
 import { sql } from '../helpers/db';
-import { Stack, rejection, tableChecksums, type Actor, type BackupRow, type JobRow, type Spawned } from '../helpers/backups';
-import { backupNow, databaseExists, databases, makeTarget, makeUser, why } from '../helpers/restores';
+import { Stack, startStack, stopStack, rejection, tableChecksums, type Actor, type BackupRow, type JobRow, type Spawned } from '../helpers/backups';
+import { backupNow, databaseExists, databases, makeTarget, makeUser, why, protectedTarget } from '../helpers/restores';
 import { startComparison, startDiscard, startExport, startReinsert } from '../../lib/recoveries/start-recovery';
 import { openRecoveryExport } from '../../lib/recoveries/download-export';
 import type { ComparisonResult, TableComparison } from '../../lib/recoveries/comparison';
@@ -69,18 +67,11 @@ const sorted = (keys: string[][]) => keys.map((k) => k.join('|')).sort();
 const jobsOfKind = async (kind: string) => (await sql<{ n: number }>(s().url, 'SELECT count(*)::int AS n FROM jobs WHERE kind = $1', [kind]))[0]!.n;
 
 beforeAll(async () => {
-  cluster = await createThrowawayCluster({ password: `pw-${randomBytes(6).toString('hex')}` });
-  stack = await new Stack(cluster, 'lifeboat_recover').init();
-  await seedDemoDatabase(cluster.url('postgres'), 'eitherway');
+  ({ cluster, stack } = await startStack('lifeboat_recover', { password: true, seed: 'eitherway' }));
   // A table without a primary key, in the backup too.
   await sql(prodUrl(), `CREATE TABLE core.notes (body text NOT NULL); INSERT INTO core.notes VALUES ('one'), ('two')`);
-  storageDir = s().tempDir('lifeboat-store-');
-  const storageId = (await s().storage('main', storageDir)).id;
-  targetId = (await makeTarget(s(), { name: 'eitherway', database: 'eitherway', storageId })).id;
+  ({ storageDir, targetId, worker, backup } = await protectedTarget(s(), { name: 'eitherway', database: 'eitherway' }));
   viewer = await makeUser(s(), 'viewer');
-  worker = s().spawnWorker();
-  await s().workerReady(worker);
-  backup = await backupNow(s(), worker, targetId);
 
   original = await tableChecksums(prodUrl());
   originalUsers = await usersText(prodUrl());
@@ -95,10 +86,7 @@ beforeAll(async () => {
   await sql(prodUrl(), `SELECT setval('core.users_id_seq', 490)`);
 }, 120_000);
 
-afterAll(async () => {
-  await stack?.close();
-  await cluster?.remove();
-}, 60_000);
+afterAll(() => stopStack(stack, cluster), 60_000);
 
 describe('recovering deleted rows', () => {
   let first: Awaited<ReturnType<typeof compare>>;

@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createThrowawayCluster, startCluster, type RunningCluster } from '../../scripts/lib/cluster';
 import { seedDemoDatabase } from '../../scripts/lib/seed';
 import { sql, waitFor, withClient } from '../helpers/db';
-import { Stack, tableChecksums, type JobRow, type Spawned } from '../helpers/backups';
+import { Stack, stopStack, tableChecksums, type JobRow, type Spawned } from '../helpers/backups';
 import { startRepair } from '../../lib/repairs/start-repair';
 import { cancelJob } from '../../lib/jobs/cancel-job';
 import { UserError } from '../../lib/errors';
@@ -112,14 +112,10 @@ beforeAll(async () => {
   garbage(victim, heapFile, 0);
   await startCluster({ dataDir: victim.dataDir, binDir: victim.binDir, port: victim.port, password, settings: VICTIM_SETTINGS });
 
-  worker = s().spawnWorker();
-  await s().workerReady(worker);
+  worker = await s().readyWorker();
 }, 120_000);
 
-afterAll(async () => {
-  await stack?.close();
-  await Promise.all([cluster?.remove(), victim?.remove()]);
-}, 60_000);
+afterAll(() => stopStack(stack, cluster, victim), 60_000);
 
 describe('guided repair of the demo database', () => {
   let targetId: string;

@@ -2,10 +2,9 @@
 // each create a request instead of acting; another admin approves (the action runs) or refuses; the requester cannot
 // approve their own but can withdraw it; requests expire; a failed approval leaves the request waiting; all audited.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createThrowawayCluster, type RunningCluster } from '../../scripts/lib/cluster';
-import { seedDemoDatabase } from '../../scripts/lib/seed';
+import type { RunningCluster } from '../../scripts/lib/cluster';
 import { sql } from '../helpers/db';
-import { Stack, type BackupRow, type Spawned } from '../helpers/backups';
+import { Stack, startStack, stopStack, type BackupRow, type Spawned } from '../helpers/backups';
 import { backupNow, makeTarget, makeUser, restoreInput, rowCount } from '../helpers/restores';
 import { startRestore, startTargetJob } from '../../lib/restores/start-restore';
 import { approvalForJob, decideRestoreRequest, listRestoreRequests, withdrawRestoreRequest } from '../../lib/restores/approval-requests';
@@ -26,20 +25,14 @@ async function audit(action: string): Promise<number> {
 }
 
 beforeAll(async () => {
-  cluster = await createThrowawayCluster();
-  stack = await new Stack(cluster, 'lifeboat_approvals').init();
-  await seedDemoDatabase(cluster.url('postgres'), 'eitherway');
+  ({ cluster, stack } = await startStack('lifeboat_approvals', { seed: 'eitherway' }));
   targetId = (await makeTarget(s(), { name: 'prod', database: 'eitherway' })).id;
-  worker = s().spawnWorker();
-  await s().workerReady(worker);
+  worker = await s().readyWorker();
   backup = await backupNow(s(), worker, targetId);
   await updateSettings(s().admin, { requireSecondAdmin: true }, null);
 }, 90_000);
 
-afterAll(async () => {
-  await stack?.close();
-  await cluster?.remove();
-}, 60_000);
+afterAll(() => stopStack(stack, cluster), 60_000);
 
 describe('second-admin approval for production restores', () => {
   const replace = () => ({ ...restoreInput(String(backup.id), { mode: 'replace', method: 'swap' }), confirm: 'eitherway' });

@@ -3,17 +3,16 @@
 // until the checked copy takes its name, database properties through a swap, hooks without the worker's secrets and
 // with a time limit, a swap over a production that is gone, one side-database name from preflight to restore, the
 // kept copy's size after a rollback, and drills that use only the target's own backups.
-import { randomBytes } from 'node:crypto';
 import { copyFileSync, readFileSync, truncateSync } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createThrowawayCluster, type RunningCluster } from '../../scripts/lib/cluster';
+import type { RunningCluster } from '../../scripts/lib/cluster';
 import { seedDemoDatabase } from '../../scripts/lib/seed';
 import { sql, waitFor } from '../helpers/db';
-import { Stack, sha256File, tableChecksums, type BackupRow, type Spawned } from '../helpers/backups';
-import { backupNow, databaseExists, databases, databaseSnapshot, makeTarget, recordDatabaseProperties, restoreAndWait, restoreInput, targetJobAndWait, why } from '../helpers/restores';
+import { Stack, startStack, stopStack, sha256File, tableChecksums, type BackupRow, type Spawned } from '../helpers/backups';
+import { backupNow, databaseExists, databases, databaseSnapshot, makeTarget, recordDatabaseProperties, restoreAndWait, restoreInput, targetJobAndWait, why, protectedTarget } from '../helpers/restores';
 import { startRestore } from '../../lib/restores/start-restore';
 import { cancelJob } from '../../lib/jobs/cancel-job';
 import { keptCopies, listDrills } from '../../lib/restores/restore-history';
@@ -34,9 +33,7 @@ const inPlace = { mode: 'replace', method: 'in-place' } as const;
 const swap = { mode: 'replace', method: 'swap' } as const;
 
 beforeAll(async () => {
-  cluster = await createThrowawayCluster({ password: `pw-${randomBytes(6).toString('hex')}` });
-  stack = await new Stack(cluster, 'lifeboat_restores_inplace').init();
-  await seedDemoDatabase(cluster.url('postgres'), PROD);
+  ({ cluster, stack } = await startStack('lifeboat_restores_inplace', { password: true, seed: PROD }));
   // A table whose CHECK sleeps per row keeps pg_restore busy for a few seconds (long enough to watch and to cancel).
   await sql(
     prodUrl(),
@@ -45,19 +42,11 @@ beforeAll(async () => {
      INSERT INTO public.slow SELECT generate_series(1, 1500);
      CREATE OR REPLACE FUNCTION public.slow_ok(x int) RETURNS boolean LANGUAGE sql AS 'SELECT pg_sleep(0.002) IS NOT NULL';`,
   );
-  storageDir = s().tempDir('lifeboat-store-');
-  storageId = (await s().storage('main', storageDir)).id;
-  targetId = (await makeTarget(s(), { name: PROD, database: PROD, storageId })).id;
-  worker = s().spawnWorker({ LIFEBOAT_HOOK_TIMEOUT_SECONDS: '3' });
-  await s().workerReady(worker);
-  backup = await backupNow(s(), worker, targetId);
+  ({ storageDir, storageId, targetId, worker, backup } = await protectedTarget(s(), { name: PROD, database: PROD, workerEnv: { LIFEBOAT_HOOK_TIMEOUT_SECONDS: '3' } }));
   atBackup = await tableChecksums(prodUrl());
 }, 120_000);
 
-afterAll(async () => {
-  await stack?.close();
-  await cluster?.remove();
-}, 60_000);
+afterAll(() => stopStack(stack, cluster), 60_000);
 
 const sideCopies = async () => (await databases(cluster!)).filter((d) => /_restore_\d{8}t\d{6}z$/.test(d) && !d.includes('_before_restore_'));
 

@@ -9,8 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createThrowawayCluster, type RunningCluster } from '../../scripts/lib/cluster';
 import { seedDemoDatabase } from '../../scripts/lib/seed';
 import { sql, waitFor, withClient } from '../helpers/db';
-import { Stack, listFiles, rejection, tableChecksums, toolProcsFor, type BackupRow, type Spawned } from '../helpers/backups';
-import { backupNow, databases, makeTarget, restoreAndWait, restoreInput, tableOwner, why } from '../helpers/restores';
+import { Stack, stopStack, listFiles, rejection, tableChecksums, toolProcsFor, type BackupRow, type Spawned } from '../helpers/backups';
+import { backupNow, databases, makeTarget, restoreAndWait, restoreInput, tableOwner, why, protectedTarget } from '../helpers/restores';
 import { startRestore } from '../../lib/restores/start-restore';
 import { cancelJob } from '../../lib/jobs/cancel-job';
 import { jobScratchPath } from '../../worker/scratch';
@@ -43,20 +43,12 @@ beforeAll(async () => {
   // The source's role is powerful and has a password: the globals carry all of it.
   await sql(cluster.url('postgres'), "CREATE ROLE app_owner SUPERUSER LOGIN REPLICATION BYPASSRLS CREATEROLE PASSWORD 'app-secret'");
   await sql(cluster.url('eitherway'), 'ALTER TABLE core.users OWNER TO app_owner');
-  storageDir = s().tempDir('lifeboat-store-');
-  storageId = (await s().storage('main', storageDir)).id;
-  sourceId = (await makeTarget(s(), { name: 'source', database: 'eitherway', storageId })).id;
+  ({ storageDir, storageId, targetId: sourceId, worker, backup } = await protectedTarget(s(), { name: 'source', database: 'eitherway' }));
   freshId = (await makeTarget(s(), { name: 'fresh', cluster: fresh, database: null })).id;
-  worker = s().spawnWorker();
-  await s().workerReady(worker);
-  backup = await backupNow(s(), worker, sourceId);
   source = await tableChecksums(cluster.url('eitherway'));
 }, 90_000);
 
-afterAll(async () => {
-  await stack?.close();
-  await Promise.all([cluster?.remove(), fresh?.remove()]);
-}, 60_000);
+afterAll(() => stopStack(stack, cluster, fresh), 60_000);
 
 describe('a fresh cluster without the owning roles', () => {
   const dest = () => ({ mode: 'new' as const, targetId: freshId, database: 'eitherway' });

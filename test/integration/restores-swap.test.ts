@@ -1,12 +1,11 @@
 // Replacing production with a real worker: the swap under held connections (short outage, kept copy), roll back,
 // dropping kept copies, the in-place method, drills (timed, checked, scratch database dropped), a long production
 // name through swap and roll back, and a cancel that arrives after the swap is done.
-import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createThrowawayCluster, type RunningCluster } from '../../scripts/lib/cluster';
+import type { RunningCluster } from '../../scripts/lib/cluster';
 import { seedDemoDatabase } from '../../scripts/lib/seed';
 import { sql, waitFor } from '../helpers/db';
-import { Stack, tableChecksums, type BackupRow, type Spawned } from '../helpers/backups';
+import { Stack, startStack, stopStack, tableChecksums, type BackupRow, type Spawned } from '../helpers/backups';
 import {
   allowsConnections,
   backupNow,
@@ -14,6 +13,7 @@ import {
   databases,
   holdConnection,
   makeTarget,
+  protectedTarget,
   queryError,
   restoreAndWait,
   restoreInput,
@@ -57,21 +57,14 @@ async function readBlocked(name: string) {
 }
 
 beforeAll(async () => {
-  cluster = await createThrowawayCluster({ password: `pw-${randomBytes(6).toString('hex')}` });
-  stack = await new Stack(cluster, 'lifeboat_restores_swap').init();
-  await seedDemoDatabase(cluster.url('postgres'), PROD);
-  const storageId = (await s().storage('main', s().tempDir('lifeboat-store-'))).id;
-  targetId = (await makeTarget(s(), { name: PROD, database: PROD, storageId })).id;
-  worker = s().spawnWorker();
-  await s().workerReady(worker);
-  backup = await backupNow(s(), worker, targetId);
+  ({ cluster, stack } = await startStack('lifeboat_restores_swap', { password: true, seed: PROD }));
+  ({ targetId, worker, backup } = await protectedTarget(s(), { name: PROD, database: PROD }));
   atBackup = await tableChecksums(prodUrl());
 }, 90_000);
 
 afterAll(async () => {
   for (const h of held) await h.end();
-  await stack?.close();
-  await cluster?.remove();
+  await stopStack(stack, cluster);
 }, 60_000);
 
 describe('replace production by swapping names', () => {

@@ -1,14 +1,12 @@
 // Restores to new databases with a real worker, pg_restore 15 and zstd: identical data and checks for zstd and directory
 // backups, odd database names, selected tables; typed confirmation and roles; damaged or missing files refused at
 // preflight with production untouched; an existing destination refused; a failed restore drops what it created.
-import { randomBytes } from 'node:crypto';
 import { copyFileSync, readFileSync, renameSync, truncateSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createThrowawayCluster, type RunningCluster } from '../../scripts/lib/cluster';
-import { seedDemoDatabase } from '../../scripts/lib/seed';
+import type { RunningCluster } from '../../scripts/lib/cluster';
 import { sql } from '../helpers/db';
-import { Stack, listFiles, rejection, tableChecksums, type Actor, type BackupRow, type Spawned } from '../helpers/backups';
+import { Stack, startStack, stopStack, listFiles, rejection, tableChecksums, type Actor, type BackupRow, type Spawned } from '../helpers/backups';
 import {
   allowsConnections,
   backupNow,
@@ -18,6 +16,7 @@ import {
   databases,
   jobCount,
   makeTarget,
+  protectedTarget,
   makeUser,
   restoreAndWait,
   restoreInput,
@@ -42,23 +41,13 @@ const s = () => stack!;
 const prodUrl = () => cluster!.url('eitherway');
 
 beforeAll(async () => {
-  cluster = await createThrowawayCluster({ password: `pw-${randomBytes(6).toString('hex')}` });
-  stack = await new Stack(cluster, 'lifeboat_restores').init();
-  await seedDemoDatabase(cluster.url('postgres'), 'eitherway');
-  storageDir = s().tempDir('lifeboat-store-');
-  storageId = (await s().storage('main', storageDir)).id;
-  targetId = (await makeTarget(s(), { name: 'eitherway', database: 'eitherway', storageId })).id;
+  ({ cluster, stack } = await startStack('lifeboat_restores', { password: true, seed: 'eitherway' }));
+  ({ storageDir, storageId, targetId, worker, backup } = await protectedTarget(s(), { name: 'eitherway', database: 'eitherway' }));
   viewer = await makeUser(s(), 'viewer');
-  worker = s().spawnWorker();
-  await s().workerReady(worker);
-  backup = await backupNow(s(), worker, targetId);
   source = await tableChecksums(prodUrl());
 }, 90_000);
 
-afterAll(async () => {
-  await stack?.close();
-  await cluster?.remove();
-}, 60_000);
+afterAll(() => stopStack(stack, cluster), 60_000);
 
 const expectedChecks = [
   { name: 'SELECT core.analyze_query_performance()', expected: 'runs without error', actual: expect.stringMatching(/^2 row\(s\)/), ok: true },

@@ -5,9 +5,9 @@ import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createThrowawayCluster, type RunningCluster } from '../../scripts/lib/cluster';
+import type { RunningCluster } from '../../scripts/lib/cluster';
 import { sql, waitFor } from '../helpers/db';
-import { Stack, exitWithin, killGroup, listFiles, type Spawned } from '../helpers/backups';
+import { Stack, startStack, stopStack, exitWithin, killGroup, listFiles, type Spawned } from '../helpers/backups';
 import { backupNow } from '../helpers/restores';
 import { createSchedule } from '../../lib/schedules/manage-schedules';
 import { updateTarget } from '../../lib/targets/manage-targets';
@@ -19,16 +19,12 @@ let stack: Stack | undefined;
 const s = () => stack!;
 
 beforeAll(async () => {
-  cluster = await createThrowawayCluster();
-  stack = await new Stack(cluster, 'lifeboat_sweep_hosts').init();
+  ({ cluster, stack } = await startStack('lifeboat_sweep_hosts'));
   await sql(cluster.url('postgres'), 'CREATE DATABASE shop');
   await sql(cluster.url('shop'), `CREATE TABLE items (id int PRIMARY KEY, name text); INSERT INTO items SELECT i, 'item ' || i FROM generate_series(1, 500) i;`);
 }, 90_000);
 
-afterAll(async () => {
-  await stack?.close();
-  await cluster?.remove();
-}, 60_000);
+afterAll(() => stopStack(stack, cluster), 60_000);
 
 async function stopWorker(w: Spawned) {
   killGroup(w.child, 'SIGTERM');

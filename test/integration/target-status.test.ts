@@ -1,12 +1,10 @@
 // A target's status comes from the newest evidence: saving its connection tests it at once (a wrong password shows red
 // "cannot connect", not grey "not tested"), and a failed backup or test after the database was dropped turns it red even
 // though an older test said "ok".
-import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createThrowawayCluster, type RunningCluster } from '../../scripts/lib/cluster';
-import { seedDemoDatabase } from '../../scripts/lib/seed';
+import type { RunningCluster } from '../../scripts/lib/cluster';
 import { sql, waitFor } from '../helpers/db';
-import { Stack, type Spawned } from '../helpers/backups';
+import { Stack, startStack, stopStack, type Spawned } from '../helpers/backups';
 import { why } from '../helpers/restores';
 import { getTarget, listTargets, updateTarget } from '../../lib/targets/manage-targets';
 import { getOverview } from '../../lib/overview/get-overview';
@@ -34,19 +32,13 @@ async function statusOf(targetId: string) {
 }
 
 beforeAll(async () => {
-  cluster = await createThrowawayCluster({ password: `pw-${randomBytes(6).toString('hex')}` });
-  stack = await new Stack(cluster, 'lifeboat_target_status').init();
-  await seedDemoDatabase(cluster.url('postgres'), 'eitherway');
+  ({ cluster, stack } = await startStack('lifeboat_target_status', { password: true, seed: 'eitherway' }));
   await sql(cluster.url('postgres'), 'CREATE DATABASE "drop me"');
-  storageId = (await s().storage('main', s().tempDir('lifeboat-store-'))).id;
-  worker = s().spawnWorker();
-  await s().workerReady(worker);
+  ({ storageId } = await s().localStorage());
+  worker = await s().readyWorker();
 }, 120_000);
 
-afterAll(async () => {
-  await stack?.close();
-  await cluster?.remove();
-}, 60_000);
+afterAll(() => stopStack(stack, cluster), 60_000);
 
 describe('target status from the newest evidence', () => {
   it('a target saved with a wrong password and no test is red "cannot connect" with the reason once the worker ran', async () => {

@@ -3,10 +3,9 @@
 import { createReadStream } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createThrowawayCluster, type RunningCluster } from '../../scripts/lib/cluster';
-import { seedDemoDatabase } from '../../scripts/lib/seed';
-import { Stack, type BackupRow, type Spawned } from '../helpers/backups';
-import { backupNow, makeTarget, why } from '../helpers/restores';
+import type { RunningCluster } from '../../scripts/lib/cluster';
+import { Stack, startStack, stopStack, type BackupRow, type Spawned } from '../helpers/backups';
+import { makeTarget, why, protectedTarget } from '../helpers/restores';
 import { storeUpload } from '../../lib/uploads/store-upload';
 import { startBackup } from '../../lib/backups/start-backup';
 import { getOverview } from '../../lib/overview/get-overview';
@@ -30,26 +29,17 @@ async function upload(targetId: string, database: string, fileName: string): Pro
 }
 
 beforeAll(async () => {
-  cluster = await createThrowawayCluster();
-  stack = await new Stack(cluster, 'lifeboat_uploads_health').init();
-  await seedDemoDatabase(cluster.url('postgres'), 'eitherway');
-  storageDir = s().tempDir('lifeboat-store-');
-  const storageId = (await s().storage('main', storageDir)).id;
-  prodId = (await makeTarget(s(), { name: 'prod', database: 'eitherway', storageId })).id;
+  ({ cluster, stack } = await startStack('lifeboat_uploads_health', { seed: 'eitherway' }));
+  const prod = await protectedTarget(s(), { name: 'prod', database: 'eitherway' });
+  ({ storageDir, targetId: prodId, worker, backup } = prod);
   // A target whose database does not exist: every backup of it fails.
-  failingId = (await makeTarget(s(), { name: 'failing', database: 'no_such_database', storageId })).id;
-  worker = s().spawnWorker();
-  await s().workerReady(worker);
-  backup = await backupNow(s(), worker, prodId);
+  failingId = (await makeTarget(s(), { name: 'failing', database: 'no_such_database', storageId: prod.storageId })).id;
   const failed = await startBackup(s().operator, failingId);
   const job = await s().waitJob(failed.id, undefined, 30_000, worker);
   expect(job.error_code).toBe('TARGET_DATABASE_MISSING');
 }, 120_000);
 
-afterAll(async () => {
-  await stack?.close();
-  await cluster?.remove();
-}, 60_000);
+afterAll(() => stopStack(stack, cluster), 60_000);
 
 describe('uploaded backups never count for a target', () => {
   it('a failing target with a fresh upload of another database stays red, with no last good backup', async () => {

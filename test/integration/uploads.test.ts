@@ -4,12 +4,11 @@ import { createReadStream, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createThrowawayCluster, type RunningCluster } from '../../scripts/lib/cluster';
-import { seedDemoDatabase } from '../../scripts/lib/seed';
+import type { RunningCluster } from '../../scripts/lib/cluster';
 import { sql } from '../helpers/db';
 import { execa } from 'execa';
-import { Stack, listFiles, pgEnv, tableChecksums, type BackupRow, type Spawned } from '../helpers/backups';
-import { backupNow, makeTarget, restoreAndWait, why } from '../helpers/restores';
+import { Stack, startStack, stopStack, listFiles, pgEnv, tableChecksums, type BackupRow, type Spawned } from '../helpers/backups';
+import { backupNow, restoreAndWait, why, protectedTarget } from '../helpers/restores';
 import { storeUpload } from '../../lib/uploads/store-upload';
 import { UserError } from '../../lib/errors';
 
@@ -22,21 +21,11 @@ let backup: BackupRow;
 const s = () => stack!;
 
 beforeAll(async () => {
-  cluster = await createThrowawayCluster();
-  stack = await new Stack(cluster, 'lifeboat_uploads').init();
-  await seedDemoDatabase(cluster.url('postgres'), 'eitherway');
-  storageDir = s().tempDir('lifeboat-store-');
-  const storageId = (await s().storage('main', storageDir)).id;
-  targetId = (await makeTarget(s(), { name: 'prod', database: 'eitherway', storageId })).id;
-  worker = s().spawnWorker();
-  await s().workerReady(worker);
-  backup = await backupNow(s(), worker, targetId);
+  ({ cluster, stack } = await startStack('lifeboat_uploads', { seed: 'eitherway' }));
+  ({ storageDir, targetId, worker, backup } = await protectedTarget(s(), { name: 'prod', database: 'eitherway' }));
 }, 90_000);
 
-afterAll(async () => {
-  await stack?.close();
-  await cluster?.remove();
-}, 60_000);
+afterAll(() => stopStack(stack, cluster), 60_000);
 
 async function expectRefused(fileName: string, bytes: Buffer, message: RegExp) {
   const before = await sql(s().url, "SELECT id FROM backup_log WHERE backup_type = 'uploaded'");

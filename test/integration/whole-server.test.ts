@@ -2,9 +2,9 @@
 // every other database is still backed up, each database is its own backup_log row and job result, the refusal has
 // its own code (not a firewall hint), and "Test connection" lists the database instead of ending INTERNAL.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createThrowawayCluster, type RunningCluster } from '../../scripts/lib/cluster';
+import type { RunningCluster } from '../../scripts/lib/cluster';
 import { sql } from '../helpers/db';
-import { Stack, type Spawned } from '../helpers/backups';
+import { Stack, startStack, stopStack, type Spawned } from '../helpers/backups';
 import { startBackup } from '../../lib/backups/start-backup';
 import { enqueueJob } from '../../lib/jobs/enqueue-job';
 import { errorRegistry } from '../../lib/errors';
@@ -17,8 +17,7 @@ let targetId: string;
 const s = () => stack!;
 
 beforeAll(async () => {
-  cluster = await createThrowawayCluster();
-  stack = await new Stack(cluster, 'lifeboat_whole_server').init();
+  ({ cluster, stack } = await startStack('lifeboat_whole_server'));
   const admin = cluster.url('postgres');
   await sql(admin, `CREATE ROLE backup_login LOGIN PASSWORD 'backup-pw' IN ROLE pg_read_all_data`);
   for (const db of ['aaa_locked', 'bbb', 'ccc']) {
@@ -26,16 +25,12 @@ beforeAll(async () => {
     await sql(cluster.url(db), `CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t SELECT generate_series(1, 100)`);
   }
   await sql(admin, 'REVOKE CONNECT ON DATABASE aaa_locked FROM PUBLIC');
-  const storageId = (await s().storage('main', s().tempDir('lifeboat-store-'))).id;
+  const { storageId } = await s().localStorage();
   targetId = (await s().target({ name: 'whole', database: null, dbUser: 'backup_login', password: 'backup-pw', storageId })).id;
-  worker = s().spawnWorker();
-  await s().workerReady(worker);
+  worker = await s().readyWorker();
 }, 90_000);
 
-afterAll(async () => {
-  await stack?.close();
-  await cluster?.remove();
-}, 60_000);
+afterAll(() => stopStack(stack, cluster), 60_000);
 
 describe('a whole-server target with a database its login cannot connect to', () => {
   it('backs up every other database; the locked one is a failed row of its own with TARGET_CONNECT_DENIED', async () => {

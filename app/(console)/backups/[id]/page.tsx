@@ -9,14 +9,19 @@ import { requirePageRole } from '@/lib/auth/require-page-role';
 import { getBackup } from '@/lib/backups/list-backups';
 import { UploadedBadge } from '@/components/backups/backup-table';
 import { UserError } from '@/lib/errors';
+import { bigintId } from '@/lib/ids';
 
 export const metadata = { title: 'Backup' };
+
+const backupId = bigintId('must be a backup id');
 
 export default async function BackupPage({ params }: { params: Promise<{ id: string }> }) {
   const user = await requirePageRole('viewer');
   const { id } = await params;
-  if (!/^\d+$/.test(id)) notFound();
-  const data = await getBackup(BigInt(id)).catch((err) => {
+  // Digits past bigint's range are not a backup either (PostgreSQL would refuse them: a crash, not a 404).
+  const parsed = backupId.safeParse(id);
+  if (!parsed.success) notFound();
+  const data = await getBackup(parsed.data).catch((err) => {
     if (err instanceof UserError && err.code === 'NOT_FOUND') notFound();
     throw err;
   });
