@@ -2,10 +2,11 @@
 // data block's chunks up to its end marker (gzip blocks inflated), and insists that each TOC entry with data has
 // its block and nothing follows the last one. pg_restore --list reads only the TOC, so a truncated file passes it;
 // this does not. Layout from PostgreSQL's pg_backup_archiver.c (ReadHead, ReadToc) and pg_backup_custom.c.
-import { Writable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { createReadStream } from 'node:fs';
+import { type Readable, Writable } from 'node:stream';
 import { createInflate, type Inflate } from 'node:zlib';
 import { execa } from 'execa';
+import { endInputWhenExited } from './pipeline';
 
 const BLK_DATA = 1;
 const BLK_BLOBS = 3;
@@ -339,34 +340,108 @@ export class ArchiveChecker extends Writable {
 export interface StreamCheck {
   /** Every stored byte goes here, in order; ended when the file is complete. */
   input: Writable;
-  /** The archive's summary once `input` ended and the archive was whole; rejects with ArchiveDamaged otherwise. */
-  result: Promise<ArchiveSummary>;
+  /** Resolves once `input` ended and every byte was decoded and read to the archive's end; rejects with ArchiveDamaged otherwise. */
+  result: Promise<void>;
 }
 
 /**
- * Checks a stored artifact as its bytes stream by: a custom archive directly, a .zst through `zstd -d` (which
- * decodes every frame and verifies its content checksum) and then the archive walk. zstd's exit status counts.
+ * Checks a stored artifact as its bytes stream by, with C tools doing the reading: `pg_restore --file=/dev/null`
+ * reads the whole archive the way a restore does (header, TOC, then every data block to its end marker, gzip
+ * inflated), fed through `zstd -d` for a .zst (which decodes every frame and checks its content checksum). The
+ * decompressed stream goes from zstd to pg_restore through the kernel: walking ~1 GB of it in Node cost more CPU
+ * than the dump's own compression. Both exit statuses count; a zstd that failed explains more than the pg_restore
+ * that starved behind it, unless zstd only failed because pg_restore had already stopped (a broken pipe).
  */
-export function checkArchiveStream(zstd: boolean, signal: AbortSignal): StreamCheck {
-  const checker = new ArchiveChecker();
-  if (!zstd) return { input: checker, result: checker.summary() };
-  // -d -c: decode to stdout; -q: no progress meter.
-  const z = execa('zstd', ['-d', '-c', '-q'], { cancelSignal: signal, reject: false, stdin: 'pipe', buffer: { stdout: false, stderr: true } });
-  const walked = pipeline(z.stdout!, checker).then(() => checker.summary());
-  walked.catch(() => {});
-  const result = (async () => {
-    const [res, summary] = await Promise.all([z, walked.then((s) => ({ s }), (err: Error) => ({ err }))]);
-    if (res.exitCode !== 0) {
-      const why = String(res.stderr ?? '').trim().split('\n').pop()?.replace(/^zstd: (\/\*stdin\*\\ : )?/, '');
-      throw new ArchiveDamaged(`zstd cannot decode it (exit ${res.exitCode ?? res.signal}${why ? `: ${why}` : ''}).`);
-    }
-    if ('err' in summary) throw summary.err instanceof ArchiveDamaged ? summary.err : new ArchiveDamaged(summary.err.message);
-    return summary.s;
-  })();
+export function checkArchiveStream(zstd: boolean, pgRestore: string, signal: AbortSignal): StreamCheck {
+  // --file=/dev/null: the restore script is produced and thrown away; every data block is read and decoded.
+  const restore = execa(pgRestore, ['--file=/dev/null'], { cancelSignal: signal, reject: false, stdin: 'pipe', stdout: 'ignore', buffer: { stderr: true }, env: { PATH: process.env.PATH ?? '/usr/bin:/bin' }, extendEnv: false });
+  if (!zstd) {
+    const result = restore.then((rr) => {
+      if (rr.exitCode !== 0) throw new ArchiveDamaged(`pg_restore cannot read all of it: ${lastError(String(rr.stderr))}`);
+    });
+    result.catch(() => {});
+    return { input: restore.stdin!, result };
+  }
+  // -d -c: decode to stdout (straight into pg_restore's stdin); -q: no progress meter.
+  const z = execa('zstd', ['-d', '-c', '-q'], { cancelSignal: signal, reject: false, stdin: 'pipe', stdout: restore.stdin!, buffer: { stdout: false, stderr: true } });
+  endInputWhenExited(z, restore.stdin!);
+  const result = Promise.all([z, restore]).then(([zr, rr]) => {
+    const zstdWhy = String(zr.stderr ?? '').trim().split('\n').pop()?.replace(/^zstd: (\/\*stdin\*\\ : )?/, '');
+    const brokenPipe = zr.signal === 'SIGPIPE' || /broken pipe/i.test(zstdWhy ?? '');
+    if (zr.exitCode !== 0 && !(brokenPipe && rr.exitCode !== 0)) throw new ArchiveDamaged(`zstd cannot decode it (exit ${zr.exitCode ?? zr.signal}${zstdWhy ? `: ${zstdWhy}` : ''}).`);
+    if (rr.exitCode !== 0) throw new ArchiveDamaged(`pg_restore cannot read all of it: ${lastError(String(rr.stderr))}`);
+  });
   result.catch(() => {});
   return { input: z.stdin!, result };
 }
 
+export interface ArchiveHead {
+  version: string;
+  compression: ArchiveSummary['compression'];
+  /** TOC entries as `pg_restore --list` lists them. */
+  tocEntries: number;
+  /** TOC entries with a data block (TABLE DATA, BLOBS ...). */
+  dataBlocks: number;
+  /** TABLE DATA entries in the TOC. */
+  tableData: number;
+}
+
+/**
+ * The header and table of contents from the start of an archive stream; stops reading (destroys `source`) as soon
+ * as they are parsed, so a 1 GB archive costs the few MB its TOC takes. ArchiveDamaged when the stream ends first.
+ */
+export async function readArchiveHead(source: Readable): Promise<ArchiveHead> {
+  const chunks: Buffer[] = [];
+  let bytes = 0;
+  let nextParseAt = 64 * 1024;
+  const tryParse = (): ArchiveHead | null => {
+    const all = Buffer.concat(chunks);
+    chunks.length = 0;
+    chunks.push(all);
+    try {
+      const h = parseHead(all);
+      return { version: h.version, compression: h.compression, tocEntries: h.listed, dataBlocks: h.withData.size, tableData: h.tableData };
+    } catch (err) {
+      if (err instanceof NeedMore) return null;
+      throw err;
+    }
+  };
+  try {
+    for await (const chunk of source) {
+      chunks.push(chunk as Buffer);
+      bytes += (chunk as Buffer).length;
+      // Parse again only when the buffer doubled: a large TOC arriving in pipe-sized pieces stays linear.
+      if (bytes < nextParseAt) continue;
+      const head = tryParse();
+      if (head) return head;
+      nextParseAt = bytes * 2;
+    }
+    const head = tryParse();
+    if (head) return head;
+    throw new ArchiveDamaged(bytes === 0 ? 'it is empty.' : `it ends inside its table of contents (after ${bytes} bytes): the file is truncated.`);
+  } finally {
+    source.destroy();
+  }
+}
+
+/**
+ * The head of a stored archive file: read directly, or for a .zst through `zstd -d` stopped once the TOC is read
+ * (its exit status then says only that it was stopped; a zstd that ended before the TOC did is a damaged file).
+ */
+export async function readArchiveHeadOfFile(path: string, zstd: boolean, signal: AbortSignal): Promise<ArchiveHead> {
+  if (!zstd) return readArchiveHead(createReadStream(path, { highWaterMark: 1 << 20 }));
+  const z = execa('zstd', ['-d', '-c', '-q', path], { cancelSignal: signal, reject: false, stdin: 'ignore', buffer: { stdout: false, stderr: true } });
+  try {
+    return await readArchiveHead(z.stdout!);
+  } catch (err) {
+    const zr = await z;
+    if (zr.exitCode !== 0 && !zr.isTerminated) throw new ArchiveDamaged(`zstd cannot decode it (exit ${zr.exitCode}): ${String(zr.stderr).trim().split('\n').pop()}`);
+    throw err;
+  } finally {
+    z.kill();
+    await z;
+  }
+}
 /**
  * Reads every byte of an archive file or folder the way a restore would (`pg_restore -f /dev/null` decodes each
  * data block, through `zstd -d` for .zst files), for archives this walker cannot read (directory format, and
