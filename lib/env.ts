@@ -24,6 +24,11 @@ const shape = {
       .refine((v) => Buffer.from(v, 'base64').length === 32, 'must be 32 bytes in base64')
       .describe('the key that encrypts stored passwords: openssl rand -base64 32'),
     LIFEBOAT_DATA_DIR: z.string().min(1).optional().describe('a folder for local backup storage'),
+    LIFEBOAT_SCRATCH_DIR: z
+      .string()
+      .min(1)
+      .optional()
+      .describe("a folder on the worker host for a job's temporary files, removed when the job ends (default: <LIFEBOAT_DATA_DIR>/scratch)"),
     LIFEBOAT_WORKER_POOL: z
       .string()
       .regex(/^[a-z0-9-]+$/, 'must be lowercase letters, digits and dashes')

@@ -1,7 +1,17 @@
 // The job lifecycle, owned by one helper: claim, step and progress, log lines, cancel and expiry, final status.
 import { rm } from 'node:fs/promises';
+import { makeJobScratch, removeJobScratch } from '../../worker/scratch';
 import { getDb } from '../db';
-import { errorRegistry, UserError, type ErrorCode } from '../errors';
+import { errorRegistry, UserError } from '../errors';
+import type { PutOptions } from '../storage/storage';
+import { ToolError } from './tool-error';
+
+export { ToolError };
+
+export interface DeferOptions {
+  /** Also undone when the job succeeds (a passfile, a connection, a temporary database): cleanup, not rollback. */
+  always?: boolean;
+}
 
 export interface JobContext<P> {
   jobId: string;
@@ -15,6 +25,21 @@ export interface JobContext<P> {
    * the promise settles when this line is stored. The final "finished" line waits for every earlier one.
    */
   log(line: string, level?: 'info' | 'warn' | 'error'): Promise<void>;
+  /**
+   * This job's own folder in the worker's scratch (<scratch>/<jobId>, 0700), made on the first call; removed when
+   * the job ends, whatever the outcome, and by the crash sweep of this host.
+   */
+  scratch(): Promise<string>;
+  /**
+   * Puts an undo step on the job's cleanup stack. When the job fails or is cancelled, the steps run last-in
+   * first-out, each logged ("cleanup: <what>"); an undo that throws is logged as a warning and never replaces the
+   * job's own error. On success the steps are dropped, except those added with { always: true }. The returned
+   * function drops the step (call it once the thing is committed or handed over). An undo must not rely on
+   * ctx.signal: it is already aborted when a cancel or expiry is being cleaned up.
+   */
+  defer(what: string, undo: () => Promise<unknown>, opts?: DeferOptions): () => void;
+  /** Storage put()'s incomplete-object tracker bound to this job: what it reports the crash sweep discards. */
+  incomplete: NonNullable<PutOptions['incomplete']>;
   /** A file being written: removed if the job fails, and by the boot sweep if the worker dies. */
   trackPartial(path: string): Promise<void>;
   untrackPartial(path: string): Promise<void>;
@@ -25,15 +50,6 @@ export interface JobContext<P> {
    * or stop came first (the task must not go past the point then), or when the job is no longer this worker's.
    */
   commit(): Promise<void>;
-}
-
-/** An error from a tool: the stderr tail travels to the job row. */
-export class ToolError extends UserError {
-  readonly detail: string;
-  constructor(code: ErrorCode, message: string, detail: string, hint?: string) {
-    super(code, message, hint);
-    this.detail = detail;
-  }
 }
 
 type StopReason = { code: 'JOB_CANCELLED' | 'JOB_EXPIRED' | 'WORKER_LOST'; message: string };
@@ -76,6 +92,36 @@ function logWriter(write: (rows: LogEntry[]) => Promise<unknown>) {
   };
 }
 const WATCH_EVERY_MS = 1_000;
+/** An undo step that has not finished by then is given up (logged), so a hung cleanup cannot hold the job forever. */
+const UNDO_TIMEOUT_MS = 10 * 60_000;
+
+type Deferred = { what: string; undo: () => Promise<unknown>; always: boolean };
+
+/**
+ * Runs the cleanup stack last-in first-out (only the `always` steps after a success). Each step is logged; a
+ * failing or hung step is a warning and the next one still runs. Never throws.
+ */
+async function runCleanup(stack: Deferred[], failed: boolean, log: (line: string, level?: 'info' | 'warn' | 'error') => Promise<void>) {
+  const steps = stack.splice(0).filter((d) => failed || d.always).reverse();
+  for (const d of steps) {
+    void log(`cleanup: ${d.what}`).catch(() => {});
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        Promise.resolve().then(d.undo),
+        new Promise((_, rej) => {
+          timer = setTimeout(() => rej(new Error(`gave up after ${UNDO_TIMEOUT_MS / 1000} s`)), UNDO_TIMEOUT_MS);
+          timer.unref();
+        }),
+      ]);
+    } catch (err) {
+      const msg = err instanceof Error ? err.message : String(err);
+      void log(`cleanup failed: ${d.what}: ${msg}`, 'warn').catch(() => {});
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
 
 export interface RunOptions {
   jobId: string;
@@ -120,6 +166,16 @@ export async function runJob<P, R>(
   const owned = { id: jobId, workerId, status: 'running' as const };
   let partials: string[] = [];
   let committed = false;
+  const cleanups: Deferred[] = [];
+  let ended = false;
+  let scratchDir: Promise<string> | undefined;
+  // One partial-list write at a time, each writing the list as it is then: parallel puts never lose an entry.
+  let partialWrites: Promise<unknown> = Promise.resolve();
+  const savePartials = () => {
+    const write = partialWrites.then(() => db.job.updateMany({ where: owned, data: { partialPaths: partials } }));
+    partialWrites = write.catch(() => {});
+    return write.then(() => {});
+  };
 
   // watch: cancel requests, the expiry, a sweep that took the job away, worker shutdown.
   const expiry = setTimeout(
@@ -174,9 +230,26 @@ export async function runJob<P, R>(
     log(line, level = 'info') {
       return logs.add(entry(line, level));
     },
+    scratch() {
+      scratchDir ??= makeJobScratch(jobId);
+      return scratchDir;
+    },
+    defer(what, undo, deferOpts = {}) {
+      const d: Deferred = { what, undo, always: deferOpts.always ?? false };
+      if (ended) return () => {};
+      cleanups.push(d);
+      return () => {
+        const i = cleanups.indexOf(d);
+        if (i >= 0) cleanups.splice(i, 1);
+      };
+    },
+    incomplete: {
+      add: (handle) => ctx.trackPartial(handle),
+      remove: (handle) => ctx.untrackPartial(handle),
+    },
     async trackPartial(path) {
       partials = [...new Set([...partials, path])];
-      await db.job.updateMany({ where: owned, data: { partialPaths: partials } });
+      await savePartials();
     },
     async commit() {
       if (committed) return;
@@ -194,7 +267,7 @@ export async function runJob<P, R>(
     },
     async untrackPartial(path) {
       partials = partials.filter((p) => p !== path);
-      await db.job.updateMany({ where: owned, data: { partialPaths: partials } });
+      await savePartials();
     },
   };
 
@@ -205,6 +278,10 @@ export async function runJob<P, R>(
     // A task that returned did its work; only an uncommitted one stopped by a cancel in its last moment counts as stopped.
     if (!committed) controller.signal.throwIfAborted();
     if (progressTimer) clearTimeout(progressTimer);
+    // clean up: the steps meant for every outcome, then the job's scratch folder.
+    ended = true;
+    await runCleanup(cleanups, false, ctx.log);
+    await removeScratch(jobId, scratchDir, ctx.log);
     // finish: every line the task logged is stored before the final one, and the final line comes with the status.
     await logs.flush();
     await db.$transaction(async (tx) => {
@@ -227,7 +304,12 @@ export async function runJob<P, R>(
   } catch (err) {
     if (progressTimer) clearTimeout(progressTimer);
     const failure = describeFailure(err, stopReason);
+    // undo: what the task put on its cleanup stack, last first; then its partial files and scratch folder.
+    ended = true;
+    await runCleanup(cleanups, true, ctx.log);
+    await partialWrites;
     await removeFiles(partials);
+    await removeScratch(jobId, scratchDir, ctx.log);
     const status = failure.code === 'JOB_CANCELLED' ? 'cancelled' : 'failed';
     await logs.flush();
     await db.$transaction(async (tx) => {
@@ -264,6 +346,17 @@ export function describeFailure(err: unknown, stop?: StopReason) {
 
 function toolDetail(err: unknown): string | null {
   return err instanceof ToolError ? err.detail.slice(-8000) : null;
+}
+
+/** Removes the job's scratch folder if the job made one; a failure is a warning (the sweep tries again). */
+async function removeScratch(jobId: string, made: Promise<string> | undefined, log: (line: string, level?: 'info' | 'warn' | 'error') => Promise<void>) {
+  if (!made) return;
+  try {
+    await made.catch(() => {});
+    await removeJobScratch(jobId);
+  } catch (err) {
+    void log(`could not remove the scratch folder: ${(err as Error).message}`, 'warn').catch(() => {});
+  }
 }
 
 export async function removeFiles(paths: string[]): Promise<void> {

@@ -2,6 +2,7 @@
 import { hostname } from 'node:os';
 import { getDb } from '../db';
 import { errorRegistry } from '../errors';
+import { listJobScratch, removeJobScratch } from '../../worker/scratch';
 import { removeFiles } from './lifecycle';
 
 export const HEARTBEAT_SECONDS = 5;
@@ -73,5 +74,25 @@ export async function sweepJobs(selfId: string): Promise<string[]> {
     await db.job.updateMany({ where: { id: job.id, partialPaths: { equals: job.partial_paths ?? [] } }, data: { partialPaths: [] } });
     await db.jobLog.create({ data: { jobId: job.id, level: 'info', line: `the sweep on ${host} removed ${(job.partial_paths ?? []).length} partial file(s) or folder(s)` } });
   }
+  await sweepScratch(host);
   return swept.map((j) => j.id);
+}
+
+/**
+ * Removes the scratch folders of this host's jobs that are no longer queued or running (a worker that died
+ * mid-job left them; the job may have been failed by a worker on another host). A folder of a running job stays.
+ */
+async function sweepScratch(host: string): Promise<void> {
+  // Job ids are uuids; anything else in the folder is not ours to judge.
+  const ids = (await listJobScratch()).filter((n) => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(n));
+  if (!ids.length) return;
+  const db = getDb();
+  const live = await db.job.findMany({ where: { id: { in: ids }, status: { in: ['queued', 'running'] } }, select: { id: true } });
+  const keep = new Set(live.map((j) => j.id));
+  for (const id of ids.filter((i) => !keep.has(i))) {
+    const removed = await removeJobScratch(id).then(() => true, () => false);
+    if (!removed) continue;
+    const job = await db.job.findUnique({ where: { id }, select: { id: true } });
+    if (job) await db.jobLog.create({ data: { jobId: id, level: 'info', line: `the sweep on ${host} removed the job's scratch folder` } });
+  }
 }
