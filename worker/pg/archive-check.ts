@@ -2,11 +2,9 @@
 // data block's chunks up to its end marker (gzip blocks inflated), and insists that each TOC entry with data has
 // its block and nothing follows the last one. pg_restore --list reads only the TOC, so a truncated file passes it;
 // this does not. Layout from PostgreSQL's pg_backup_archiver.c (ReadHead, ReadToc) and pg_backup_custom.c.
-import { createReadStream } from 'node:fs';
-import { type Readable, Writable } from 'node:stream';
+import { PassThrough, type Readable, Writable } from 'node:stream';
 import { createInflate, type Inflate } from 'node:zlib';
-import { execa } from 'execa';
-import { endInputWhenExited } from './pipeline';
+import { lastErrorLine, pipeTools, runTool, type ToolResult } from './run-tool';
 
 const BLK_DATA = 1;
 const BLK_BLOBS = 3;
@@ -344,35 +342,42 @@ export interface StreamCheck {
   result: Promise<void>;
 }
 
+// --file=/dev/null: the restore script is produced and thrown away; every data block is read and decoded.
+const READ_ALL = ['--file=/dev/null'];
+// -d -c: decode to stdout (checking each frame's content checksum); -q: no progress meter.
+const UNZSTD = ['-d', '-c', '-q'];
+
+/** The two exits of `zstd -d | pg_restore` as one verdict: a zstd that failed explains more than the pg_restore that
+ *  starved behind it, unless zstd only failed because pg_restore had already stopped reading (a broken pipe). */
+function verdict(z: ToolResult | null, r: ToolResult): void {
+  if (z && z.exitCode !== 0) {
+    const why = lastErrorLine(z.stderrTail, 'zstd')?.replace(/^(\/\*stdin\*\\ : )/, '');
+    const brokenPipe = z.signal === 'SIGPIPE' || /broken pipe/i.test(why ?? '');
+    if (!(brokenPipe && r.exitCode !== 0)) throw new ArchiveDamaged(`zstd cannot decode it (exit ${z.exitCode ?? z.signal}${why ? `: ${why}` : ''}).`);
+  }
+  if (r.exitCode !== 0) throw new ArchiveDamaged(`pg_restore cannot read all of it: ${lastErrorLine(r.stderrTail, 'pg_restore') ?? `exit ${r.exitCode ?? r.signal}`}`);
+}
+
 /**
- * Checks a stored artifact as its bytes stream by, with C tools doing the reading: `pg_restore --file=/dev/null`
- * reads the whole archive the way a restore does (header, TOC, then every data block to its end marker, gzip
- * inflated), fed through `zstd -d` for a .zst (which decodes every frame and checks its content checksum). The
- * decompressed stream goes from zstd to pg_restore through the kernel: walking ~1 GB of it in Node cost more CPU
- * than the dump's own compression. Both exit statuses count; a zstd that failed explains more than the pg_restore
- * that starved behind it, unless zstd only failed because pg_restore had already stopped (a broken pipe).
+ * Checks an artifact as its bytes stream by, with C tools doing the reading: `pg_restore --file=/dev/null` reads
+ * the whole archive the way a restore does (header, TOC, then every data block to its end marker, compressed data
+ * decoded), fed through `zstd -d` for a .zst (every frame decoded, its content checksum checked). zstd hands the
+ * decompressed stream to pg_restore through the kernel: walking ~1 GB of it in Node cost more CPU than the dump's
+ * own compression. Both exit statuses count.
  */
 export function checkArchiveStream(zstd: boolean, pgRestore: string, signal: AbortSignal): StreamCheck {
-  // --file=/dev/null: the restore script is produced and thrown away; every data block is read and decoded.
-  const restore = execa(pgRestore, ['--file=/dev/null'], { cancelSignal: signal, reject: false, stdin: 'pipe', stdout: 'ignore', buffer: { stderr: true }, env: { PATH: process.env.PATH ?? '/usr/bin:/bin' }, extendEnv: false });
+  const input = new PassThrough({ highWaterMark: 1 << 20 });
+  const restore = { exe: pgRestore, args: READ_ALL, signal, stdout: 'ignore' as const };
   if (!zstd) {
-    const result = restore.then((rr) => {
-      if (rr.exitCode !== 0) throw new ArchiveDamaged(`pg_restore cannot read all of it: ${lastError(String(rr.stderr))}`);
-    });
+    const r = runTool({ ...restore, stdin: input });
+    const result = r.then((rr) => verdict(null, rr));
     result.catch(() => {});
-    return { input: restore.stdin!, result };
+    return { input, result };
   }
-  // -d -c: decode to stdout (straight into pg_restore's stdin); -q: no progress meter.
-  const z = execa('zstd', ['-d', '-c', '-q'], { cancelSignal: signal, reject: false, stdin: 'pipe', stdout: restore.stdin!, buffer: { stdout: false, stderr: true } });
-  endInputWhenExited(z, restore.stdin!);
-  const result = Promise.all([z, restore]).then(([zr, rr]) => {
-    const zstdWhy = String(zr.stderr ?? '').trim().split('\n').pop()?.replace(/^zstd: (\/\*stdin\*\\ : )?/, '');
-    const brokenPipe = zr.signal === 'SIGPIPE' || /broken pipe/i.test(zstdWhy ?? '');
-    if (zr.exitCode !== 0 && !(brokenPipe && rr.exitCode !== 0)) throw new ArchiveDamaged(`zstd cannot decode it (exit ${zr.exitCode ?? zr.signal}${zstdWhy ? `: ${zstdWhy}` : ''}).`);
-    if (rr.exitCode !== 0) throw new ArchiveDamaged(`pg_restore cannot read all of it: ${lastError(String(rr.stderr))}`);
-  });
+  const { producer, consumer } = pipeTools({ exe: 'zstd', args: UNZSTD, signal, stdin: input }, restore);
+  const result = Promise.all([producer, consumer]).then(([zr, rr]) => verdict(zr, rr));
   result.catch(() => {});
-  return { input: z.stdin!, result };
+  return { input, result };
 }
 
 export interface ArchiveHead {
@@ -425,47 +430,38 @@ export async function readArchiveHead(source: Readable): Promise<ArchiveHead> {
 }
 
 /**
- * The head of a stored archive file: read directly, or for a .zst through `zstd -d` stopped once the TOC is read
- * (its exit status then says only that it was stopped; a zstd that ended before the TOC did is a damaged file).
+ * The head of a stored archive (`source`: the object's bytes): read directly, or for a .zst through `zstd -d`,
+ * stopped once the TOC is read (its exit status then only says it was stopped; a zstd that ended before the TOC
+ * was complete failed on the file, and says why).
  */
-export async function readArchiveHeadOfFile(path: string, zstd: boolean, signal: AbortSignal): Promise<ArchiveHead> {
-  if (!zstd) return readArchiveHead(createReadStream(path, { highWaterMark: 1 << 20 }));
-  const z = execa('zstd', ['-d', '-c', '-q', path], { cancelSignal: signal, reject: false, stdin: 'ignore', buffer: { stdout: false, stderr: true } });
+export async function readStoredArchiveHead(source: Readable, zstd: boolean, signal: AbortSignal): Promise<ArchiveHead> {
+  if (!zstd) return readArchiveHead(source);
+  const z = runTool({ exe: 'zstd', args: UNZSTD, signal, stdin: source, stdout: 'pipe' });
+  z.catch(() => {});
+  let head: ArchiveHead | undefined;
   try {
-    return await readArchiveHead(z.stdout!);
+    head = await readArchiveHead(z.stdout!);
+    return head;
   } catch (err) {
     const zr = await z;
-    if (zr.exitCode !== 0 && !zr.isTerminated) throw new ArchiveDamaged(`zstd cannot decode it (exit ${zr.exitCode}): ${String(zr.stderr).trim().split('\n').pop()}`);
+    if (zr.exitCode !== 0) throw new ArchiveDamaged(`zstd cannot decode it (exit ${zr.exitCode ?? zr.signal}): ${lastErrorLine(zr.stderrTail, 'zstd') ?? ''}`);
     throw err;
   } finally {
-    z.kill();
-    await z;
+    if (head) z.kill();
+    await z.catch(() => {});
   }
-}
-/**
- * Reads every byte of an archive file or folder the way a restore would (`pg_restore -f /dev/null` decodes each
- * data block, through `zstd -d` for .zst files), for archives this walker cannot read (directory format, and
- * uploads, which may come from any pg_dump with any compression). Throws ArchiveDamaged with the tools' words.
- */
-export async function readWholeArchive(path: string, zstd: boolean, pgRestore: string, signal: AbortSignal): Promise<void> {
-  const opts = { cancelSignal: signal, reject: false } as const;
-  // --file=/dev/null: the restore script is produced and thrown away; every data block is read and decoded.
-  const restoreArgs = ['--file=/dev/null'];
-  if (zstd) {
-    const z = execa('zstd', ['-d', '-c', '-q', path], { ...opts, buffer: { stdout: false, stderr: true } });
-    const r = execa(pgRestore, restoreArgs, { ...opts, stdin: 'pipe' });
-    z.stdout!.pipe(r.stdin!);
-    r.stdin!.on('error', () => {}); // pg_restore stopping early shows in its exit status
-    const [zr, rr] = await Promise.all([z, r]);
-    if (zr.exitCode !== 0) throw new ArchiveDamaged(`zstd cannot decode it (exit ${zr.exitCode ?? zr.signal}): ${String(zr.stderr).trim().split('\n').pop()}`);
-    if (rr.exitCode !== 0) throw new ArchiveDamaged(`pg_restore cannot read all of it: ${lastError(String(rr.stderr))}`);
-    return;
-  }
-  const rr = await execa(pgRestore, [...restoreArgs, path], opts);
-  if (rr.exitCode !== 0) throw new ArchiveDamaged(`pg_restore cannot read all of it: ${lastError(String(rr.stderr))}`);
 }
 
-function lastError(stderr: string): string {
-  const lines = stderr.trim().split('\n').filter(Boolean);
-  return (lines.filter((l) => /error/i.test(l)).pop() ?? lines.pop() ?? 'no message').replace(/^pg_restore: error: /, '');
+/**
+ * Reads every byte of an archive file or folder the way a restore would (`pg_restore -f /dev/null` decodes each
+ * data block, through `zstd -d` for .zst files): for directory-format folders and uploads, which may come from
+ * any pg_dump with any compression. Throws ArchiveDamaged with the tools' words.
+ */
+export async function readWholeArchive(path: string, zstd: boolean, pgRestore: string, signal: AbortSignal): Promise<void> {
+  if (zstd) {
+    const { producer, consumer } = pipeTools({ exe: 'zstd', args: [...UNZSTD, path], signal }, { exe: pgRestore, args: READ_ALL, signal, stdout: 'ignore' });
+    const [zr, rr] = await Promise.all([producer, consumer]);
+    return verdict(zr, rr);
+  }
+  verdict(null, await runTool({ exe: pgRestore, args: [...READ_ALL, path], signal, stdout: 'ignore' }));
 }
