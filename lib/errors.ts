@@ -86,6 +86,17 @@ export const errorRegistry = {
     retryable: true,
     hint: 'The databases named were not backed up; every other database was. Fix what each one says (the target lists them), then run the backup again.',
   },
+  // Storage objects (lib/storage): a name is written once; a reader finds it or is told it is gone.
+  STORAGE_OBJECT_EXISTS: {
+    status: 409,
+    retryable: false,
+    hint: 'An object of that name with other content is already in the storage and was kept. Look at both (a second worker writing the same name, or a file put there by hand) before removing either.',
+  },
+  STORAGE_OBJECT_MISSING: {
+    status: 409,
+    retryable: false,
+    hint: 'The file is not in the storage on the worker host (moved, deleted by hand, or the storage is on another host). Check the storage folder, or pick another backup.',
+  },
   INTERNAL: { status: 500, retryable: false, hint: 'This is a bug in Lifeboat. The server log has the details.' },
 } as const satisfies Record<string, { status: number; retryable: boolean; hint: string }>;
 

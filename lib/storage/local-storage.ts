@@ -1,4 +1,5 @@
-// Local-directory storage: artifacts are written as <name>.partial with SHA-256 while streaming, fsynced, renamed,
+// DEPRECATED (issue 9): the path-based writer, kept only until every caller uses storageFor() and put/get
+// (lib/storage/storage.ts). New code must not import it. Local-directory storage: artifacts are written as <name>.partial with SHA-256 while streaming, fsynced, renamed,
 // and the folder fsynced, so a crash, kill or full disk never leaves a file that looks complete.
 import { createHash } from 'node:crypto';
 import { constants, createReadStream, createWriteStream } from 'node:fs';
@@ -6,6 +7,7 @@ import { access, link, mkdir, open, readdir, rename, rm, stat } from 'node:fs/pr
 import { dirname, join, resolve, sep } from 'node:path';
 import { Transform, type Writable } from 'node:stream';
 import { UserError } from '../errors';
+import { diskError } from './local-folder';
 
 export interface StoredArtifact {
   path: string;
@@ -43,13 +45,9 @@ export interface Storage {
   localPath(name: string): string;
 }
 
-export function diskError(err: unknown, where: string): UserError | null {
-  const code = (err as NodeJS.ErrnoException)?.code;
-  if (code === 'ENOSPC' || code === 'EDQUOT') return new UserError('DISK_FULL', `The storage at ${where} is full.`);
-  if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') return new UserError('STORAGE_NOT_WRITABLE', `Lifeboat cannot write to ${where}.`);
-  if (code === 'ENOENT') return new UserError('STORAGE_MISSING', `The storage folder ${where} does not exist.`);
-  return null;
-}
+// Moved: the driver and the resolver own these now; re-exported while callers move to storageFor().
+export { diskError } from './local-folder';
+export { defaultStoragePath } from './storage-for';
 
 export class LocalStorage implements Storage {
   readonly root: string;
@@ -226,9 +224,4 @@ export async function writeSmallFile(path: string, content: string | Buffer): Pr
   }
   const buf = typeof content === 'string' ? Buffer.from(content) : content;
   return { sha256: createHash('sha256').update(buf).digest('hex'), size: buf.length };
-}
-
-/** Where backups go when a target names no storage: <LIFEBOAT_DATA_DIR>/backups. */
-export function defaultStoragePath(): string {
-  return join(process.env.LIFEBOAT_DATA_DIR ?? join(process.cwd(), '.lifeboat'), 'backups');
 }

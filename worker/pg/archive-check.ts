@@ -5,6 +5,7 @@
 import { PassThrough, type Readable, Writable } from 'node:stream';
 import { createInflate, type Inflate } from 'node:zlib';
 import { lastErrorLine, pipeTools, runTool, type ToolResult } from './run-tool';
+import { zstdDecompressArgs } from './zstd';
 
 const BLK_DATA = 1;
 const BLK_BLOBS = 3;
@@ -344,8 +345,8 @@ export interface StreamCheck {
 
 // --file=/dev/null: the restore script is produced and thrown away; every data block is read and decoded.
 const READ_ALL = ['--file=/dev/null'];
-// -d -c: decode to stdout (checking each frame's content checksum); -q: no progress meter.
-const UNZSTD = ['-d', '-c', '-q'];
+// zstd -d -q -c: decode to stdout, checking each frame's content checksum.
+const UNZSTD = zstdDecompressArgs(null, null);
 
 /** The two exits of `zstd -d | pg_restore` as one verdict: a zstd that failed explains more than the pg_restore that
  *  starved behind it, unless zstd only failed because pg_restore had already stopped reading (a broken pipe). */

@@ -3,6 +3,7 @@
 import type { Readable } from 'node:stream';
 import { pipeTools, runTool, type ToolHandle } from './run-tool';
 import { zstdThreads } from './pipeline';
+import { zstdCompressArgs } from './zstd';
 
 export type DumpFormat = 'custom' | 'custom-zstd' | 'directory';
 
@@ -40,9 +41,9 @@ export function pgDumpArgs(s: DumpSettings, snapshot?: string, directory?: strin
   ];
 }
 
+/** zstd compressing the dump stream at the schedule's level and threads (flags in zstd.ts). */
 export function zstdArgs(s: DumpSettings): string[] {
-  // -c: to stdout; -T: threads; -q: no progress meter on stderr.
-  return [`-${s.zstdLevel}`, `-T${s.zstdThreads}`, '-c', '-q'];
+  return zstdCompressArgs(s.zstdLevel, s.zstdThreads);
 }
 
 export interface DumpRun {
@@ -69,15 +70,8 @@ export function startPgDump(o: { exe: string; settings: DumpSettings; snapshot?:
   return { dump: producer, zstd: consumer, stdout: consumer.stdout };
 }
 
-export function pgDumpallGlobalsArgs(noRolePasswords: boolean): string[] {
-  return [
-    // --globals-only: roles and tablespaces, which a per-database dump does not contain.
-    '--globals-only',
-    '--no-password',
-    // --no-role-passwords: needed when the backup user cannot read pg_authid (not a superuser).
-    ...(noRolePasswords ? ['--no-role-passwords'] : []),
-  ];
-}
+// Moved to pg-dumpall.ts (its own program's adapter); re-exported for callers not moved yet.
+export { pgDumpallGlobalsArgs } from './pg-dumpall';
 
 export function fileExtension(s: DumpSettings): string {
   return s.format === 'custom-zstd' ? 'dump.zst' : s.format === 'directory' ? 'dir' : 'dump';

@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { open } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { runTool } from './run-tool';
+import { zstdDecompressArgs } from './zstd';
 
 /**
  * zstd worker threads for a dump pipeline: at most one less than the cores, because the server backend and
@@ -16,18 +17,8 @@ export function zstdThreads(requested: number, cores = availableParallelism()): 
   return Math.max(1, Math.min(requested, cores - 1));
 }
 
-/** zstd compressing stdin to stdout. */
-export function zstdCompressArgs(level: number, threads: number): string[] {
-  // -T<n>: worker threads (with 1, zstd still overlaps its reading and writing with compression); -c: to stdout;
-  // -q: no progress meter on stderr.
-  return [`-${level}`, `-T${threads}`, '-c', '-q'];
-}
-
-/** zstd decompressing `src` into the file `dest` (replaced if present: it is the job's own scratch file). */
-export function zstdDecompressArgs(src: string, dest: string): string[] {
-  // -d: decompress, which checks each frame's content checksum; -f: overwrite dest; -o: output file.
-  return ['-d', '-q', '-f', src, '-o', dest];
-}
+// The argv builders live in zstd.ts; re-exported for the callers of this file.
+export { zstdDecompressArgs } from './zstd';
 
 /** SHA-256 and size of a file, read in large blocks into one reused buffer (no per-chunk allocation). */
 export async function sha256OfFile(path: string, signal?: AbortSignal): Promise<{ sha256: string; size: number }> {
