@@ -2,10 +2,19 @@
 // newest good backup; files are removed from the storage that holds each backup.
 import { getDb } from '../db';
 import { systemActor, writeAudit } from '../audit/write-audit';
-import { lstat } from 'node:fs/promises';
-import { defaultStoragePath, LocalStorage } from '../storage/local-storage';
+import type { Storage } from '../storage/storage';
+import { storageFor } from '../storage/storage-for';
 
-const exists = (path: string) => lstat(path).then(() => true, () => false);
+/** An artifact is there when its object is, or (a directory-format dump) objects under its name are. */
+async function present(storage: Storage, name: string): Promise<boolean> {
+  return (await storage.stat(name)) !== null || (await storage.list(`${name}/`)).length > 0;
+}
+
+/** Removes an artifact: its object, or every object under its name (a directory-format dump). */
+async function removeArtifact(storage: Storage, name: string): Promise<void> {
+  for (const o of await storage.list(`${name}/`)) await storage.remove(o.name);
+  await storage.remove(name);
+}
 
 export async function applyRetention(scheduleId: string, opts: { log?: (line: string) => unknown; now?: Date } = {}) {
   const db = getDb();
@@ -39,15 +48,15 @@ export async function applyRetention(scheduleId: string, opts: { log?: (line: st
   const removed: typeof expired = [];
   for (const b of expired) {
     // The storage that holds this backup (the target may have moved to another one since), as the restore finds it.
-    const storage = new LocalStorage(b.storage?.path ?? b.location ?? defaultStoragePath());
+    const storage = storageFor(b);
     try {
       // A file that is not there (moved by hand, or a storage on another host) was not deleted: say so, keep the row.
-      if (!(await exists(storage.localPath(b.backupFile)))) {
+      if (!(await present(storage, b.backupFile))) {
         await log(`retention: ${b.backupFile} is not in ${storage.describe()} on this host; not marked deleted`);
         continue;
       }
-      for (const name of [b.backupFile, `${b.backupFile}.manifest.json`, b.globalsFile ?? `${b.backupFile}.globals.sql`]) await storage.remove(name);
-      if (await exists(storage.localPath(b.backupFile))) throw new Error('it is still there after removal');
+      for (const name of [b.backupFile, `${b.backupFile}.manifest.json`, b.globalsFile ?? `${b.backupFile}.globals.sql`]) await removeArtifact(storage, name);
+      if (await present(storage, b.backupFile)) throw new Error('it is still there after removal');
     } catch (err) {
       // Not marked deleted: the row keeps saying where the file is, and the next run tries again.
       await log(`retention: could not remove ${b.backupFile}: ${(err as Error).message}`);

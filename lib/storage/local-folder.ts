@@ -2,7 +2,7 @@
 // way, fsynced, hard-linked to its name (never replacing one that exists) and the folder fsynced, so a crash,
 // kill or full disk never leaves a file that looks complete. Only storage-for.ts and tests build one.
 import { createHash, randomBytes } from 'node:crypto';
-import { constants, createReadStream, fstat as fstatCb, open as openCb, type ReadStream } from 'node:fs';
+import { constants, createReadStream, createWriteStream, fstat as fstatCb, open as openCb, type ReadStream } from 'node:fs';
 import { access, link, lstat, mkdir, open, readdir, rm, stat } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { addAbortSignal, Readable, Transform } from 'node:stream';
@@ -90,23 +90,20 @@ export class LocalFolderStorage implements Storage {
     try {
       const hash = createHash('sha256');
       let size = 0;
-      const fh = await open(partialPath, 'wx', 0o600);
-      try {
-        const counter = new Transform({
-          transform(chunk: Buffer, _enc, cb) {
-            hash.update(chunk);
-            size += chunk.length;
-            cb(null, chunk);
-          },
-        });
-        const input = typeof source === 'string' || Buffer.isBuffer(source) ? Readable.from([Buffer.from(source)]) : source;
-        await pipeline(input, counter, fh.createWriteStream({ autoClose: false, highWaterMark: 1 << 20 }), { signal: opts.signal });
-        opts.signal?.throwIfAborted();
-        // Durable data before the name appears.
-        await fh.sync();
-      } finally {
-        await fh.close();
-      }
+      const counter = new Transform({
+        transform(chunk: Buffer, _enc, cb) {
+          hash.update(chunk);
+          size += chunk.length;
+          cb(null, chunk);
+        },
+      });
+      const input = typeof source === 'string' || Buffer.isBuffer(source) ? Readable.from([Buffer.from(source)]) : source;
+      // 'wx': a partial name is never shared; the stream closes its fd when done (or destroyed).
+      await pipeline(input, counter, createWriteStream(partialPath, { flags: 'wx', mode: 0o600, highWaterMark: 1 << 20 }), { signal: opts.signal });
+      opts.signal?.throwIfAborted();
+      // Durable data before the name appears (fsync is per file, so a second descriptor flushes what the first wrote).
+      const fh = await open(partialPath, 'r+');
+      await fh.sync().finally(() => fh.close());
       const sha256 = hash.digest('hex');
       try {
         // link, not rename: an existing object of the same name is never replaced.

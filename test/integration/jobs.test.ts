@@ -1,6 +1,6 @@
 // The job path with real worker processes: enqueue (one transaction), run, fail, cancel, crash sweep, shutdown, expiry, bad env.
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -364,10 +364,18 @@ describe('jobs', () => {
       const partial = path.join(dir, 'dump.partial');
       writeFileSync(partial, 'half a backup');
 
-      const doomed = spawnWorker();
+      // Both workers share a scratch root, as two lives of one host's worker do.
+      const scratch = mkdtempSync(path.join(os.tmpdir(), 'lifeboat-scratch-'));
+      tempDirs.push(scratch);
+      const doomed = spawnWorker({ LIFEBOAT_SCRATCH_DIR: scratch });
       const { id } = await enqueueJob(operator, 'ping', { seconds: 60, message: 'crash' });
       const running = await waitForStatus(id, 'running', 20_000, doomed);
       await sql(url, 'UPDATE jobs SET partial_paths = ARRAY[$1] WHERE id = $2', [partial, id]);
+      // The job's scratch folder (as ctx.scratch() makes it), and one of a job still queued, which must stay.
+      mkdirSync(path.join(scratch, id));
+      writeFileSync(path.join(scratch, id, 'decompressed.dump'), 'scratch data');
+      const queuedJob = (await getDb().job.create({ data: { kind: 'ping', queue: 'ping.nobody', payload: { seconds: 1 } }, select: { id: true } })).id;
+      mkdirSync(path.join(scratch, queuedJob));
       const [doomedRow] = await sql<{ id: string }>(url, 'SELECT id FROM workers WHERE pid = $1', [doomed.child.pid]);
       expect(running.worker_id).toBe(doomedRow!.id);
 
@@ -376,7 +384,7 @@ describe('jobs', () => {
       expect(killed?.signal).toBe('SIGKILL');
       expect((await jobRow(id))!.status).toBe('running');
 
-      const next = spawnWorker();
+      const next = spawnWorker({ LIFEBOAT_SCRATCH_DIR: scratch });
       const job = await waitForStatus(id, 'failed', 15_000, next);
       expect(Date.now() - next.startedAt).toBeLessThan(15_000);
       expect(job.error_code).toBe('WORKER_LOST');
@@ -386,6 +394,9 @@ describe('jobs', () => {
       await waitFor('the partial list to be cleared', async () => (await jobRow(id))!.partial_paths.length === 0, 3_000);
       expect(existsSync(partial)).toBe(false);
       expect(existsSync(dir)).toBe(true);
+      await waitFor('the dead job scratch folder to be removed', async () => !existsSync(path.join(scratch, id)), 3_000);
+      expect(existsSync(path.join(scratch, queuedJob))).toBe(true);
+      await getDb().job.delete({ where: { id: queuedJob } });
       const [old] = await sql<{ stopped_at: Date | null }>(url, 'SELECT stopped_at FROM workers WHERE id = $1', [doomedRow!.id]);
       expect(old?.stopped_at).toBeInstanceOf(Date);
       await waitFor('the boot sweep log line', async () => next.lines.some((l) => l.includes(`boot sweep failed 1 job(s) left by a dead worker: ${id}`)), 5_000).catch(
@@ -470,6 +481,110 @@ describe('jobs', () => {
       expect(job.partial_paths).toEqual([]);
       expect(existsSync(partial)).toBe(false);
     }, 15_000);
+
+    describe('scratch folder and cleanup stack', () => {
+      const scratchRoot = mkdtempSync(path.join(os.tmpdir(), 'lifeboat-scratch-inproc-'));
+      tempDirs.push(scratchRoot);
+      let saved: string | undefined;
+      beforeAll(() => {
+        saved = process.env.LIFEBOAT_SCRATCH_DIR;
+        process.env.LIFEBOAT_SCRATCH_DIR = scratchRoot;
+      });
+      afterAll(() => {
+        if (saved === undefined) delete process.env.LIFEBOAT_SCRATCH_DIR;
+        else process.env.LIFEBOAT_SCRATCH_DIR = saved;
+      });
+
+      it('on failure undoes last-in first-out, logs each step, a failing undo is a warning, and the job keeps its own error', async () => {
+        const id = await newJob();
+        const undone: string[] = [];
+        let folder = '';
+        const outcome = await runJob({ jobId: id, workerId, expireInSeconds: 30 }, async (ctx) => {
+          folder = await ctx.scratch();
+          expect(await ctx.scratch()).toBe(folder);
+          writeFileSync(path.join(folder, 'temp.dump'), 'x');
+          ctx.defer('drop the side database', async () => void undone.push('drop'));
+          const drop = ctx.defer('remove the handed-over file', async () => void undone.push('never'));
+          ctx.defer('a cleanup that fails', async () => {
+            undone.push('fails');
+            throw new Error('disk went away');
+          });
+          ctx.defer('close the connection', async () => void undone.push('close'), { always: true });
+          drop();
+          throw new UserError('RESTORE_FAILED', 'pg_restore failed (exit 1).');
+        });
+        expect(outcome).toBe('failed');
+        expect(undone).toEqual(['close', 'fails', 'drop']);
+        expect(folder).toBe(path.join(scratchRoot, id));
+        expect(existsSync(folder)).toBe(false);
+        expect(await jobRow(id)).toMatchObject({ status: 'failed', error_code: 'RESTORE_FAILED', error_message: 'pg_restore failed (exit 1).' });
+        const lines = await logLines(id);
+        expect(lines).toEqual([
+          'cleanup: close the connection',
+          'cleanup: a cleanup that fails',
+          'cleanup failed: a cleanup that fails: disk went away',
+          'cleanup: drop the side database',
+          'failed: [RESTORE_FAILED] pg_restore failed (exit 1).',
+        ]);
+        const [warn] = await sql<{ level: string }>(url, "SELECT level FROM job_logs WHERE job_id = $1 AND line LIKE 'cleanup failed:%'", [id]);
+        expect(warn?.level).toBe('warn');
+      });
+
+      it('on success runs only the steps meant for every outcome, and removes the 0700 scratch folder', async () => {
+        const id = await newJob();
+        const undone: string[] = [];
+        let mode = 0;
+        const outcome = await runJob({ jobId: id, workerId, expireInSeconds: 30 }, async (ctx) => {
+          const folder = await ctx.scratch();
+          mode = statSync(folder).mode & 0o777;
+          ctx.defer('drop the side database', async () => void undone.push('drop'));
+          ctx.defer('remove the passfile', async () => void undone.push('passfile'), { always: true });
+          return { ok: true };
+        });
+        expect(outcome).toBe('succeeded');
+        expect(mode).toBe(0o700);
+        expect(undone).toEqual(['passfile']);
+        expect(existsSync(path.join(scratchRoot, id))).toBe(false);
+        expect(await logLines(id)).toEqual(['cleanup: remove the passfile', 'finished: succeeded']);
+      });
+
+      it('a cancel runs the undo steps too (with ctx.signal already aborted), and the job is cancelled', async () => {
+        const id = await newJob();
+        let abortedDuringUndo: boolean | undefined;
+        const run = runJob({ jobId: id, workerId, expireInSeconds: 30 }, async (ctx) => {
+          await ctx.scratch();
+          ctx.defer('drop the scratch database', async () => {
+            abortedDuringUndo = ctx.signal.aborted;
+          });
+          await sleep(60_000, undefined, { signal: ctx.signal });
+        });
+        await waitForStatus(id, 'running', 5_000);
+        await sql(url, 'UPDATE jobs SET cancel_requested = true WHERE id = $1', [id]);
+        expect(await run).toBe('cancelled');
+        expect(abortedDuringUndo).toBe(true);
+        expect(existsSync(path.join(scratchRoot, id))).toBe(false);
+        expect(await logLines(id)).toContain('cleanup: drop the scratch database');
+      }, 15_000);
+
+      it('ctx.incomplete records what a put is writing on the job row, and a failure removes it', async () => {
+        const id = await newJob();
+        const dir = mkdtempSync(path.join(os.tmpdir(), 'lifeboat-incomplete-'));
+        tempDirs.push(dir);
+        const handle = path.join(dir, 'a.dump.0123456789ab.partial');
+        const outcome = await runJob({ jobId: id, workerId, expireInSeconds: 30 }, async (ctx) => {
+          await ctx.incomplete.add(handle);
+          writeFileSync(handle, 'half');
+          expect((await jobRow(id))!.partial_paths).toEqual([handle]);
+          await ctx.incomplete.add(`${handle}.2`);
+          await ctx.incomplete.remove(`${handle}.2`);
+          expect((await jobRow(id))!.partial_paths).toEqual([handle]);
+          throw new Error('the producer died');
+        });
+        expect(outcome).toBe('failed');
+        expect(existsSync(handle)).toBe(false);
+        expect((await jobRow(id))!.partial_paths).toEqual([]);
+      });
+    });
 
     it('skips a job that is no longer queued (cancelled) without running it', async () => {
       const id = await newJob({ status: 'cancelled' });

@@ -53,8 +53,11 @@ export async function connect(t: TargetConn): Promise<pg.Client> {
   return client;
 }
 
-/** Libpq environment for pg tools: host, port, user, database and sslmode, and a 0600 passfile for the password. */
-export async function toolEnv(t: TargetConn): Promise<{ env: Record<string, string>; dir: string | null; cleanup: () => Promise<void> }> {
+/**
+ * Libpq environment for pg tools: host, port, user, database and sslmode, and a 0600 passfile for the password,
+ * in a 0700 folder of its own under `opts.dir` (pass the job's scratch folder: the crash sweep removes it there).
+ */
+export async function toolEnv(t: TargetConn, opts: { dir?: string } = {}): Promise<{ env: Record<string, string>; dir: string | null; cleanup: () => Promise<void> }> {
   const env: Record<string, string> = {
     PGHOST: t.host,
     PGPORT: String(t.port),
@@ -66,7 +69,7 @@ export async function toolEnv(t: TargetConn): Promise<{ env: Record<string, stri
     PGCONNECT_TIMEOUT: '10',
   };
   if (t.password === null) return { env, dir: null, cleanup: async () => {} };
-  const dir = await mkdtemp(join(tmpdir(), 'lifeboat-pass-'));
+  const dir = await mkdtemp(join(opts.dir ?? tmpdir(), 'lifeboat-pass-'));
   const file = join(dir, 'pgpass');
   const esc = (v: string) => v.replaceAll('\\', '\\\\').replaceAll(':', '\\:');
   await writeFile(file, `*:*:*:${esc(t.user)}:${esc(t.password)}\n`, { mode: 0o600 });

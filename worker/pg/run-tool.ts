@@ -3,6 +3,7 @@
 // the kernel carries (the worker relays nothing). Every adapter in worker/pg/ runs its program through here.
 import type { ChildProcess } from 'node:child_process';
 import { Readable, type Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { StringDecoder } from 'node:string_decoder';
 import { execa, type ResultPromise } from 'execa';
 import type { ErrorCode } from '../../lib/errors';
@@ -85,22 +86,29 @@ function fdOf(stream: unknown): number | null {
   return typeof fd === 'number' && fd >= 0 ? fd : null;
 }
 
+/** A socket or pipe end Node can hand to a child as it is (another child's stdin). */
+const hasHandle = (stream: unknown) => Boolean((stream as { _handle?: unknown } | null)?._handle);
+
 function start(spec: ToolSpec, internal: Internal = {}): { handle: ToolHandle; child: ResultPromise } {
   const stdoutMode = internal.stdoutTo !== undefined ? 'to' : (spec.stdout ?? 'buffer');
   const stdinStream = spec.stdin instanceof Readable ? spec.stdin : null;
   const stdinFd = stdinStream ? fdOf(stdinStream) : null;
-  const stdoutFd = typeof spec.stdout === 'object' ? fdOf(spec.stdout) : null;
+  const stdoutSink = typeof stdoutMode === 'object' ? stdoutMode : null;
+  const stdoutFd = stdoutSink ? fdOf(stdoutSink) : null;
+  // A stream Node cannot hand over (no fd, no handle) is relayed by this process.
+  const relayIn = stdinStream && stdinFd === null ? stdinStream : null;
+  const relayOut = stdoutSink && stdoutFd === null && !hasHandle(stdoutSink) ? stdoutSink : null;
 
   let stdin: unknown = 'ignore';
   let input: Buffer | string | undefined;
-  if (internal.stdinPipe) stdin = 'pipe';
-  else if (stdinStream) stdin = stdinFd ?? stdinStream; // an fd: the child reads the file itself
-  else if (typeof spec.stdin === 'string' || Buffer.isBuffer(spec.stdin)) input = spec.stdin;
+  if (internal.stdinPipe || relayIn) stdin = 'pipe';
+  else if (stdinFd !== null) stdin = stdinFd; // the child reads the file itself
+  else if ((typeof spec.stdin === 'string' && spec.stdin !== 'ignore') || Buffer.isBuffer(spec.stdin)) input = spec.stdin;
 
   let stdout: unknown;
   if (stdoutMode === 'to') stdout = internal.stdoutTo;
   else if (stdoutMode === 'ignore') stdout = 'ignore';
-  else if (typeof stdoutMode === 'object') stdout = stdoutFd ?? stdoutMode;
+  else if (stdoutSink) stdout = relayOut ? 'pipe' : (stdoutFd ?? stdoutSink);
   else stdout = 'pipe';
 
   const child = execa(spec.exe, spec.args, {
@@ -118,6 +126,25 @@ function start(spec: ToolSpec, internal: Internal = {}): { handle: ToolHandle; c
     maxBuffer: { stdout: spec.maxBuffer ?? DEFAULT_MAX_BUFFER },
     stripFinalNewline: false,
   });
+
+  // On abort the program is killed, but a program it started (sh's sleep, a hook's children) may keep our pipes
+  // open for as long as it lives: a second later they are let go, so a cancel never waits for them.
+  const release = () => {
+    const t = setTimeout(() => {
+      child.stdout?.destroy();
+      child.stderr?.destroy();
+    }, 1000);
+    t.unref();
+    void child.finally(() => clearTimeout(t)).catch(() => {});
+  };
+  if (spec.signal.aborted) release();
+  else spec.signal.addEventListener('abort', release, { once: true });
+  void child.finally(() => spec.signal.removeEventListener('abort', release)).catch(() => {});
+
+  // Relayed streams: a child that exits early makes its stdin fail (EPIPE); its exit status tells what happened.
+  if (relayIn && child.stdin) pipeline(relayIn, child.stdin).catch(() => relayIn.destroy());
+  const relayedOut = relayOut && child.stdout ? pipeline(child.stdout, relayOut) : Promise.resolve();
+  relayedOut.catch(() => {}); // awaited below; never an unhandled rejection meanwhile
 
   // stderr: lines to onLine as they come, and a rolling tail for the result.
   let kept = '';
@@ -147,7 +174,7 @@ function start(spec: ToolSpec, internal: Internal = {}): { handle: ToolHandle; c
   const done = (async (): Promise<ToolResult> => {
     try {
       const r = await child;
-      await Promise.all([stderrDone, stdoutDone]);
+      await Promise.all([stderrDone, stdoutDone, relayedOut]);
       if (spec.signal.aborted) throw spec.signal.reason;
       if (r.isMaxBuffer) throw new Error(`${spec.exe} printed more than ${spec.maxBuffer ?? DEFAULT_MAX_BUFFER} bytes on stdout`);
       let stderrTail = kept.length > STDERR_KEEP ? kept.slice(kept.indexOf('\n', kept.length - STDERR_KEEP) + 1) : kept;

@@ -1,8 +1,11 @@
 // Finds PostgreSQL client tools of every installed major and picks, per server, one at least as new as the server.
-import { execa } from 'execa';
 import { existsSync, readdirSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { UserError } from '../../lib/errors';
+import { runTool } from './run-tool';
+
+/** Discovery is cached and shared by every job, so no job's cancel may cut it short. */
+const never = new AbortController().signal;
 
 export const toolNames = ['pg_dump', 'pg_dumpall', 'pg_restore', 'psql', 'pg_basebackup'] as const;
 export type ToolName = (typeof toolNames)[number];
@@ -19,7 +22,7 @@ async function candidateDirs(extra: string[]): Promise<string[]> {
   const dirs = [...extra];
   const root = '/usr/lib/postgresql';
   if (existsSync(root)) for (const m of readdirSync(root)) dirs.push(join(root, m, 'bin'));
-  const cfg = await execa('pg_config', ['--bindir'], { reject: false });
+  const cfg = await runTool({ exe: 'pg_config', args: ['--bindir'], signal: never });
   if (cfg.exitCode === 0 && cfg.stdout.trim()) dirs.push(cfg.stdout.trim());
   for (const p of (process.env.PATH ?? '').split(delimiter)) if (p) dirs.push(p);
   return [...new Set(dirs)];
@@ -43,7 +46,7 @@ async function discover(extraDirs: string[]): Promise<ToolSet[]> {
   for (const dir of await candidateDirs(extraDirs)) {
     const exe = join(dir, 'pg_dump');
     if (!existsSync(exe)) continue;
-    const res = await execa(exe, ['--version'], { reject: false });
+    const res = await runTool({ exe, args: ['--version'], signal: never });
     const m = /(\d+)(?:\.(\d+))?/.exec(res.stdout);
     if (res.exitCode !== 0 || !m) continue;
     const major = Number(m[1]);
