@@ -84,7 +84,10 @@ export async function dump(ctx: JobContext<unknown>, run: DumpRun, snap: Snapsho
         bytes += chunk.length;
         if (tapGone || check.input.write(chunk)) return cb(null, chunk);
         // Backpressure from the read-back, unless it stopped (its verdict says why).
+        let going = false;
         const go = () => {
+          if (going) return;
+          going = true;
           check.input.off('drain', go);
           cb(null, chunk);
         };

@@ -60,7 +60,7 @@ export interface DumpRun {
  * comes from `env` (PGHOST ... and a passfile, never argv).
  */
 export function startPgDump(o: { exe: string; settings: DumpSettings; snapshot?: string; directory?: string; env: Record<string, string>; signal: AbortSignal; onLine: (line: string) => void }): DumpRun {
-  const dump = { exe: o.exe, args: pgDumpArgs(o.settings, o.snapshot, o.directory), env: o.env, signal: o.signal, onLine: o.onLine, stdin: 'ignore' as const };
+  const dump = { exe: o.exe, args: pgDumpArgs(o.settings, o.snapshot, o.directory), env: o.env, signal: o.signal, onLine: o.onLine };
   if (o.settings.format === 'directory') return { dump: runTool({ ...dump, stdout: 'ignore' }), zstd: null, stdout: null };
   if (o.settings.format === 'custom') {
     const h = runTool({ ...dump, stdout: 'pipe' });
