@@ -367,7 +367,8 @@ function verdict(z: ToolResult | null, r: ToolResult): void {
  * own compression. Both exit statuses count.
  */
 export function checkArchiveStream(zstd: boolean, pgRestore: string, signal: AbortSignal): StreamCheck {
-  const input = new PassThrough({ highWaterMark: 1 << 20 });
+  // Default buffering: a read-back that stops reading holds the dump back within a few hundred kB, as a restore would.
+  const input = new PassThrough();
   const restore = { exe: pgRestore, args: READ_ALL, signal, stdout: 'ignore' as const };
   if (!zstd) {
     const r = runTool({ ...restore, stdin: input });
