@@ -24,6 +24,8 @@ interface Sample {
   /** CPU seconds: pg_dump and zstd (raw: this process's children; job: the worker with its children), server backends. */
   cpuTools: number;
   cpuServer: number;
+  /** Jobs only: seconds from the end of pg_dump (the "verifying" step) to the job's end: what the job adds after the dump. */
+  after?: number;
 }
 
 const variants = ['raw-z9', 'job-z9', 'raw-zstd', 'default'] as const;
@@ -74,8 +76,15 @@ async function main() {
         await settle();
         const cpu1 = [cpuSeconds(lb.workerPid), cpuSeconds(server)];
         const b = await db.backupLog.findFirst({ where: { jobId: job.id } });
+        const verifying = await db.jobLog.findFirst({ where: { jobId: job.id, line: { endsWith: ': verifying' } } });
         // Job path time: from the worker picking it up to done (snapshot, dump, fsync, verify, globals, manifest).
-        return { wall: (row.finishedAt!.getTime() - row.startedAt!.getTime()) / 1000, size: Number(b!.backupSize), cpuTools: cpu1[0]! - cpu0[0]!, cpuServer: cpu1[1]! - cpu0[1]! };
+        return {
+          wall: (row.finishedAt!.getTime() - row.startedAt!.getTime()) / 1000,
+          size: Number(b!.backupSize),
+          cpuTools: cpu1[0]! - cpu0[0]!,
+          cpuServer: cpu1[1]! - cpu0[1]!,
+          after: verifying ? (row.finishedAt!.getTime() - verifying.at.getTime()) / 1000 : undefined,
+        };
       };
       const runRaw = async (variant: 'raw-z9' | 'raw-zstd', i: number): Promise<Sample> => {
         const file = join(work, 'raw', `${database}-${i}.dump`);
@@ -107,14 +116,14 @@ async function main() {
         for (const variant of i % 2 === 0 ? variants : [...variants].reverse()) {
           const s = variant === 'raw-z9' || variant === 'raw-zstd' ? await runRaw(variant, i) : await runJob(variant === 'job-z9' ? runbook.id : fallback.id);
           r[variant].push(s);
-          say(`${database} ${variant.padEnd(8)} run ${i + 1}: ${s.wall.toFixed(2)} s, ${(s.size / 1e6).toFixed(1)} MB, cpu s: tools+worker ${s.cpuTools.toFixed(2)}, server ${s.cpuServer.toFixed(2)}`);
+          say(`${database} ${variant.padEnd(8)} run ${i + 1}: ${s.wall.toFixed(2)} s, ${(s.size / 1e6).toFixed(1)} MB, cpu s: tools+worker ${s.cpuTools.toFixed(2)}, server ${s.cpuServer.toFixed(2)}${s.after !== undefined ? `, after pg_dump ${s.after.toFixed(2)} s` : ''}`);
         }
       }
     }
 
     console.log('');
-    console.log(`${reps} alternating rounds; wall s and cpu s as median (min-max); cpu = seconds of CPU, "tools" = pg_dump and zstd (and for jobs the worker itself), "server" = the PostgreSQL backends`);
-    console.log('database        variant                                        wall s               size MB   MB/s   cpu tools          cpu server');
+    console.log(`${reps} alternating rounds; wall s and cpu s as median (min-max); cpu = seconds of CPU, "tools" = pg_dump and zstd (and for jobs the worker itself, with the pg_restore read-back), "server" = the PostgreSQL backends; "after dump" = job seconds after pg_dump ended (fsync, read-back end, TOC, globals, manifest, row)`);
+    console.log('database        variant                                        wall s               size MB   MB/s   cpu tools          cpu server         after dump s');
     const summary: Record<string, { speedup: number; sizeRatio: number; overhead: number; pipelineOverhead: number }> = {};
     for (const [database, r] of Object.entries(results)) {
       const size = await dbBytes(data, database);
@@ -123,7 +132,8 @@ async function main() {
         const s = stats(r[v].map((x) => x.size)).median;
         const ct = stats(r[v].map((x) => x.cpuTools));
         const cs = stats(r[v].map((x) => x.cpuServer));
-        console.log(`${database.padEnd(15)} ${labels[v].padEnd(46)} ${showStats(w).padEnd(20)} ${(s / 1e6).toFixed(1).padStart(8)} ${(size / 1e6 / w.median).toFixed(1).padStart(6)}   ${showStats(ct).padEnd(18)} ${showStats(cs)}`);
+        const after = r[v].every((x) => x.after !== undefined) ? showStats(stats(r[v].map((x) => x.after!))) : '';
+        console.log(`${database.padEnd(15)} ${labels[v].padEnd(46)} ${showStats(w).padEnd(20)} ${(s / 1e6).toFixed(1).padStart(8)} ${(size / 1e6 / w.median).toFixed(1).padStart(6)}   ${showStats(ct).padEnd(18)} ${showStats(cs).padEnd(18)} ${after}`);
         return { w: w.median, s };
       };
       const raw = row('raw-z9');

@@ -2,10 +2,10 @@
 // data block's chunks up to its end marker (gzip blocks inflated), and insists that each TOC entry with data has
 // its block and nothing follows the last one. pg_restore --list reads only the TOC, so a truncated file passes it;
 // this does not. Layout from PostgreSQL's pg_backup_archiver.c (ReadHead, ReadToc) and pg_backup_custom.c.
-import { Writable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { PassThrough, type Readable, Writable } from 'node:stream';
 import { createInflate, type Inflate } from 'node:zlib';
-import { execa } from 'execa';
+import { lastErrorLine, pipeTools, runTool, type ToolResult } from './run-tool';
+import { zstdDecompressArgs } from './zstd';
 
 const BLK_DATA = 1;
 const BLK_BLOBS = 3;
@@ -339,58 +339,131 @@ export class ArchiveChecker extends Writable {
 export interface StreamCheck {
   /** Every stored byte goes here, in order; ended when the file is complete. */
   input: Writable;
-  /** The archive's summary once `input` ended and the archive was whole; rejects with ArchiveDamaged otherwise. */
-  result: Promise<ArchiveSummary>;
+  /** Resolves once `input` ended and every byte was decoded and read to the archive's end; rejects with ArchiveDamaged otherwise. */
+  result: Promise<void>;
+}
+
+// --file=/dev/null: the restore script is produced and thrown away; every data block is read and decoded.
+const READ_ALL = ['--file=/dev/null'];
+// zstd -d -q -c: decode to stdout, checking each frame's content checksum.
+const UNZSTD = zstdDecompressArgs(null, null);
+
+/** The two exits of `zstd -d | pg_restore` as one verdict: a zstd that failed explains more than the pg_restore that
+ *  starved behind it, unless zstd only failed because pg_restore had already stopped reading (a broken pipe). */
+function verdict(z: ToolResult | null, r: ToolResult): void {
+  if (z && z.exitCode !== 0) {
+    const why = lastErrorLine(z.stderrTail, 'zstd')?.replace(/^(\/\*stdin\*\\ : )/, '');
+    const brokenPipe = z.signal === 'SIGPIPE' || /broken pipe/i.test(why ?? '');
+    if (!(brokenPipe && r.exitCode !== 0)) throw new ArchiveDamaged(`zstd cannot decode it (exit ${z.exitCode ?? z.signal}${why ? `: ${why}` : ''}).`);
+  }
+  if (r.exitCode !== 0) throw new ArchiveDamaged(`pg_restore cannot read all of it: ${lastErrorLine(r.stderrTail, 'pg_restore') ?? `exit ${r.exitCode ?? r.signal}`}`);
 }
 
 /**
- * Checks a stored artifact as its bytes stream by: a custom archive directly, a .zst through `zstd -d` (which
- * decodes every frame and verifies its content checksum) and then the archive walk. zstd's exit status counts.
+ * Checks an artifact as its bytes stream by, with C tools doing the reading: `pg_restore --file=/dev/null` reads
+ * the whole archive the way a restore does (header, TOC, then every data block to its end marker, compressed data
+ * decoded), fed through `zstd -d` for a .zst (every frame decoded, its content checksum checked). zstd hands the
+ * decompressed stream to pg_restore through the kernel: walking ~1 GB of it in Node cost more CPU than the dump's
+ * own compression. Both exit statuses count.
  */
-export function checkArchiveStream(zstd: boolean, signal: AbortSignal): StreamCheck {
-  const checker = new ArchiveChecker();
-  if (!zstd) return { input: checker, result: checker.summary() };
-  // -d -c: decode to stdout; -q: no progress meter.
-  const z = execa('zstd', ['-d', '-c', '-q'], { cancelSignal: signal, reject: false, stdin: 'pipe', buffer: { stdout: false, stderr: true } });
-  const walked = pipeline(z.stdout!, checker).then(() => checker.summary());
-  walked.catch(() => {});
-  const result = (async () => {
-    const [res, summary] = await Promise.all([z, walked.then((s) => ({ s }), (err: Error) => ({ err }))]);
-    if (res.exitCode !== 0) {
-      const why = String(res.stderr ?? '').trim().split('\n').pop()?.replace(/^zstd: (\/\*stdin\*\\ : )?/, '');
-      throw new ArchiveDamaged(`zstd cannot decode it (exit ${res.exitCode ?? res.signal}${why ? `: ${why}` : ''}).`);
-    }
-    if ('err' in summary) throw summary.err instanceof ArchiveDamaged ? summary.err : new ArchiveDamaged(summary.err.message);
-    return summary.s;
-  })();
+export function checkArchiveStream(zstd: boolean, pgRestore: string, signal: AbortSignal): StreamCheck {
+  // Default buffering: a read-back that stops reading holds the dump back within a few hundred kB, as a restore would.
+  const input = new PassThrough();
+  const restore = { exe: pgRestore, args: READ_ALL, signal, stdout: 'ignore' as const };
+  if (!zstd) {
+    const r = runTool({ ...restore, stdin: input });
+    const result = r.then((rr) => verdict(null, rr));
+    result.catch(() => {});
+    return { input, result };
+  }
+  const { producer, consumer } = pipeTools({ exe: 'zstd', args: UNZSTD, signal, stdin: input }, restore);
+  const result = Promise.all([producer, consumer]).then(([zr, rr]) => verdict(zr, rr));
   result.catch(() => {});
-  return { input: z.stdin!, result };
+  return { input, result };
+}
+
+export interface ArchiveHead {
+  version: string;
+  compression: ArchiveSummary['compression'];
+  /** TOC entries as `pg_restore --list` lists them. */
+  tocEntries: number;
+  /** TOC entries with a data block (TABLE DATA, BLOBS ...). */
+  dataBlocks: number;
+  /** TABLE DATA entries in the TOC. */
+  tableData: number;
+}
+
+/**
+ * The header and table of contents from the start of an archive stream; stops reading (destroys `source`) as soon
+ * as they are parsed, so a 1 GB archive costs the few MB its TOC takes. ArchiveDamaged when the stream ends first.
+ */
+export async function readArchiveHead(source: Readable): Promise<ArchiveHead> {
+  const chunks: Buffer[] = [];
+  let bytes = 0;
+  let nextParseAt = 64 * 1024;
+  const tryParse = (): ArchiveHead | null => {
+    const all = Buffer.concat(chunks);
+    chunks.length = 0;
+    chunks.push(all);
+    try {
+      const h = parseHead(all);
+      return { version: h.version, compression: h.compression, tocEntries: h.listed, dataBlocks: h.withData.size, tableData: h.tableData };
+    } catch (err) {
+      if (err instanceof NeedMore) return null;
+      throw err;
+    }
+  };
+  try {
+    for await (const chunk of source) {
+      chunks.push(chunk as Buffer);
+      bytes += (chunk as Buffer).length;
+      // Parse again only when the buffer doubled: a large TOC arriving in pipe-sized pieces stays linear.
+      if (bytes < nextParseAt) continue;
+      const head = tryParse();
+      if (head) return head;
+      nextParseAt = bytes * 2;
+    }
+    const head = tryParse();
+    if (head) return head;
+    throw new ArchiveDamaged(bytes === 0 ? 'it is empty.' : `it ends inside its table of contents (after ${bytes} bytes): the file is truncated.`);
+  } finally {
+    source.destroy();
+  }
+}
+
+/**
+ * The head of a stored archive (`source`: the object's bytes): read directly, or for a .zst through `zstd -d`,
+ * stopped once the TOC is read (its exit status then only says it was stopped; a zstd that ended before the TOC
+ * was complete failed on the file, and says why).
+ */
+export async function readStoredArchiveHead(source: Readable, zstd: boolean, signal: AbortSignal): Promise<ArchiveHead> {
+  if (!zstd) return readArchiveHead(source);
+  const z = runTool({ exe: 'zstd', args: UNZSTD, signal, stdin: source, stdout: 'pipe' });
+  z.catch(() => {});
+  let head: ArchiveHead | undefined;
+  try {
+    head = await readArchiveHead(z.stdout!);
+    return head;
+  } catch (err) {
+    const zr = await z;
+    if (zr.exitCode !== 0) throw new ArchiveDamaged(`zstd cannot decode it (exit ${zr.exitCode ?? zr.signal}): ${lastErrorLine(zr.stderrTail, 'zstd') ?? ''}`);
+    throw err;
+  } finally {
+    if (head) z.kill();
+    await z.catch(() => {});
+  }
 }
 
 /**
  * Reads every byte of an archive file or folder the way a restore would (`pg_restore -f /dev/null` decodes each
- * data block, through `zstd -d` for .zst files), for archives this walker cannot read (directory format, and
- * uploads, which may come from any pg_dump with any compression). Throws ArchiveDamaged with the tools' words.
+ * data block, through `zstd -d` for .zst files): for directory-format folders and uploads, which may come from
+ * any pg_dump with any compression. Throws ArchiveDamaged with the tools' words.
  */
 export async function readWholeArchive(path: string, zstd: boolean, pgRestore: string, signal: AbortSignal): Promise<void> {
-  const opts = { cancelSignal: signal, reject: false } as const;
-  // --file=/dev/null: the restore script is produced and thrown away; every data block is read and decoded.
-  const restoreArgs = ['--file=/dev/null'];
   if (zstd) {
-    const z = execa('zstd', ['-d', '-c', '-q', path], { ...opts, buffer: { stdout: false, stderr: true } });
-    const r = execa(pgRestore, restoreArgs, { ...opts, stdin: 'pipe' });
-    z.stdout!.pipe(r.stdin!);
-    r.stdin!.on('error', () => {}); // pg_restore stopping early shows in its exit status
-    const [zr, rr] = await Promise.all([z, r]);
-    if (zr.exitCode !== 0) throw new ArchiveDamaged(`zstd cannot decode it (exit ${zr.exitCode ?? zr.signal}): ${String(zr.stderr).trim().split('\n').pop()}`);
-    if (rr.exitCode !== 0) throw new ArchiveDamaged(`pg_restore cannot read all of it: ${lastError(String(rr.stderr))}`);
-    return;
+    const { producer, consumer } = pipeTools({ exe: 'zstd', args: [...UNZSTD, path], signal }, { exe: pgRestore, args: READ_ALL, signal, stdout: 'ignore' });
+    const [zr, rr] = await Promise.all([producer, consumer]);
+    return verdict(zr, rr);
   }
-  const rr = await execa(pgRestore, [...restoreArgs, path], opts);
-  if (rr.exitCode !== 0) throw new ArchiveDamaged(`pg_restore cannot read all of it: ${lastError(String(rr.stderr))}`);
-}
-
-function lastError(stderr: string): string {
-  const lines = stderr.trim().split('\n').filter(Boolean);
-  return (lines.filter((l) => /error/i.test(l)).pop() ?? lines.pop() ?? 'no message').replace(/^pg_restore: error: /, '');
+  verdict(null, await runTool({ exe: pgRestore, args: [...READ_ALL, path], signal, stdout: 'ignore' }));
 }

@@ -1,4 +1,9 @@
-// pg_dump, pg_dumpall and pg_restore --list: argv builders (each flag explained from the manual) and output parsers.
+// pg_dump, pg_dumpall and pg_restore --list: argv builders (each flag explained from the manual), output parsers, and
+// the adapter that starts pg_dump (through zstd for custom-zstd) with the job's signal and a stderr line callback.
+import type { Readable } from 'node:stream';
+import { pipeTools, runTool, type ToolHandle } from './run-tool';
+import { zstdThreads } from './pipeline';
+import { zstdCompressArgs } from './zstd';
 
 export type DumpFormat = 'custom' | 'custom-zstd' | 'directory';
 
@@ -36,9 +41,33 @@ export function pgDumpArgs(s: DumpSettings, snapshot?: string, directory?: strin
   ];
 }
 
+/** zstd compressing the dump stream at the schedule's level and threads (flags in zstd.ts). */
 export function zstdArgs(s: DumpSettings): string[] {
-  // -c: to stdout; -T: threads; -q: no progress meter on stderr.
-  return [`-${s.zstdLevel}`, `-T${s.zstdThreads}`, '-c', '-q'];
+  return zstdCompressArgs(s.zstdLevel, s.zstdThreads);
+}
+
+export interface DumpRun {
+  /** pg_dump's exit; and zstd's for custom-zstd (null otherwise). */
+  dump: ToolHandle;
+  zstd: ToolHandle | null;
+  /** The artifact's bytes (zstd's output for custom-zstd, pg_dump's for custom); null for the directory format. */
+  stdout: Readable | null;
+}
+
+/**
+ * Starts pg_dump for `settings`: custom-zstd as `pg_dump | zstd` joined by the kernel (the uncompressed stream
+ * never passes through the worker), custom with its stdout to read, directory into `directory`. The connection
+ * comes from `env` (PGHOST ... and a passfile, never argv).
+ */
+export function startPgDump(o: { exe: string; settings: DumpSettings; snapshot?: string; directory?: string; env: Record<string, string>; signal: AbortSignal; onLine: (line: string) => void }): DumpRun {
+  const dump = { exe: o.exe, args: pgDumpArgs(o.settings, o.snapshot, o.directory), env: o.env, signal: o.signal, onLine: o.onLine };
+  if (o.settings.format === 'directory') return { dump: runTool({ ...dump, stdout: 'ignore' }), zstd: null, stdout: null };
+  if (o.settings.format === 'custom') {
+    const h = runTool({ ...dump, stdout: 'pipe' });
+    return { dump: h, zstd: null, stdout: h.stdout };
+  }
+  const { producer, consumer } = pipeTools(dump, { exe: 'zstd', args: zstdArgs({ ...o.settings, zstdThreads: zstdThreads(o.settings.zstdThreads) }), signal: o.signal, stdout: 'pipe' });
+  return { dump: producer, zstd: consumer, stdout: consumer.stdout };
 }
 
 // Moved to pg-dumpall.ts (its own program's adapter); re-exported for callers not moved yet.

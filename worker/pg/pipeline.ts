@@ -4,10 +4,9 @@
 // more CPU than pg_dump itself, on the cores pg_dump, zstd and the server need.
 import { createHash } from 'node:crypto';
 import { open } from 'node:fs/promises';
-import type { ChildProcess } from 'node:child_process';
 import { availableParallelism } from 'node:os';
-import type { Writable } from 'node:stream';
-import { execa } from 'execa';
+import { runTool } from './run-tool';
+import { zstdDecompressArgs } from './zstd';
 
 /**
  * zstd worker threads for a dump pipeline: at most one less than the cores, because the server backend and
@@ -18,42 +17,8 @@ export function zstdThreads(requested: number, cores = availableParallelism()): 
   return Math.max(1, Math.min(requested, cores - 1));
 }
 
-/** zstd compressing stdin to stdout. */
-export function zstdCompressArgs(level: number, threads: number): string[] {
-  // -T<n>: worker threads (with 1, zstd still overlaps its reading and writing with compression); -c: to stdout;
-  // -q: no progress meter on stderr.
-  return [`-${level}`, `-T${threads}`, '-c', '-q'];
-}
-
-/** zstd decompressing `src` into the file `dest` (replaced if present: it is the job's own scratch file). */
-export function zstdDecompressArgs(src: string, dest: string): string[] {
-  // -d: decompress, which checks each frame's content checksum; -f: overwrite dest; -o: output file.
-  return ['-d', '-q', '-f', src, '-o', dest];
-}
-
-type Opts = { env: Record<string, string | undefined>; extendEnv: false; cancelSignal: AbortSignal };
-
-/**
- * Closes a consumer's input once its producer has exited. The producer writes into the consumer's stdin through
- * the kernel; the worker keeps its own end of that pipe open (never writing to it, and closing it early would make
- * execa report the run as failed), so the consumer sees the end of input only when this ends it.
- */
-export function endInputWhenExited(producer: ChildProcess, consumerStdin: Writable): void {
-  const end = () => consumerStdin.end();
-  producer.once('exit', end).once('error', end);
-}
-
-/**
- * `pg_dump | zstd` with the kernel connecting them: zstd is started first and pg_dump gets zstd's stdin as its
- * stdout, so nothing of the uncompressed stream passes through the worker; if zstd dies, pg_dump's next write fails
- * (EPIPE). zstd's stdout (the compressed bytes, a third or less) is what the caller hashes and stores.
- */
-export function startCompressedDump(pgDump: string, dumpArgs: string[], zstdArgs: string[], opts: Opts) {
-  const zstd = execa('zstd', zstdArgs, { cancelSignal: opts.cancelSignal, reject: false, stdin: 'pipe', buffer: { stdout: false, stderr: true } });
-  const dump = execa(pgDump, dumpArgs, { ...opts, reject: false, stdin: 'ignore', stdout: zstd.stdin!, buffer: { stdout: false, stderr: true } });
-  endInputWhenExited(dump, zstd.stdin!);
-  return { dump, zstd };
-}
+// The argv builders live in zstd.ts; re-exported for the callers of this file.
+export { zstdDecompressArgs } from './zstd';
 
 /** SHA-256 and size of a file, read in large blocks into one reused buffer (no per-chunk allocation). */
 export async function sha256OfFile(path: string, signal?: AbortSignal): Promise<{ sha256: string; size: number }> {
@@ -82,10 +47,10 @@ export async function sha256OfFile(path: string, signal?: AbortSignal): Promise<
  * the page cache.) The checksum's failure (a missing file) wins over zstd's, which it explains.
  */
 export async function decompressAndHash(src: string, dest: string, signal: AbortSignal) {
-  const z = execa('zstd', zstdDecompressArgs(src, dest), { cancelSignal: signal, reject: false });
+  const z = runTool({ exe: 'zstd', args: zstdDecompressArgs(src, dest), signal, stdout: 'ignore' });
   const sum = sha256OfFile(src, signal);
   const [zr, s] = await Promise.allSettled([z, sum]);
   if (s.status === 'rejected') throw s.reason;
   if (zr.status === 'rejected') throw zr.reason;
-  return { exitCode: zr.value.exitCode, stderr: String(zr.value.stderr ?? ''), sha256: s.value.sha256, size: s.value.size };
+  return { exitCode: zr.value.exitCode, stderr: zr.value.stderrTail, sha256: s.value.sha256, size: s.value.size };
 }
