@@ -16,7 +16,7 @@ export interface DeferOptions {
 export interface JobContext<P> {
   jobId: string;
   payload: P;
-  /** Aborted on cancel, expiry or worker shutdown; pass it to execa's cancelSignal. */
+  /** Aborted on cancel, expiry or worker shutdown; pass it to runTool's signal. */
   signal: AbortSignal;
   step(name: string): Promise<void>;
   progress(percent: number | null, detail?: string): Promise<void>;

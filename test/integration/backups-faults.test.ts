@@ -269,15 +269,19 @@ describe('storage faults', () => {
 });
 
 describe('stopped mid-dump', () => {
+  // The dump itself, not the `pg_dump -V` that pg_dumpall (roles and tablespaces, read beside the dump) runs to check
+  // its sibling's version: that one inherits the same libpq environment and lives a moment.
+  const isTheDump = (p: { cmdline: string }) => p.cmdline.includes('--format=');
   it('pg_dump killed mid-run: BACKUP_TOOL_FAILED, partial removed, earlier backups intact', async () => {
     const { id } = await startBackup(s().operator, targets.big!);
-    // Freeze zstd as soon as it starts: pg_dump then blocks writing the pipe, mid-data, and cannot finish first.
-    const zstd = await waitFor('zstd to start', async () => childProcs(worker.child.pid!, 'zstd')[0], 20_000, 2);
+    // Freeze the compressing zstd as soon as it starts: pg_dump then blocks writing the pipe, mid-data, and cannot
+    // finish first. (Not the read-back's `zstd -d`: the compressed bytes buffered in front of it are a whole small dump.)
+    const zstd = await waitFor('zstd to start', async () => childProcs(worker.child.pid!, 'zstd').find((p) => !/(^| )-d( |$)/.test(p.cmdline)), 20_000, 2);
     process.kill(zstd.pid, 'SIGSTOP');
     let dumpPid: number;
     let passfile: string;
     try {
-      const dump = await waitFor('pg_dump to run', async () => toolProcsFor(cluster!.port, 'pg_dump').find((p) => p.environ.PGDATABASE === 'bigdb'), 5_000, 10);
+      const dump = await waitFor('pg_dump to run', async () => toolProcsFor(cluster!.port, 'pg_dump').find((p) => p.environ.PGDATABASE === 'bigdb' && isTheDump(p)), 5_000, 10);
       dumpPid = dump.pid;
       passfile = dump.environ.PGPASSFILE!;
       await waitFor('the data phase', async () => (await s().logLines(id)).some((l) => l.includes('dumping contents of table "public.big"')), 10_000, 50);
@@ -318,7 +322,7 @@ describe('stopped mid-dump', () => {
       expect(running.status).toBe('running');
       partial = running.partial_paths.find((p) => p.endsWith('.partial'))!;
       expect(existsSync(partial)).toBe(true);
-      const dumps = toolProcsFor(cluster!.port, 'pg_dump');
+      const dumps = toolProcsFor(cluster!.port, 'pg_dump').filter(isTheDump);
       expect(dumps).toHaveLength(1);
       passfile = dumps[0]!.environ.PGPASSFILE!;
       expect(await cancelJob(s().operator, id, null)).toEqual({ id, status: 'cancelling' });
