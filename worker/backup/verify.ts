@@ -3,7 +3,8 @@
 // counted from its first bytes; a directory-format folder is read back by pg_restore in scratch before it is stored.
 import type { JobContext } from '../../lib/jobs/lifecycle';
 import type { Storage } from '../../lib/storage/storage';
-import { readStoredArchiveHead, readWholeArchive } from '../pg/archive-check';
+import { readStoredArchiveHead } from '../pg/archive-check';
+import { decodeArchive } from '../pg/pg-restore';
 import { countTocEntries } from '../pg/pg-dump';
 import { runTool } from '../pg/run-tool';
 import type { ToolSet } from '../pg/tools';
@@ -21,7 +22,7 @@ export async function verify(ctx: JobContext<unknown>, r: { database: string; st
   };
   if (dumped.kind === 'folder') {
     // pg_dump wrote the folder itself; pg_restore reads every file of it back, and lists its TOC.
-    await readWholeArchive(dumped.dir, false, r.tools.path('pg_restore'), ctx.signal).catch(failed);
+    await decodeArchive({ file: dumped.dir }, r.tools.path('pg_restore'), ctx.signal).catch(failed);
     const list = await runTool({ exe: r.tools.path('pg_restore'), args: ['--list', dumped.dir], signal: ctx.signal });
     if (list.exitCode !== 0) throw refuse('pg_restore --list cannot read its table of contents.', list.stderrTail);
     await ctx.log(`${r.database}: verified: pg_restore read every file of the folder back`);

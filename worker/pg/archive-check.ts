@@ -454,16 +454,3 @@ export async function readStoredArchiveHead(source: Readable, zstd: boolean, sig
   }
 }
 
-/**
- * Reads every byte of an archive file or folder the way a restore would (`pg_restore -f /dev/null` decodes each
- * data block, through `zstd -d` for .zst files): for directory-format folders and uploads, which may come from
- * any pg_dump with any compression. Throws ArchiveDamaged with the tools' words.
- */
-export async function readWholeArchive(path: string, zstd: boolean, pgRestore: string, signal: AbortSignal): Promise<void> {
-  if (zstd) {
-    const { producer, consumer } = pipeTools({ exe: 'zstd', args: [...UNZSTD, path], signal }, { exe: pgRestore, args: READ_ALL, signal, stdout: 'ignore' });
-    const [zr, rr] = await Promise.all([producer, consumer]);
-    return verdict(zr, rr);
-  }
-  verdict(null, await runTool({ exe: pgRestore, args: [...READ_ALL, path], signal, stdout: 'ignore' }));
-}

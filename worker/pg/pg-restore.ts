@@ -2,7 +2,7 @@
 // contents, progress lines, pre-data script), and it is run, from a staged file or a stored archive's stream.
 import type { Readable } from 'node:stream';
 import { ToolError } from '../../lib/jobs/tool-error';
-import { pipeTools, requireSuccess, runTool, tail, type ToolResult } from './run-tool';
+import { lastErrorLine, pipeTools, requireSuccess, runTool, tail, type ToolResult } from './run-tool';
 import { zstdDecompressTool } from './zstd';
 
 export interface RestoreSelection {
@@ -224,7 +224,8 @@ export async function pgRestoreFrom(exe: string, args: string[], input: ArchiveI
   // expected of a listing, and otherwise pg_restore's own failure says why.
   const brokenPipe = z.signal === 'SIGPIPE' || /broken pipe/i.test(z.stderrTail);
   if (!brokenPipe || (r.exitCode === 0 && !run.readsPart)) {
-    throw new ToolError('BACKUP_UNREADABLE', `zstd could not decompress the archive (${z.exitCode !== null ? `exit ${z.exitCode}` : `killed by ${z.signal}`}).`, tail(z.stderrTail));
+    const why = lastErrorLine(z.stderrTail, 'zstd');
+    throw new ToolError('BACKUP_UNREADABLE', `zstd cannot decode it (${z.exitCode !== null ? `exit ${z.exitCode}` : `killed by ${z.signal}`}${why ? `: ${why}` : ''}): the archive is cut short or damaged.`, tail(z.stderrTail));
   }
   return r;
 }

@@ -1,13 +1,12 @@
 // A stored backup as a restore sees it: its row and storage, whether its bytes are the ones the backup recorded,
 // and how pg_restore reads it (the stored stream, or a copy staged in the job's scratch folder).
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { getDb } from '../../lib/db';
 import { UserError } from '../../lib/errors';
 import { storageFor } from '../../lib/storage/storage-for';
 import type { Storage } from '../../lib/storage/storage';
-import { readToc as readTocOf, type ArchiveInput } from '../pg/pg-restore';
+import type { ArchiveInput } from '../pg/pg-restore';
 
 export async function loadBackup(id: bigint) {
   const b = await getDb().backupLog.findUnique({ where: { id }, include: { storage: true, target: true } });
@@ -90,11 +89,3 @@ export function storedInput(storage: Storage, b: StoredBackup, signal: AbortSign
   return { open: () => openStored(storage, b, signal), zstd: b.format === 'custom-zstd' };
 }
 
-/**
- * @deprecated The old path-based signature, forwarding to the one reader (worker/pg/pg-restore.ts readToc) for the
- * callers not yet moved to the storage interface (import-upload, recover-rows); remove once they have.
- */
-export async function readToc(path: string, format: string | null, pgRestore: string, signal: AbortSignal) {
-  const input: ArchiveInput = format === 'directory' ? { file: path } : { open: async () => createReadStream(path), zstd: format === 'custom-zstd' };
-  return readTocOf(input, pgRestore, signal);
-}

@@ -13,9 +13,9 @@ import type { JobContext } from '../../lib/jobs/lifecycle';
 import type { JobPayload } from '../../lib/jobs/kinds';
 import { storageFor } from '../../lib/storage/storage-for';
 import { safeName } from '../../lib/targets/target-conn';
-import { readToc } from '../restore/archive';
 import { discoverTools } from '../pg/tools';
-import { ArchiveDamaged, readWholeArchive } from '../pg/archive-check';
+import { decodeArchive, readToc, type ArchiveInput } from '../pg/pg-restore';
+import { ToolError } from '../../lib/jobs/tool-error';
 
 const ZSTD_MAGIC = Buffer.from([0x28, 0xb5, 0x2f, 0xfd]);
 
@@ -58,14 +58,15 @@ export async function importUpload(ctx: JobContext<JobPayload<'import-upload'>>)
   if (!format) throw new UserError('BACKUP_UNREADABLE', `${upload.fileName} is not a pg_dump custom-format archive (plain SQL and tar dumps are restored with psql or pg_restore by hand).`);
   const tools = (await discoverTools())[0];
   if (!tools) throw new UserError('TOOL_TOO_OLD', 'No pg_restore was found on the worker host.');
-  const toc = await readToc(local, format, tools.path('pg_restore'), ctx.signal);
+  const input: ArchiveInput = format === 'custom-zstd' ? { open: async () => createReadStream(local), zstd: true } : { file: local };
+  const toc = await readToc(input, tools.path('pg_restore'), ctx.signal);
 
   // read it all: the TOC alone reads fine from a file cut in half; every zstd frame and data block must decode.
   await ctx.step('reading every data block');
   try {
-    await readWholeArchive(local, format === 'custom-zstd', tools.path('pg_restore'), ctx.signal);
+    await decodeArchive(input, tools.path('pg_restore'), ctx.signal);
   } catch (err) {
-    if (!(err instanceof ArchiveDamaged)) throw err;
+    if (!(err instanceof ToolError && err.code === 'BACKUP_UNREADABLE')) throw err;
     throw new UserError('BACKUP_UNREADABLE', `${upload.fileName} is incomplete or damaged: ${err.message}`, 'Upload the whole file again (compare its size and SHA-256 with the original), or pick another backup.');
   }
 
