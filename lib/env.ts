@@ -129,3 +129,18 @@ export function getEnv(): Env {
   cached = env;
   return env;
 }
+
+const TIMEOUT_KEYS = { LIFEBOAT_BACKUP_TIMEOUT_SECONDS: true, LIFEBOAT_RESTORE_TIMEOUT_SECONDS: true, LIFEBOAT_REPAIR_TIMEOUT_SECONDS: true } as const;
+
+/**
+ * The job time limits alone, validated like the rest. Enqueueing a job needs only these, and so must work in a
+ * process that has no session secrets (the demo's seed creates its target, which enqueues a connection test).
+ */
+export function jobTimeouts(): Pick<Env, keyof typeof TIMEOUT_KEYS> {
+  if (cached) return cached;
+  const cleaned = Object.fromEntries(Object.entries(process.env).filter(([, v]) => v !== undefined && v !== ''));
+  const result = z.object(shape).pick(TIMEOUT_KEYS).safeParse(cleaned);
+  if (result.success) return result.data;
+  // A bad limit is reported exactly as getEnv reports it (and stops the process the same way).
+  return getEnv();
+}

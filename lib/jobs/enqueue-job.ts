@@ -3,7 +3,7 @@ import type { Tx } from '../db';
 import { getDb } from '../db';
 import { writeAudit, type Actor } from '../audit/write-audit';
 import { UserError } from '../errors';
-import { getEnv } from '../env';
+import { jobTimeouts } from '../env';
 import { hasRole, type Role } from '../auth/roles';
 import { ensureQueue, getConsoleBoss } from './boss';
 import { jobKinds, queueName, type JobKindName, type JobPayload, type QueueMessage } from './kinds';
@@ -39,7 +39,7 @@ export async function enqueueJob<K extends JobKindName>(
   const boss = await getConsoleBoss();
   await ensureQueue(boss, queue);
   // The time limit is decided here, once, and stored on the row: the worker that claims the job reads it from there.
-  const timeoutSeconds = def.expireInSeconds(data as never, getEnv());
+  const timeoutSeconds = def.expireInSeconds(data as never, jobTimeouts());
   const run = async (tx: Tx) => {
     const job = await tx.job.create({
       data: {

@@ -1,7 +1,7 @@
 // lib/env.ts parseEnv: every missing or malformed variable gives one line naming it and what to set; OIDC is all-or-none.
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { parseEnv } from '../../../lib/env';
+import { jobTimeouts, parseEnv } from '../../../lib/env';
 
 const valid = {
   DATABASE_URL: 'postgres://lifeboat:secret@127.0.0.1:5432/lifeboat',
@@ -114,5 +114,18 @@ describe('parseEnv', () => {
       expect(problems.some((p) => p.includes('OIDC_CLIENT_SECRET'))).toBe(true);
       expect(problems).toHaveLength(3);
     });
+  });
+});
+
+describe('jobTimeouts', () => {
+  it('reads the time limits in a process without session secrets (the demo seed enqueues a job before the console has its env)', () => {
+    const saved = { ...process.env };
+    try {
+      for (const k of ['DATABASE_URL', 'NEXTAUTH_SECRET', 'NEXTAUTH_URL', 'LIFEBOAT_MASTER_KEY', 'LIFEBOAT_RESTORE_TIMEOUT_SECONDS', 'LIFEBOAT_REPAIR_TIMEOUT_SECONDS']) delete process.env[k];
+      process.env.LIFEBOAT_BACKUP_TIMEOUT_SECONDS = '7200';
+      expect(jobTimeouts()).toEqual({ LIFEBOAT_BACKUP_TIMEOUT_SECONDS: 7200 });
+    } finally {
+      process.env = saved;
+    }
   });
 });
