@@ -1,6 +1,6 @@
 // The job lifecycle, owned by one helper: claim, step and progress, log lines, cancel and expiry, final status.
 import { rm } from 'node:fs/promises';
-import { makeJobScratch, removeJobScratch } from '../../worker/scratch';
+import { makeJobScratch, removeJobScratch } from './scratch';
 import { getDb } from '../db';
 import { errorRegistry, UserError } from '../errors';
 import type { PutOptions } from '../storage/storage';
