@@ -183,9 +183,16 @@ export class LocalFolderStorage implements Storage {
     return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
 
-  async remove(name: string): Promise<void> {
-    // recursive: a directory-format dump of older versions is a folder under its name.
-    await rm(this.pathOf(name), { force: true, recursive: true });
+  async remove(name: string): Promise<'removed' | 'missing'> {
+    // recursive: a directory-format dump of older versions is a folder under its name. No force: a missing object is
+    // reported as missing, so a caller records only what it really deleted.
+    try {
+      await rm(this.pathOf(name), { recursive: true });
+      return 'removed';
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 'missing';
+      throw err;
+    }
   }
 
   async discardIncomplete(handle: string): Promise<void> {
