@@ -7,13 +7,15 @@ import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, mkdtempSync,
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { execa } from 'execa';
+import { execa, execaSync } from 'execa';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createThrowawayCluster, startCluster, type RunningCluster } from '../../scripts/lib/cluster';
 
 const SCRIPT = path.resolve(__dirname, '../../wal/lifeboat-wal');
 const isRoot = process.getuid?.() === 0;
+// Absolute, so a test can hand the script a PATH without runuser in it.
+const RUNUSER = isRoot ? execaSync('sh', ['-c', 'command -v runuser']).stdout.trim() : '';
 const pgIds = isRoot ? { uid: Number(readFileSync('/etc/passwd', 'utf8').match(/^postgres:[^:]*:(\d+):(\d+):/m)?.[1]), gid: Number(readFileSync('/etc/passwd', 'utf8').match(/^postgres:[^:]*:(\d+):(\d+):/m)?.[2]) } : undefined;
 
 let work: string; // 0755 folder: the postgres OS user must reach the script, the archive and the config
@@ -34,7 +36,7 @@ function ownByPostgres(p: string) {
 
 /** Runs the script as PostgreSQL would: as the postgres OS user, from a data folder, with the config file. */
 function wal(args: string[], opts: { cwd?: string; env?: Record<string, string>; timeout?: number } = {}) {
-  const cmd = isRoot ? 'runuser' : bin;
+  const cmd = isRoot ? RUNUSER : bin;
   const argv = isRoot ? ['-u', 'postgres', '--', bin, ...args] : args;
   return execa(cmd, argv, {
     cwd: opts.cwd ?? cluster.dataDir,
@@ -188,6 +190,34 @@ describe('lifeboat-wal', { timeout: 60_000 }, () => {
       rmSync(f);
       rmSync(`${f}.sha256`);
     }
+  });
+
+  it('hashes with coreutils sha256sum where openssl is not installed, to the same checksum', async () => {
+    // A PATH holding only what the script may use, without openssl.
+    const minimal = path.join(work, 'minimal-path');
+    mkdirSync(minimal, { recursive: true });
+    for (const tool of ['zstd', 'od', 'cp', 'ln', 'mv', 'rm', 'mkdir', 'sync', 'sha256sum']) {
+      const real = (await execa('sh', ['-c', `command -v ${tool}`])).stdout.trim();
+      copyFileSync(real, path.join(minimal, tool));
+      chmodSync(path.join(minimal, tool), 0o755);
+    }
+    const pgwal = path.join(work, 'nossl', 'pg_wal');
+    mkdirSync(pgwal, { recursive: true });
+    ownByPostgres(path.dirname(pgwal));
+    ownByPostgres(pgwal);
+    const name = '000000010000000000000001';
+    const first = path.join(segDir(name), `${name}.zst`);
+    await execa('zstd', ['-dq', '-o', path.join(pgwal, name), '--', first]);
+    ownByPostgres(path.join(pgwal, name));
+    const env = { PATH: minimal, LIFEBOAT_WAL_TARGET: 'nossl' };
+    const pushed = await wal(['push', `pg_wal/${name}`], { cwd: path.dirname(pgwal), env });
+    expect(pushed.stderr).toBe('');
+    expect(pushed.exitCode).toBe(0);
+    expect(readFileSync(path.join(segDir(name, 'nossl'), `${name}.sha256`), 'utf8')).toBe(`${sha256(path.join(pgwal, name))}  ${name}\n`);
+    const fetched = await wal(['fetch', name, path.join(pgwal, 'RECOVERYXLOG')], { cwd: path.dirname(pgwal), env: { ...env, LIFEBOAT_WAL_SYSID: sysid } });
+    expect(fetched.stderr).toBe('');
+    expect(fetched.exitCode).toBe(0);
+    expect(sha256(path.join(pgwal, 'RECOVERYXLOG'))).toBe(sha256(path.join(pgwal, name)));
   });
 
   it('leaves no complete-looking object when a push is killed mid-way, and a retry archives it', async () => {
