@@ -75,6 +75,24 @@ async function switchAndWait(): Promise<string> {
   }
 }
 
+/** pg_basebackup -X none: every byte of WAL a recovery needs must then come from the archive, through fetch. */
+async function baseBackup(dir: string) {
+  mkdirSync(dir, { mode: 0o700 });
+  ownByPostgres(dir);
+  const exe = path.join(cluster.binDir, 'pg_basebackup');
+  const args = ['-h', cluster.host, '-p', String(cluster.port), '-U', cluster.superuser, '-D', dir, '-Fp', '-X', 'none', '-c', 'fast', '--no-sync'];
+  const bb = await execa(isRoot ? RUNUSER : exe, isRoot ? ['-u', 'postgres', '--', exe, ...args] : args, { reject: false, cwd: '/' });
+  expect(bb.exitCode, bb.stderr).toBe(0);
+}
+
+/** recovery.signal and restore_command, as PostgreSQL 12+ read them. */
+function writeRecovery(dir: string, restoreCommand: string) {
+  writeFileSync(path.join(dir, 'recovery.signal'), '');
+  ownByPostgres(path.join(dir, 'recovery.signal'));
+  const auto = path.join(dir, 'postgresql.auto.conf');
+  writeFileSync(auto, `${readFileSync(auto, 'utf8')}\nrestore_command = '${restoreCommand}'\n`);
+}
+
 const segDir = (name: string, target = 'orders-prod') => path.join(archive, target, '_wal', sysid, name.slice(0, 16));
 
 beforeAll(async () => {
@@ -265,7 +283,7 @@ describe('lifeboat-wal', { timeout: 60_000 }, () => {
     for (const f of readdirSync(dir).filter((f) => f.startsWith(next))) rmSync(path.join(dir, f));
   });
 
-  it('fetch exits 1 quickly and quietly for a file not in the archive, and 126 when the archive is not there', async () => {
+  it('fetch exits 1 quickly and quietly for a file not in the archive, and 255 when the archive is not there', async () => {
     const started = Date.now();
     const missing = await wal(['fetch', '0000000100000000000000FE', 'pg_wal/RECOVERYXLOG']);
     expect(missing.exitCode).toBe(1);
@@ -275,11 +293,11 @@ describe('lifeboat-wal', { timeout: 60_000 }, () => {
     expect(existsSync(path.join(cluster.dataDir, 'pg_wal', 'RECOVERYXLOG'))).toBe(false);
     // An archive root that is not mounted is a configuration error, never "the end of the WAL".
     const unmounted = await wal(['fetch', '0000000100000000000000FE', 'pg_wal/RECOVERYXLOG'], { env: { LIFEBOAT_WAL_ROOT: path.join(work, 'nowhere') } });
-    expect(unmounted.exitCode).toBe(126);
+    expect(unmounted.exitCode).toBe(255);
     expect(unmounted.stderr).toMatch(/archive root .* is not a folder/);
   });
 
-  it('fetch fails loudly (exit 126) on a damaged object and on a checksum that does not match', async () => {
+  it('fetch fails loudly (exit 255) on a damaged object and on a checksum that does not match', async () => {
     const name = await switchAndWait();
     // Damage copies under another target, so the real archive stays intact for the recovery below.
     const src = segDir(name);
@@ -305,32 +323,21 @@ describe('lifeboat-wal', { timeout: 60_000 }, () => {
     flipped[Math.floor(obj.length / 2)] = flipped[Math.floor(obj.length / 2)]! ^ 0x01;
     writeFileSync(path.join(copy, `${name}.zst`), flipped);
     const damaged = await wal(['fetch', name, path.join(dest, 'RECOVERYXLOG')], { env });
-    expect(damaged.exitCode).toBe(126);
+    expect(damaged.exitCode).toBe(255);
     expect(damaged.stderr).toContain(`${name}: ${path.join(copy, `${name}.zst`)} is damaged`);
     expect(readdirSync(dest)).toEqual([]); // nothing half-written under %p or beside it
 
     writeFileSync(path.join(copy, `${name}.zst`), obj);
     writeFileSync(path.join(copy, `${name}.sha256`), `${'0'.repeat(64)}  ${name}\n`);
     const mismatch = await wal(['fetch', name, path.join(dest, 'RECOVERYXLOG')], { env });
-    expect(mismatch.exitCode).toBe(126);
+    expect(mismatch.exitCode).toBe(255);
     expect(mismatch.stderr).toMatch(/is damaged \(SHA-256 [0-9a-f]{64} differs from the recorded 0{64}\)/);
     expect(readdirSync(dest)).toEqual([]);
   });
 
   it('recovers a base backup through fetch to the newest archived rows', async () => {
     baseDir = path.join(work, 'restored');
-    mkdirSync(baseDir, { mode: 0o700 });
-    ownByPostgres(baseDir);
-    // -X none: every byte of WAL the recovery needs comes from the archive, through fetch.
-    const bb = await execa(
-      isRoot ? 'runuser' : path.join(cluster.binDir, 'pg_basebackup'),
-      [
-        ...(isRoot ? ['-u', 'postgres', '--', path.join(cluster.binDir, 'pg_basebackup')] : []),
-        '-h', cluster.host, '-p', String(cluster.port), '-U', cluster.superuser, '-D', baseDir, '-Fp', '-X', 'none', '-c', 'fast', '--no-sync',
-      ],
-      { reject: false, cwd: '/' },
-    );
-    expect(bb.exitCode, bb.stderr).toBe(0);
+    await baseBackup(baseDir);
     // Rows written after the base backup exist only in archived WAL.
     await query(cluster, "INSERT INTO items SELECT g, 'after base backup' FROM generate_series(20001, 25000) g");
     await query(cluster, 'DELETE FROM items WHERE id <= 500');
@@ -340,13 +347,7 @@ describe('lifeboat-wal', { timeout: 60_000 }, () => {
     const backupFiles = readdirSync(path.join(archive, 'orders-prod', '_wal', sysid), { recursive: true }).map(String).filter((f) => f.endsWith('.backup'));
     expect(backupFiles.length).toBeGreaterThanOrEqual(1);
 
-    // recovery.signal + restore_command, as PostgreSQL 12+ read them.
-    writeFileSync(path.join(baseDir, 'recovery.signal'), '');
-    writeFileSync(
-      path.join(baseDir, 'postgresql.auto.conf'),
-      `${readFileSync(path.join(baseDir, 'postgresql.auto.conf'), 'utf8')}\nrestore_command = 'LIFEBOAT_WAL_CONFIG=${conf} ${bin} fetch %f %p'\n`,
-    );
-    ownByPostgres(path.join(baseDir, 'recovery.signal'));
+    writeRecovery(baseDir, `LIFEBOAT_WAL_CONFIG=${conf} ${bin} fetch %f %p`);
     restored = await startCluster({ dataDir: baseDir, binDir: cluster.binDir, settings: { archive_mode: 'off', fsync: 'off' } });
     expect(restored.port).not.toBe(cluster.port);
     const deadline = Date.now() + 30_000;
@@ -360,5 +361,39 @@ describe('lifeboat-wal', { timeout: 60_000 }, () => {
     const log = readFileSync(`${baseDir}.log`, 'utf8');
     expect(log).toMatch(/restored log file "[0-9A-F]{24}" from archive/);
     expect(log).toContain('archive recovery complete');
+  });
+
+  it('stops recovery (FATAL, no promotion) at a damaged segment instead of ending it there', async () => {
+    const dir = path.join(work, 'restored-damaged');
+    await baseBackup(dir);
+    await query(cluster, "INSERT INTO items SELECT g, 'after second base backup' FROM generate_series(30001, 31000) g");
+    const name = await switchAndWait();
+    // A copy of the archive under another target, with the last segment damaged.
+    await execa('cp', ['-a', path.join(archive, 'orders-prod'), path.join(archive, 'broken')]);
+    const obj = path.join(segDir(name, 'broken'), `${name}.zst`);
+    const bytes = readFileSync(obj);
+    bytes[Math.floor(bytes.length / 2)] = bytes[Math.floor(bytes.length / 2)]! ^ 0x01;
+    writeFileSync(obj, bytes);
+    writeRecovery(dir, `LIFEBOAT_WAL_CONFIG=${conf} LIFEBOAT_WAL_TARGET=broken ${bin} fetch %f %p`);
+
+    let started: RunningCluster | undefined;
+    try {
+      // It may accept connections once consistent, before it reaches the damaged segment; or never.
+      started = await startCluster({ dataDir: dir, binDir: cluster.binDir, settings: { archive_mode: 'off', fsync: 'off' } }).catch(() => undefined);
+      const log = () => readFileSync(`${dir}.log`, 'utf8');
+      const deadline = Date.now() + 30_000;
+      while (!/could not restore file .* from archive/.test(log())) {
+        if (Date.now() > deadline) throw new Error(`no restore failure in the log:\n${log().slice(-2000)}`);
+        await sleep(200);
+      }
+      expect(log()).toContain(`lifeboat-wal: ${name}: ${obj} is damaged`);
+      expect(log()).toMatch(new RegExp(`FATAL: .*could not restore file "${name}" from archive: child process exited with exit code 255`));
+      expect(log()).not.toContain('archive recovery complete');
+      expect(log()).not.toContain('selected new timeline ID');
+      expect(existsSync(path.join(dir, 'recovery.signal'))).toBe(true);
+    } finally {
+      await started?.stop('immediate').catch(() => {});
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
