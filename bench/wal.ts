@@ -6,6 +6,7 @@
 //   push_vs_pgbackrest: segments per second, Lifeboat / pgBackRest (median of rounds); goal >= 1.0
 //   replay_vs_cp: replay time with cp / with lifeboat-wal fetch; goal >= 0.8
 //   replay_mb_s: WAL replayed through lifeboat-wal fetch, MB per second of recovery
+// Settings: BENCH_WAL_MB (1024), BENCH_ROUNDS (2), BENCH_ZSTD_LEVEL (1, both tools), BENCH_WAL_PREFETCH (8).
 import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -20,6 +21,7 @@ import { say, showStats, stats } from './harness';
 const walMb = Number(process.env.BENCH_WAL_MB ?? 1024);
 const rounds = Number(process.env.BENCH_ROUNDS ?? 2);
 const level = process.env.BENCH_ZSTD_LEVEL ?? '1';
+const prefetch = process.env.BENCH_WAL_PREFETCH ?? '8'; // lifeboat-wal fetch's prefetch= for the replay
 const SCRIPT = fileURLToPath(new URL('../wal/lifeboat-wal', import.meta.url));
 const isRoot = process.getuid?.() === 0;
 const never = new AbortController().signal;
@@ -172,7 +174,7 @@ async function main() {
       await execa('cp', ['-a', base, dir]);
       const restore =
         variant === 'fetch'
-          ? `LIFEBOAT_WAL_CONFIG=/nonexistent LIFEBOAT_WAL_ROOT=${lbArchive(rounds - 1)} LIFEBOAT_WAL_TARGET=bench ${bin} fetch %f %p`
+          ? `LIFEBOAT_WAL_CONFIG=/nonexistent LIFEBOAT_WAL_ROOT=${lbArchive(rounds - 1)} LIFEBOAT_WAL_TARGET=bench LIFEBOAT_WAL_PREFETCH=${prefetch} ${bin} fetch %f %p`
           : `cp ${corpus}/%f %p`;
       writeFileSync(join(dir, 'recovery.signal'), '');
       own(join(dir, 'recovery.signal'));
@@ -184,7 +186,7 @@ async function main() {
       replaySecs[variant] = (performance.now() - t0) / 1000;
       const log = readFileSync(`${dir}.log`, 'utf8');
       const fetched = (log.match(/restored log file "[0-9A-F]{24}" from archive/g) ?? []).length;
-      say(`replay through ${variant}: ${replaySecs[variant].toFixed(2)} s, ${fetched} segments restored`);
+      say(`replay through ${variant}${variant === 'fetch' ? ` (prefetch=${prefetch})` : ''}: ${replaySecs[variant].toFixed(2)} s, ${fetched} segments restored`);
       await c.remove();
       restored.pop();
     }
