@@ -1,6 +1,5 @@
 // Connections to targets: pg client config, a 0600 passfile for the pg tools (never argv), and error mapping.
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { UserError } from '../../lib/errors';
@@ -106,9 +105,10 @@ export async function connect(t: TargetConn, opts: ConnectOptions = {}): Promise
 
 /**
  * Libpq environment for pg tools: host, port, user, database and sslmode, and a 0600 passfile for the password,
- * in a 0700 folder of its own under `opts.dir` (pass the job's scratch folder: the crash sweep removes it there).
+ * in a 0700 folder of its own under `opts.dir`: the job's scratch folder (0700 itself, removed when the job ends
+ * and by the crash sweep), never the system's shared temp folder.
  */
-export async function toolEnv(t: TargetConn, opts: { dir?: string } = {}): Promise<{ env: Record<string, string>; dir: string | null; cleanup: () => Promise<void> }> {
+export async function toolEnv(t: TargetConn, opts: { dir: string }): Promise<{ env: Record<string, string>; dir: string | null; cleanup: () => Promise<void> }> {
   const env: Record<string, string> = {
     PGHOST: t.host,
     PGPORT: String(t.port),
@@ -120,7 +120,7 @@ export async function toolEnv(t: TargetConn, opts: { dir?: string } = {}): Promi
     PGCONNECT_TIMEOUT: '10',
   };
   if (t.password === null) return { env, dir: null, cleanup: async () => {} };
-  const dir = await mkdtemp(join(opts.dir ?? tmpdir(), 'lifeboat-pass-'));
+  const dir = await mkdtemp(join(opts.dir, 'lifeboat-pass-'));
   const file = join(dir, 'pgpass');
   const esc = (v: string) => v.replaceAll('\\', '\\\\').replaceAll(':', '\\:');
   await writeFile(file, `*:*:*:${esc(t.user)}:${esc(t.password)}\n`, { mode: 0o600 });
