@@ -4,13 +4,13 @@
 import { createWriteStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Transform, type Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createHash } from 'node:crypto';
+import { hashingTap, sha256OfStream, STREAM_BLOCK, type Digest } from '../../lib/storage/hashing';
 import type { Storage } from '../../lib/storage/storage';
 import type { JobContext } from '../../lib/jobs/lifecycle';
 import { zstdDecompressFile } from '../pg/zstd';
-import { folderFiles, folderSum, hashStream, isFolder, openStored, requireRecordedSum, type StoredBackup } from './archive';
+import { folderFiles, folderSum, isFolder, openStored, requireRecordedSum, type StoredBackup } from './archive';
 
 export type StepContext = Omit<JobContext<unknown>, 'payload'>;
 
@@ -37,7 +37,7 @@ export async function stageArchive(ctx: StepContext, storage: Storage, b: Stored
     return { file, ...sum };
   }
   const z = zstdDecompressFile(await openStored(storage, b, ctx.signal), file, { signal: ctx.signal, code: 'BACKUP_UNREADABLE' });
-  const hashed = openStored(storage, b, ctx.signal).then(hashStream);
+  const hashed = openStored(storage, b, ctx.signal).then(sha256OfStream);
   const [zr, s] = await Promise.allSettled([z, hashed]);
   if (s.status === 'rejected') throw s.reason;
   requireRecordedSum(b, s.value);
@@ -60,16 +60,8 @@ async function stageFolder(ctx: StepContext, storage: Storage, b: StoredBackup, 
   return { file: dir, ...sum };
 }
 
-async function copyHashing(source: Readable, file: string, signal: AbortSignal): Promise<{ sha256: string; size: number }> {
-  const hash = createHash('sha256');
-  let size = 0;
-  const tap = new Transform({
-    transform(c: Buffer, _enc, cb) {
-      hash.update(c);
-      size += c.length;
-      cb(null, c);
-    },
-  });
-  await pipeline(source, tap, createWriteStream(file, { mode: 0o600 }), { signal });
-  return { sha256: hash.digest('hex'), size };
+async function copyHashing(source: Readable, file: string, signal: AbortSignal): Promise<Digest> {
+  const tap = hashingTap();
+  await pipeline(source, tap, createWriteStream(file, { mode: 0o600, highWaterMark: STREAM_BLOCK }), { signal });
+  return tap.digest();
 }
