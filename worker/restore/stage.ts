@@ -25,7 +25,10 @@ export interface Staged {
  * Copies (a .zst: decompresses) the stored archive into scratch and checks its SHA-256 against the catalog. A
  * .zst's stream goes to zstd as its stdin (a local storage's has an fd: the kernel feeds zstd, not the worker) while
  * the worker hashes a second read of it on the core zstd leaves idle; the checksum's verdict comes first, since a
- * damaged file is the likelier story of a failed decompression.
+ * damaged file is the likelier story of a failed decompression. The second read comes from the page cache and costs
+ * less than reading once and relaying the bytes into zstd through the worker (measured on a 172 MB .zst: 1.15 CPU s
+ * for both processes this way, 1.18-1.20 relayed in 1 or 4 MiB chunks, 1.12 for zstd on the path beside a 4 MiB
+ * block hash as before the reshape).
  */
 export async function stageArchive(ctx: StepContext, storage: Storage, b: StoredBackup): Promise<Staged> {
   const dir = await ctx.scratch();
