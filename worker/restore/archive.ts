@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { getDb } from '../../lib/db';
 import { UserError } from '../../lib/errors';
+import { assertKept } from '../../lib/backups/kept';
 import { sha256OfStream } from '../../lib/storage/hashing';
 import { storageFor } from '../../lib/storage/storage-for';
 import type { Storage } from '../../lib/storage/storage';
@@ -13,7 +14,7 @@ export async function loadBackup(id: bigint) {
   const b = await getDb().backupLog.findUnique({ where: { id }, include: { storage: true, target: true } });
   if (!b) throw new UserError('NOT_FOUND', `There is no backup ${id}.`);
   if (b.status !== 'succeeded') throw new UserError('BACKUP_UNUSABLE', `Backup ${id} ${b.status}; only a succeeded backup can be restored.`);
-  if (b.deletedAt) throw new UserError('BACKUP_UNUSABLE', `Backup ${id} was removed by retention on ${b.deletedAt.toISOString()}.`);
+  assertKept(id, b); // removed, or being removed by retention (lib/backups/kept.ts)
   return { backup: b, storage: storageFor(b) };
 }
 
