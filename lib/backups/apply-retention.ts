@@ -6,6 +6,7 @@ import { systemActor, writeAudit } from '../audit/write-audit';
 import { workerHost } from '../jobs/sweep-jobs';
 import type { Storage } from '../storage/storage';
 import { storageFor } from '../storage/storage-for';
+import { keptBackupWhere } from './kept';
 
 /** An artifact is there when its object is, or (a directory-format dump) objects under its name are. */
 async function present(storage: Storage, name: string): Promise<boolean> {
@@ -47,7 +48,7 @@ export async function applyRetention(scheduleId: string, opts: { log?: (line: st
   // Per database: a whole-server target keeps N of each database, and each database's newest good backup stays
   // (its own backup: an uploaded dump, however new, is no proof the schedule works and never takes that place).
   const newest = await db.backupLog.findMany({
-    where: { targetId: schedule.targetId, status: 'succeeded', deletedAt: null, deletingOn: null, backupType: { not: 'uploaded' } },
+    where: { targetId: schedule.targetId, status: 'succeeded', ...keptBackupWhere, backupType: { not: 'uploaded' } },
     orderBy: { createdAt: 'desc' },
     distinct: ['databaseName'],
     select: { id: true },
