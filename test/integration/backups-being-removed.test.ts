@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningCluster } from '../../scripts/lib/cluster';
 import { sql } from '../helpers/db';
 import { Stack, startStack, stopStack, rejection, type BackupRow } from '../helpers/backups';
-import { backupNow, restoreInput, targetJobAndWait, why } from '../helpers/restores';
+import { backupNow, makeUser, restoreInput, targetJobAndWait, why } from '../helpers/restores';
 import { getDb } from '../../lib/db';
 import { getBackup, listBackups } from '../../lib/backups/list-backups';
 import { openBackupForDownload } from '../../lib/backups/download-backup';
@@ -13,6 +13,8 @@ import { startRestore } from '../../lib/restores/start-restore';
 import { startComparison } from '../../lib/recoveries/start-recovery';
 import { enqueueJob } from '../../lib/jobs/enqueue-job';
 import { restorePayload } from '../../lib/jobs/kinds';
+import { decideRestoreRequest, listRestoreRequests } from '../../lib/restores/approval-requests';
+import { updateSettings } from '../../lib/settings/manage-settings';
 import { targetHealth } from '../../lib/overview/target-health';
 import { listTargets } from '../../lib/targets/manage-targets';
 
@@ -35,6 +37,11 @@ describe('a backup whose removal began (a retention run that crashed after marki
     const w = await s().readyWorker();
     const previous: BackupRow = await backupNow(s(), w, t.id);
     const newest: BackupRow = await backupNow(s(), w, t.id);
+    // A production restore that waits for a second admin, asked for while the backup was still kept.
+    await updateSettings(s().admin, { requireSecondAdmin: true }, null);
+    const request = await startRestore(s().admin, { ...restoreInput(newest.id, { mode: 'replace', method: 'swap' }), confirm: 'shop' }, null);
+    expect(request).toMatchObject({ pending: true });
+    await updateSettings(s().admin, { requireSecondAdmin: false }, null);
     // What retention does first, and all a crashed run leaves: the row marked, deleted_at still null.
     await sql(s().url, "UPDATE backup_log SET deleting_on = 'crashed-host' WHERE id = $1", [newest.id]);
 
@@ -55,6 +62,12 @@ describe('a backup whose removal began (a retention run that crashed after marki
       expect(err.message).toMatch(message);
       expect(err.hint).toMatch(/another backup/);
     }
+    // The waiting request shows its backup as gone, and approving it is refused, with no job.
+    const waiting = (await listRestoreRequests()).find((r) => r.id === request.id)!;
+    expect(waiting.backup).toMatchObject({ id: newest.id, removed: true });
+    const approval = await rejection(decideRestoreRequest(await makeUser(s(), 'admin'), request.id, 'approve', null, null));
+    expect(approval.code, approval.message).toBe('BACKUP_UNUSABLE');
+    expect(approval.message).toMatch(message);
     // A restore queued before the mark (or started past the console) is refused by the worker too, before any file.
     const queued = await enqueueJob(s().admin, 'restore', restorePayload.parse(restoreInput(newest.id, { mode: 'new', targetId: t.id, database: 'shop_copy' })), { targetId: t.id, pool: 'default' });
     const refused = await s().waitJob(queued.id, ['succeeded', 'failed', 'cancelled'], 45_000, w);
