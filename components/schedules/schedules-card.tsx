@@ -98,7 +98,7 @@ function AddSchedule({ targetId, onDone, onCancel }: { targetId: string; onDone:
       <label className="text-sm font-medium text-slate-700">Time zone<input value={timezone} onChange={(e) => setTimezone(e.target.value)} className={input} /></label>
       <label className="text-sm font-medium text-slate-700">Format
         <select value={format} onChange={(e) => setFormat(e.target.value as 'custom' | 'custom-zstd' | 'directory')} className={input}>
-          <option value="custom-zstd">custom + zstd -3 (default: fastest, smallest)</option>
+          <option value="custom-zstd">custom + zstd -2 (default: fastest, smaller than gzip -9)</option>
           <option value="custom">custom, gzip -Z9 (the runbook&apos;s flags; several times slower)</option>
           <option value="directory">directory, 2 parallel dumps, gzip -Z1 (big databases with many tables)</option>
         </select>

@@ -25,7 +25,7 @@ export const scheduleInput = z.object({
   timezone: fields.timezone.default('UTC'),
   format: fields.format.default('custom-zstd'),
   compressLevel: fields.compressLevel.default(0),
-  zstdLevel: fields.zstdLevel.default(3),
+  zstdLevel: fields.zstdLevel.default(2), // defaultDumpSettings.zstdLevel (worker/pg/pg-dump.ts); lib may not import worker
   jobs: fields.jobs.default(2),
   retentionDays: fields.retentionDays.default(30),
   retentionCount: fields.retentionCount.default(null),

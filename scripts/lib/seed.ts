@@ -153,7 +153,7 @@ export async function seedDemoTarget(opts: { port: number; password: string; bac
   );
   await createSchedule(
     systemActor,
-    { targetId: target.id as string, cron: '0 2 * * *', timezone: opts.timezone, format: 'custom-zstd', compressLevel: 0, zstdLevel: 3, retentionDays: 30, retentionCount: null, enabled: true },
+    { targetId: target.id as string, cron: '0 2 * * *', timezone: opts.timezone, format: 'custom-zstd', compressLevel: 0, zstdLevel: 2, retentionDays: 30, retentionCount: null, enabled: true },
     null,
   );
   return { targetId: target.id as string, created: true };

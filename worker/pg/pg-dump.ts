@@ -18,7 +18,7 @@ export interface DumpSettings {
   jobs: number;
 }
 
-export const defaultDumpSettings: DumpSettings = { format: 'custom-zstd', compressLevel: 0, zstdLevel: 3, zstdThreads: 2, jobs: 2 };
+export const defaultDumpSettings: DumpSettings = { format: 'custom-zstd', compressLevel: 0, zstdLevel: 2, zstdThreads: 2, jobs: 2 };
 
 export function pgDumpArgs(s: DumpSettings, snapshot?: string, directory?: string): string[] {
   const format =

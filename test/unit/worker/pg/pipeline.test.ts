@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, describe, expect, it } from 'vitest';
+import { scheduleInput } from '../../../../lib/schedules/manage-schedules';
 import { decompressAndHash, sha256OfFile, zstdDecompressArgs, zstdThreads } from '../../../../worker/pg/pipeline';
 import { zstdArgs, defaultDumpSettings } from '../../../../worker/pg/pg-dump';
 
@@ -19,7 +20,11 @@ describe('zstdThreads', () => {
     expect(zstdThreads(2, 4)).toBe(2);
     expect(zstdThreads(4, 8)).toBe(4);
     expect(zstdThreads(1, 16)).toBe(1);
-    expect(zstdArgs({ ...defaultDumpSettings, zstdThreads: zstdThreads(defaultDumpSettings.zstdThreads, 2) })).toEqual(['-3', '-T1', '-c', '-q']);
+    expect(zstdArgs({ ...defaultDumpSettings, zstdThreads: zstdThreads(defaultDumpSettings.zstdThreads, 2) })).toEqual(['-2', '-T1', '-c', '-q']);
+  });
+
+  it('a schedule made without a level gets the worker\'s default level (the two are written in two places)', () => {
+    expect(scheduleInput.parse({ targetId: '00000000-0000-4000-8000-000000000000', cron: '0 2 * * *' }).zstdLevel).toBe(defaultDumpSettings.zstdLevel);
   });
 });
 
