@@ -115,6 +115,28 @@ export const errorRegistry = {
   REINSERT_PARENT_MISSING: { status: 409, retryable: false, hint: 'Compare the referenced table too, so its missing rows are re-inserted first.' },
   REINSERT_REFUSED: { status: 409, retryable: false, hint: 'The table changed since the backup. Export the rows as SQL and adapt them by hand.' },
   JOB_NOT_RETRYABLE: { status: 409, retryable: false, hint: "Running it again unchanged would fail the same way: do what the failure's hint says, then start it from its page." },
+  // Physical base backups (pg_basebackup).
+  BASE_BACKUP_ALREADY_RUNNING: { status: 409, retryable: false, hint: 'Wait for the running base backup of this target to finish, or cancel it.' },
+  BASE_BACKUP_NOT_CONFIGURED: {
+    status: 409,
+    retryable: false,
+    hint: 'Set wal_level = replica (or logical) and max_wal_senders = 10 (at least 2) in postgresql.conf, restart PostgreSQL, then run the base backup again.',
+  },
+  BASE_BACKUP_REPLICATION_DENIED: {
+    status: 502,
+    retryable: false,
+    hint: 'Give the target\'s user the REPLICATION attribute (ALTER ROLE <user> REPLICATION) and allow it in pg_hba.conf with a "host replication <user> <worker address> scram-sha-256" line, then reload PostgreSQL.',
+  },
+  BASE_BACKUP_COMPRESSION_UNSUPPORTED: {
+    status: 409,
+    retryable: false,
+    hint: 'Choose gzip (or no compression) for a server older than PostgreSQL 15: zstd and lz4 need 15 or later on both the server and the worker.',
+  },
+  BASE_BACKUP_VERIFY_FAILED: {
+    status: 502,
+    retryable: true,
+    hint: 'A stored file does not match PostgreSQL\'s own backup_manifest (named above), so this backup was removed and is never offered for a restore. Check the storage (disk errors, another writer), then run the base backup again.',
+  },
   INTERNAL: { status: 500, retryable: false, hint: 'This is a bug in Lifeboat. The server log has the details.' },
 } as const satisfies Record<string, { status: number; retryable: boolean; hint: string }>;
 
