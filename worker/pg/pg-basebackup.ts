@@ -1,5 +1,6 @@
 // pg_basebackup: the argv builder (each flag explained from the manual), the --progress line parser, the names of
 // the archives it writes, and the adapter that starts it with the job's signal and a stderr line callback.
+import { readdirSync, readFileSync } from 'node:fs';
 import { runTool, type ToolHandle } from './run-tool';
 
 /**
@@ -169,7 +170,46 @@ export function sortOutputFiles(files: string[]): string[] {
  * On abort it is sent SIGTERM: the server ends the backup (and drops the temporary slot) when the connection goes.
  */
 export function startPgBasebackup(o: BaseBackupArgs & { exe: string; env: Record<string, string>; signal: AbortSignal; onLine: (line: string) => void }): ToolHandle {
-  return runTool({ exe: o.exe, args: pgBasebackupArgs(o), env: o.env, signal: o.signal, onLine: o.onLine, stdout: 'ignore' });
+  // With --wal-method=stream pg_basebackup forks a WAL receiver. Killed by a signal, the parent runs no exit
+  // handler, so that child would go on streaming (and holding its temporary slot) after a cancel. This listener is
+  // added before runTool's own, so it finds the child while the parent, not yet signalled, is still its parent.
+  let pid: number | undefined;
+  const stopChildren = () => {
+    for (const child of pid ? childPids(pid) : []) {
+      try {
+        process.kill(child, 'SIGTERM');
+      } catch {
+        // already gone
+      }
+    }
+  };
+  o.signal.addEventListener('abort', stopChildren, { once: true });
+  const handle = runTool({ exe: o.exe, args: pgBasebackupArgs(o), env: o.env, signal: o.signal, onLine: o.onLine, stdout: 'ignore' });
+  pid = handle.pid;
+  void handle.finally(() => o.signal.removeEventListener('abort', stopChildren)).catch(() => {});
+  return handle;
+}
+
+/** The live child processes of `pid` (Linux /proc; none elsewhere). */
+export function childPids(pid: number): number[] {
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return [];
+  }
+  const out: number[] = [];
+  for (const e of entries) {
+    if (!/^\d+$/.test(e)) continue;
+    try {
+      const stat = readFileSync(`/proc/${e}/stat`, 'utf8');
+      const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(rest[1]) === pid && rest[0] !== 'Z') out.push(Number(e));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
 }
 
 /** The server's own reason when pg_basebackup was refused, as a short code for the caller's error; null otherwise. */
