@@ -138,6 +138,17 @@ describe('base backup', () => {
   });
 });
 
+describe('other compressions', () => {
+  it('server-side lz4 with the WAL fetched into base.tar: lz4 archives, no pg_wal.tar, verified (the WAL found in base.tar)', async () => {
+    const { job } = await runBase({ compression: 'server-lz4', walMethod: 'fetch' });
+    expect(job.status, `${job.error_code}: ${job.error_message}`).toBe('succeeded');
+    const result = job.result as { folder: string; verification: { ok: boolean; walSegments: string[]; filesMatched: number; filesInManifest: number } };
+    expect(listFiles(path.join(storageDir, result.folder)).filter((f) => f !== 'backup_manifest').every((f) => f.endsWith('.tar.lz4'))).toBe(true);
+    expect(result.verification).toMatchObject({ ok: true, filesMatched: result.verification.filesInManifest });
+    expect(result.verification.walSegments.length).toBeGreaterThan(0);
+  });
+});
+
 describe('verification names what is damaged', () => {
   const storage = () => new LocalFolderStorage(storageDir);
   const verify = () => verifyBaseBackup({ storage: storage(), folder, walSegmentSize: SEG, signal: never });
