@@ -149,6 +149,28 @@ describe('other compressions', () => {
   });
 });
 
+describe('an older server', () => {
+  it('PostgreSQL 14 without a compression choice: the runbook\'s gzip (no zstd before 15), stored and verified', async () => {
+    const old = await createThrowawayCluster({ major: 14, password: 'old-pw-1', settings: { full_page_writes: 'on' } });
+    try {
+      const id = (await s().target({ name: 'base-old', cluster: old, database: null, storageId: (await s().localStorage('old')).storageId })).id;
+      const { job, rows } = await runBase({}, id);
+      expect(job.status, `${job.error_code}: ${job.error_message}`).toBe('succeeded');
+      const result = job.result as { files: { name: string }[]; verification: { ok: boolean } };
+      expect(result.files.map((f) => f.name).sort()).toEqual(['backup_manifest', 'base.tar.gz', 'pg_wal.tar.gz']);
+      expect(result.verification.ok).toBe(true);
+      expect(rows[0]!.server_version).toMatch(/^14\./);
+      expect(rows[0]!.format).toBe('tar, gzip, WAL stream');
+      // zstd was asked for explicitly: refused before anything runs, saying what to choose.
+      const zstd = await runBase({ compression: 'server-zstd' }, id);
+      expect(zstd.job.error_code).toBe('BASE_BACKUP_COMPRESSION_UNSUPPORTED');
+      expect(zstd.job.error_hint).toMatch(/^Choose gzip/);
+    } finally {
+      await old.remove();
+    }
+  });
+});
+
 describe('verification names what is damaged', () => {
   const storage = () => new LocalFolderStorage(storageDir);
   const verify = () => verifyBaseBackup({ storage: storage(), folder, walSegmentSize: SEG, signal: never });

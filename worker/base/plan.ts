@@ -46,12 +46,16 @@ function findTarget(id: string) {
   return getDb().target.findUnique({ where: { id }, include: { storage: true } });
 }
 
-/** The payload's compression choice as settings (level defaults: gzip 6, zstd 3). */
-export function settingsOf(p: BaseBackupPayload): BaseBackupSettings {
+/**
+ * The payload's compression choice as settings (level defaults: gzip 6, zstd 3). Without a choice: the default
+ * (server-side zstd) where server and pg_basebackup are 15 or later (`major`: the lower of the two), else the
+ * runbook's gzip, which every version has.
+ */
+export function settingsOf(p: BaseBackupPayload, major = COMPRESSION_CHOICES_SINCE): BaseBackupSettings {
   const walMethod = p.walMethod ?? defaultBaseBackupSettings.walMethod;
   switch (p.compression) {
     case undefined:
-      return { ...defaultBaseBackupSettings, walMethod };
+      return major >= COMPRESSION_CHOICES_SINCE ? { ...defaultBaseBackupSettings, walMethod } : { compression: { method: 'gzip', level: 6 }, walMethod };
     case 'none':
       return { compression: { method: 'none' }, walMethod };
     case 'gzip':
@@ -78,7 +82,7 @@ export async function planBaseBackup(ctx: JobContext<BaseBackupPayload>): Promis
   const target = await findTarget(ctx.payload.targetId);
   if (!target) throw new UserError('NOT_FOUND', 'The target was deleted.');
   if (target.disabled) throw new UserError('TARGET_DISABLED', `Target "${target.name}" is disabled.`);
-  const settings = settingsOf(ctx.payload);
+  let settings = settingsOf(ctx.payload);
   try {
     const storage = storageFor(target);
     await storage.check();
@@ -98,6 +102,7 @@ export async function planBaseBackup(ctx: JobContext<BaseBackupPayload>): Promis
 
     // tools: a pg_basebackup at least as new as the server (newer ones take base backups of older servers).
     const tools = await toolsFor(serverMajor, f.server_version);
+    if (ctx.payload.compression === undefined) settings = settingsOf(ctx.payload, Math.min(serverMajor, tools.major));
     if (needsPg15(settings.compression) && (tools.major < COMPRESSION_CHOICES_SINCE || (settings.compression.method.startsWith('server-') && serverMajor < COMPRESSION_CHOICES_SINCE))) {
       throw new UserError(
         'BASE_BACKUP_COMPRESSION_UNSUPPORTED',

@@ -13,6 +13,11 @@ describe('settingsOf', () => {
     expect(settingsOf({ targetId: id, compression: 'client-zstd', level: 9, workers: 2, walMethod: 'fetch' })).toEqual({ compression: { method: 'client-zstd', level: 9, workers: 2 }, walMethod: 'fetch' });
     expect(settingsOf({ targetId: id, compression: 'server-lz4' })).toEqual({ compression: { method: 'server-lz4' }, walMethod: 'stream' });
   });
+  it('without a choice, a server or pg_basebackup older than 15 gets the runbook\'s gzip (it has no zstd or lz4)', () => {
+    expect(settingsOf({ targetId: id }, 14)).toEqual({ compression: { method: 'gzip', level: 6 }, walMethod: 'stream' });
+    expect(settingsOf({ targetId: id }, 17)).toEqual({ compression: { method: 'server-zstd', level: 3 }, walMethod: 'stream' });
+    expect(settingsOf({ targetId: id, compression: 'none' }, 13)).toEqual({ compression: { method: 'none' }, walMethod: 'stream' });
+  });
 });
 
 describe('walSettingsProblem', () => {
