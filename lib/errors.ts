@@ -120,6 +120,28 @@ export const errorRegistry = {
     retryable: true,
     hint: "The target's server ended the connection while the job used it (pg_terminate_backend, a restart or shutdown, a network cut). Check the server's log for why, then run the job again.",
   },
+  // Physical base backups (pg_basebackup).
+  BASE_BACKUP_ALREADY_RUNNING: { status: 409, retryable: false, hint: 'Wait for the running base backup of this target to finish, or cancel it.' },
+  BASE_BACKUP_NOT_CONFIGURED: {
+    status: 409,
+    retryable: false,
+    hint: 'Set wal_level = replica (or logical) and max_wal_senders = 10 (at least 2) in postgresql.conf, restart PostgreSQL, then run the base backup again.',
+  },
+  BASE_BACKUP_REPLICATION_DENIED: {
+    status: 502,
+    retryable: false,
+    hint: 'Give the target\'s user the REPLICATION attribute (ALTER ROLE <user> REPLICATION) and allow it in pg_hba.conf with a "host replication <user> <worker address> scram-sha-256" line, then reload PostgreSQL.',
+  },
+  BASE_BACKUP_COMPRESSION_UNSUPPORTED: {
+    status: 409,
+    retryable: false,
+    hint: 'Choose gzip (or no compression) for a server older than PostgreSQL 15: zstd and lz4 need 15 or later on both the server and the worker.',
+  },
+  BASE_BACKUP_VERIFY_FAILED: {
+    status: 502,
+    retryable: true,
+    hint: 'A stored file does not match PostgreSQL\'s own backup_manifest (named above), so this backup was removed and is never offered for a restore. Check the storage (disk errors, another writer), then run the base backup again.',
+  },
   INTERNAL: { status: 500, retryable: false, hint: 'This is a bug in Lifeboat. The server log has the details.' },
 } as const satisfies Record<string, { status: number; retryable: boolean; hint: string }>;
 

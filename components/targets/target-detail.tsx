@@ -16,6 +16,7 @@ import { TrendChart } from '@/components/charts/trend-chart';
 import { BackupTable } from '@/components/backups/backup-table';
 import { SchedulesCard, type ScheduleRow } from '@/components/schedules/schedules-card';
 import { BackupNowButton } from './backup-now-button';
+import { BaseBackupButton } from './base-backup-button';
 import { TargetForm } from './target-form';
 import { ConnectionBadge, type ConnectionView } from './target-list';
 import Link from 'next/link';
@@ -52,6 +53,7 @@ export function TargetDetail({ id, role }: { id: string; role: 'viewer' | 'opera
             <div className="flex items-start gap-3">
               <Link href={`/restore?targetId=${id}`} className="rounded-md border border-slate-300 bg-white px-3.5 py-2 text-sm font-medium text-slate-800 hover:bg-slate-100">Restore…</Link>
               {!t.disabled && <BackupNowButton targetId={id} onStarted={setJobId} />}
+              {!t.disabled && <BaseBackupButton targetId={id} />}
             </div>
           ) : null
         }

@@ -23,6 +23,7 @@ export async function openBackupForDownload(actor: Actor & { role: Role }, id: b
   if (!name) throw new UserError('NOT_FOUND', `Backup ${id} has no roles and tablespaces file (it was uploaded, or made before they were saved).`);
   // The worker refuses a folder too (whatever the catalog says); this spares a job when the catalog knows.
   if (part === 'dump' && b.format === 'directory') throw directoryDump(id, name, b.location);
+  if (b.backupType === 'base') throw new UserError('BACKUP_NOT_DOWNLOADABLE', `Backup ${id} is a physical base backup, a folder of tar archives, which cannot be downloaded as one file.`, `Copy the folder ${name} from ${b.location ?? 'the storage'} on the worker host.`);
   const sha256 = part === 'globals' ? ((b.manifest as { globals?: { sha256?: string } } | null)?.globals?.sha256 ?? null) : b.checksumSha256;
   const file = await startDownload(actor, { of: 'backup', backupId: String(id), part }, {
     audit: (tx) => writeAudit(tx, actor, 'backup.download', { entityType: 'backup', entityId: String(id), params: { file: name, part }, ip }),

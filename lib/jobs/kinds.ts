@@ -286,6 +286,48 @@ const downloadResult = z.object({ file: z.string(), size: z.number(), sha256: z.
 
 const importUploadResult = z.object({ backupId: z.string(), file: z.string(), size: z.number(), tables: z.number().int() });
 
+// ---------------------------------------------------------------- base backups (pg_basebackup, issue 10)
+
+// A physical base backup of a target's whole server; the compression is chosen per run (default: server-side zstd
+// level 3), gzip being the runbook's.
+export const baseBackupPayload = z.object({
+  targetId: z.uuid({ message: 'must be a target id' }),
+  compression: z.enum(['none', 'gzip', 'client-zstd', 'server-zstd', 'server-lz4'], { message: 'must be none, gzip, client-zstd, server-zstd or server-lz4' }).optional(),
+  // gzip 1-9, zstd 1-22, lz4 1-12: checked against the method below.
+  level: z.number().int().min(1).max(22).optional(),
+  workers: z.number().int().min(1).max(64).optional(),
+  walMethod: z.enum(['stream', 'fetch']).optional(),
+}).superRefine((p, c) => {
+  const max = p.compression === 'gzip' ? 9 : p.compression === 'server-lz4' ? 12 : 22;
+  if (p.level !== undefined && (p.compression === undefined || p.compression === 'none' || p.level > max))
+    c.addIssue({ code: 'custom', path: ['level'], message: p.compression === undefined || p.compression === 'none' ? 'needs a compression' : `must be at most ${max} for ${p.compression}` });
+  if (p.workers !== undefined && p.compression !== 'server-zstd' && p.compression !== 'client-zstd') c.addIssue({ code: 'custom', path: ['workers'], message: 'is for zstd only' });
+});
+
+const verifyProblem = z.object({ file: z.string(), archive: z.string().nullable(), problem: z.string() });
+export const baseVerification = z.object({
+  ok: z.boolean(),
+  checkedAt: z.string(),
+  method: z.string(),
+  manifestChecksumOk: z.boolean(),
+  archives: z.array(z.string()),
+  filesMatched: z.number().int(),
+  filesInManifest: z.number().int(),
+  bytesChecked: z.number(),
+  walSegments: z.array(z.string()),
+  problems: z.array(verifyProblem),
+});
+const baseBackupResult = z.object({
+  backupId: z.string(),
+  folder: z.string(),
+  files: z.array(z.object({ name: z.string(), size: z.number(), sha256: z.string() })),
+  size: z.number(),
+  startLsn: z.string(),
+  stopLsn: z.string(),
+  timeline: z.number().int(),
+  verification: baseVerification,
+});
+
 export const jobKinds = {
   ping: {
     label: 'Ping the worker',
@@ -400,6 +442,14 @@ export const jobKinds = {
     role: 'admin',
     expireInSeconds: () => 120,
   } satisfies JobKind<typeof targetPayload>,
+  // pg_basebackup of the whole server, stored under <target>/_base/ and verified against its backup_manifest.
+  'base-backup': {
+    label: 'Base backup',
+    payload: baseBackupPayload,
+    result: baseBackupResult,
+    role: 'operator',
+    expireInSeconds: (_p, env) => env.LIFEBOAT_BACKUP_TIMEOUT_SECONDS ?? SIX_HOURS,
+  } satisfies JobKind<typeof baseBackupPayload>,
 } as const;
 
 export type JobKindName = keyof typeof jobKinds;

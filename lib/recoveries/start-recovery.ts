@@ -20,6 +20,7 @@ export async function startComparison(actor: Acting, input: z.infer<typeof compa
   const b = await getDb().backupLog.findUnique({ where: { id: BigInt(input.backupId) }, include: { target: true } });
   if (!b) throw new UserError('NOT_FOUND', `There is no backup ${input.backupId}.`);
   assertKept(input.backupId, b);
+  if (b.backupType === 'base') throw new UserError('BACKUP_UNUSABLE', `Backup ${input.backupId} is a physical base backup; rows are compared from a logical backup.`, 'Pick a logical backup of this database.');
   if (b.status !== 'succeeded') throw new UserError('BACKUP_UNUSABLE', `Backup ${input.backupId} ${b.status}; pick a succeeded backup that is still kept.`);
   if (!b.target) throw new UserError('NOT_FOUND', "The backup's target was deleted; there is no production to compare with.");
   return enqueueJob(actor, 'recover-compare', input, { targetId: b.target.id, pool: b.target.workerPool, ip });

@@ -20,6 +20,8 @@ async function backupTarget(backupId: string) {
   if (!b) throw new UserError('NOT_FOUND', `There is no backup ${backupId}.`);
   // The worker checks again when the job runs (worker/restore/archive.ts): retention may begin in between.
   assertKept(backupId, b);
+  // A physical base backup is a whole server's files, not a pg_dump archive: pg_restore cannot read it.
+  if (b.backupType === 'base') throw new UserError('BACKUP_UNUSABLE', `Backup ${backupId} is a physical base backup of the whole server; a database restore needs a logical backup.`, 'Pick a logical backup (base backups are recovered with point-in-time recovery, or by hand as its manifest says).');
   return b;
 }
 

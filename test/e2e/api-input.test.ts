@@ -32,6 +32,7 @@ for (const v of [huge, nul]) {
     ['DELETE', '/api/targets/:id'],
     ['POST', '/api/targets/:id/test'],
     ['POST', '/api/targets/:id/backup'],
+    ['POST', '/api/targets/:id/base-backup'],
     ['GET', '/api/targets/:id/trend'],
     ['POST', '/api/targets/:id/drill'],
     ['GET', '/api/targets/:id/drills'],

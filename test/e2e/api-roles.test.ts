@@ -254,6 +254,19 @@ const table: Record<string, Entry> = {
     },
     ok: (j) => expect(j.job.id).toMatch(uuid),
   },
+  'POST /api/targets/:id/base-backup': {
+    role: 'operator',
+    // One base backup per target at a time, and the target idle for the entries after it: each that succeeds ends.
+    params: async (willSucceed) => {
+      if (willSucceed) await waitForTargetIdle(mainTargetId);
+      return { id: mainTargetId };
+    },
+    body: () => ({}),
+    ok: async (j) => {
+      expect(j.job.id).toMatch(uuid);
+      expect((await waitForJob(j.job.id, 90_000)).status).toBe('succeeded');
+    },
+  },
   'GET /api/targets/:id/trend': {
     role: 'viewer',
     params: () => ({ id: mainTargetId }),

@@ -606,6 +606,8 @@ beforeAll(async () => {
 const sqlOnlyIndexes: Record<string, string> = {
   // One queued or running backup per target: the database-level lock behind BACKUP_ALREADY_RUNNING.
   jobs_one_active_backup_per_target: 'jobs',
+  // The same for base backups (BASE_BACKUP_ALREADY_RUNNING).
+  jobs_one_active_base_backup_per_target: 'jobs',
 };
 
 describe('migrations', { timeout: 30_000 }, () => {

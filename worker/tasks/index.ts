@@ -14,6 +14,7 @@ import { recoverCompare } from './recover-compare';
 import { recoverReinsert } from './recover-reinsert';
 import { recoverExport } from './recover-export';
 import { recoverDiscard } from './recover-discard';
+import { baseBackup } from './base-backup';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export const tasks: Record<JobKindName, (ctx: JobContext<any>) => Promise<unknown>> = {
@@ -32,4 +33,5 @@ export const tasks: Record<JobKindName, (ctx: JobContext<any>) => Promise<unknow
   'recover-reinsert': recoverReinsert,
   'recover-export': recoverExport,
   'recover-discard': recoverDiscard,
+  'base-backup': baseBackup,
 };
