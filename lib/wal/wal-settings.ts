@@ -9,7 +9,7 @@ export const WAL_COMMAND = '/usr/local/bin/lifeboat-wal';
 export const WAL_DOCS = 'docs/wal.md, section "Install on a database host (Debian or Ubuntu)"';
 
 export interface WalSettingRead {
-  /** null: the login may not read it (archive_command needs superuser or pg_read_all_settings). */
+  /** null: the check could not read it. */
   value: string | null;
   /** Changed in the file but not in effect until a restart. */
   pendingRestart?: boolean;
@@ -56,9 +56,7 @@ export function checkWalSettings(read: WalSettingsRead): WalSettingProblem[] {
     const r = read[setting];
     const v = r?.value ?? null;
     if (v === null) {
-      add(setting, null, setting === 'archive_command'
-        ? 'The backup login may not read archive_command: grant it pg_read_all_settings, or check the line by hand.'
-        : `The check could not read ${setting}.`);
+      add(setting, null, `The check could not read ${setting}; check this line by hand.`);
       continue;
     }
     if (setting === 'wal_level' && v !== 'replica' && v !== 'logical') add(setting, v, `wal_level is "${v}": archived WAL cannot rebuild the server; it must be replica (or logical).`);
