@@ -33,6 +33,7 @@ for (const v of [huge, nul]) {
     ['POST', '/api/targets/:id/test'],
     ['POST', '/api/targets/:id/backup'],
     ['GET', '/api/targets/:id/trend'],
+    ['GET', '/api/targets/:id/wal'],
     ['POST', '/api/targets/:id/drill'],
     ['GET', '/api/targets/:id/drills'],
     ['GET', '/api/targets/:id/copies'],
