@@ -18,7 +18,7 @@ export function WalCard({ targetId, isAdmin }: { targetId: string; isAdmin: bool
   if (!data) return <p className="text-sm text-slate-500">Loading…</p>;
   const { config, health, settingProblems, checkedAt } = data;
   return (
-    <div className="space-y-4 text-sm" data-testid="wal-card">
+    <div className="min-w-0 space-y-4 text-sm [overflow-wrap:anywhere]" data-testid="wal-card">
       <section>
         <h3 className="mb-1 font-medium">On the server</h3>
         {!health || !checkedAt ? (
