@@ -101,7 +101,7 @@ function Archive({ health, checkedAt }: { health: NonNullable<WalView['health']>
           ))}
         </ul>
       )}
-      <p className="text-xs text-slate-500">Listed in {archive.location}.</p>
+      {archive.newest && <p className="text-xs text-slate-500">Listed in {archive.location}.</p>}
     </div>
   );
 }
