@@ -23,6 +23,7 @@ import Link from 'next/link';
 import { DrillsCard } from '@/components/restores/drills-card';
 import { KeptCopiesCard } from '@/components/restores/kept-copies-card';
 import { RepairCard } from '@/components/repair/repair-card';
+import { WalCard } from './wal-card';
 import { jobResult } from '@/lib/jobs/kinds';
 
 interface Check { at: string; ok: boolean; serverVersion: string; user: string; sizes: { database: string; bytes: number }[]; unreadable: string[]; tool: { version: string; binDir: string } | null; toolProblem: { message: string; hint: string } | null }
@@ -76,6 +77,9 @@ export function TargetDetail({ id, role }: { id: string; role: 'viewer' | 'opera
             <TrendChart targetId={id} />
           </Card>
         </div>
+        <Card title="WAL archiving">
+          <WalCard targetId={id} isAdmin={isAdmin} />
+        </Card>
         <Card title="Schedules">
           <SchedulesCard targetId={id} schedules={t.schedules.filter((s) => s.kind !== 'drill')} isAdmin={isAdmin} />
         </Card>

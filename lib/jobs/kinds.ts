@@ -1,6 +1,7 @@
 // Job kinds: the contract between console and worker (payload and result schemas, who may start it, how long it may run).
 import { z } from 'zod';
 import { bigintIdString } from '../ids';
+import { walHealthSchema } from '../wal/wal-health-schema';
 import type { Role } from '../auth/roles';
 import type { Env } from '../env';
 
@@ -126,6 +127,8 @@ export const testConnectionResult = z.object({
   unreadable: z.array(z.string()),
   tool: z.object({ version: z.string(), binDir: z.string() }).nullable(),
   toolProblem: z.object({ code: z.string(), message: z.string(), hint: z.string() }).nullable(),
+  // Absent in checks made before the WAL card, and when it could not be read.
+  wal: walHealthSchema.optional(),
 });
 
 // As the backup's manifest recorded them (worker/restore/database-properties.ts propertiesOf checks no more than this,

@@ -34,6 +34,7 @@ for (const v of [huge, nul]) {
     ['POST', '/api/targets/:id/backup'],
     ['POST', '/api/targets/:id/base-backup'],
     ['GET', '/api/targets/:id/trend'],
+    ['GET', '/api/targets/:id/wal'],
     ['POST', '/api/targets/:id/drill'],
     ['GET', '/api/targets/:id/drills'],
     ['GET', '/api/targets/:id/copies'],

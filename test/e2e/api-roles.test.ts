@@ -275,6 +275,14 @@ const table: Record<string, Entry> = {
       expect(j.points[0]).toMatchObject({ id: expect.any(Number), size: expect.any(Number), durationMs: expect.any(Number), database: appDatabase, sudden: false });
     },
   },
+  'GET /api/targets/:id/wal': {
+    role: 'viewer',
+    params: () => ({ id: mainTargetId }),
+    ok: (j) => {
+      expect(j.config.postgresqlConf).toContain("archive_command = '/usr/local/bin/lifeboat-wal push %p'");
+      expect(j.config.walConf).toMatch(/\ntarget=[A-Za-z0-9._-]+\n/);
+    },
+  },
   'POST /api/schedules': {
     role: 'admin',
     body: () => ({ targetId: scheduleTargetId, cron: '0 2 * * *', timezone: 'UTC' }),

@@ -6,6 +6,8 @@ import { UserError } from '../../lib/errors';
 import type { JobContext } from '../../lib/jobs/lifecycle';
 import type { JobPayload } from '../../lib/jobs/kinds';
 import { targetConn } from '../../lib/targets/target-conn';
+import { storageFor } from '../../lib/storage/storage-for';
+import { readWalHealth } from '../../lib/wal/wal-health';
 import { connect } from '../pg/connect';
 import { parseServerVersionNum, toolsFor } from '../pg/tools';
 import type pg from 'pg';
@@ -20,7 +22,7 @@ async function unreadableTables(client: pg.Client): Promise<string[]> {
 
 export async function testConnection(ctx: JobContext<JobPayload<'test-connection'>>) {
   const db = getDb();
-  const target = await db.target.findUnique({ where: { id: ctx.payload.targetId } });
+  const target = await db.target.findUnique({ where: { id: ctx.payload.targetId }, include: { storage: true } });
   if (!target) throw new UserError('NOT_FOUND', 'The target was deleted.');
 
   // connect: the configured database, or "postgres" when the target covers every database.
@@ -74,7 +76,15 @@ export async function testConnection(ctx: JobContext<JobPayload<'test-connection
       toolProblem = { code: err.code, message: err.message, hint: err.hint };
       await ctx.log(`no pg_dump on this worker can back up this server: ${err.message} ${err.hint}`, 'error');
     }
-    check = { at: new Date().toISOString(), ok: !toolProblem && unreadable.length === 0 && cannotConnect.length === 0, serverVersion: v.ver, serverMajor: major, user: v.user, sizes, cannotConnect, unreadable, tool, toolProblem };
+
+    // wal: archiving settings, pg_stat_archiver and the archive's newest segment and gaps (the target page's card);
+    // informational, so it never fails the test.
+    await ctx.step('reading WAL archiving');
+    const wal = await (async () => readWalHealth(client, target, storageFor(target)))().catch(async (err: Error) => {
+      await ctx.log(`could not check WAL archiving: ${err.message}`, 'warn');
+      return undefined;
+    });
+    check = { at: new Date().toISOString(), ok: !toolProblem && unreadable.length === 0 && cannotConnect.length === 0, serverVersion: v.ver, serverMajor: major, user: v.user, sizes, cannotConnect, unreadable, tool, toolProblem, wal };
   } finally {
     await client.end().catch(() => {});
   }
