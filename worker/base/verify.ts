@@ -95,6 +95,9 @@ export async function verifyBaseBackup(input: VerifyInput): Promise<VerifyOutput
   let sizesOnly = false;
 
   for (const a of archives) {
+    // What this archive's members showed; a decompressor or tar reader that failed explains the members it garbled,
+    // so its own problem is named first, whatever order the two were found in.
+    const found: VerifyProblem[] = [];
     const failure = await walkArchive(input, a, async (path, entry) => {
       const hash = createHash('sha256');
       let size = 0;
@@ -112,18 +115,19 @@ export async function verifyBaseBackup(input: VerifyInput): Promise<VerifyOutput
       if (!listed) {
         // WAL is not in backup_manifest: it is checked by the WAL range below.
         if (path.startsWith('pg_wal/')) wal.set(path.slice('pg_wal/'.length), size);
-        else problem({ file: path, archive: a.file, problem: 'is in the archive but not listed in backup_manifest' });
+        else found.push({ file: path, archive: a.file, problem: 'is in the archive but not listed in backup_manifest' });
         return;
       }
       seen.add(path);
-      if (listed.size !== size) return problem({ file: path, archive: a.file, problem: `holds ${size} bytes; backup_manifest says ${listed.size}` });
+      if (listed.size !== size) return void found.push({ file: path, archive: a.file, problem: `holds ${size} bytes; backup_manifest says ${listed.size}` });
       if (listed.algorithm === 'SHA256' && listed.checksum) {
         const sha = hash.digest('hex');
-        if (sha !== listed.checksum) return problem({ file: path, archive: a.file, problem: `SHA-256 ${sha} differs from backup_manifest's ${listed.checksum}` });
+        if (sha !== listed.checksum) return void found.push({ file: path, archive: a.file, problem: `SHA-256 ${sha} differs from backup_manifest's ${listed.checksum}` });
       } else sizesOnly = true;
       filesMatched++;
     });
     if (failure) problem({ file: a.file, archive: a.file, problem: failure });
+    for (const p of found) problem(p);
   }
 
   for (const path of manifest.files.keys()) if (!seen.has(path)) problem({ file: path, archive: null, problem: 'is listed in backup_manifest but is in no archive' });
