@@ -8,6 +8,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { execa } from 'execa';
 import pg from 'pg';
+import { afterAll, beforeAll } from 'vitest';
 import { createThrowawayCluster, type RunningCluster } from '../../scripts/lib/cluster';
 import { seedDemoDatabase } from '../../scripts/lib/seed';
 import { startWorker, type Child, type ConsoleEnv } from '../../scripts/lib/stack';
@@ -204,6 +205,50 @@ export async function startStack(dbName: string, o: { password?: boolean; seed?:
 export async function stopStack(stack: Stack | undefined, ...clusters: (RunningCluster | undefined)[]): Promise<void> {
   await stack?.close();
   await Promise.all(clusters.map((c) => c?.remove()));
+}
+
+/** What an integration file works with: its cluster and Stack, set by the time its tests run. */
+export interface StackContext {
+  cluster: RunningCluster;
+  stack: Stack;
+}
+
+/**
+ * The beforeAll and afterAll of an integration file: startStack (then `setup`, given the context) before its tests,
+ * stopStack after them. The returned object is filled in by beforeAll; read its fields inside hooks and tests only.
+ */
+export function useStack<C extends StackContext = StackContext>(
+  dbName: string,
+  o: { password?: boolean; seed?: string; timeoutMs?: number } = {},
+  setup?: (c: C) => Promise<void>,
+): C {
+  const c = {} as C;
+  beforeAll(async () => {
+    Object.assign(c, await startStack(dbName, o));
+    await setup?.(c);
+  }, o.timeoutMs ?? 90_000);
+  afterAll(() => stopStack(c.stack, c.cluster), 60_000);
+  return c;
+}
+
+/** A stack with a local storage and a ready worker, before `setup`. */
+export interface WorkerContext extends StackContext {
+  storageDir: string;
+  storageId: string;
+  worker: Spawned;
+}
+
+/** useStack, then a local storage and a ready worker (with `workerEnv`) in its beforeAll, then `setup`. */
+export function useWorkerStack<C extends WorkerContext = WorkerContext>(
+  dbName: string,
+  o: { password?: boolean; seed?: string; timeoutMs?: number; workerEnv?: Record<string, string> } = {},
+  setup?: (c: C) => Promise<void>,
+): C {
+  return useStack<C>(dbName, o, async (c) => {
+    Object.assign(c, await c.stack.localStorage());
+    c.worker = await c.stack.readyWorker(o.workerEnv);
+    await setup?.(c);
+  });
 }
 
 export interface JobRow {
