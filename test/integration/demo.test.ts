@@ -1,15 +1,15 @@
 // `npm run demo` end to end, twice on one data folder: URL and logins, health, sign-in, secrets, sample DB, Ctrl-C, data kept.
 // Needs a fresh build (`node --import tsx -e "import('./scripts/lib/stack.ts').then(m=>m.ensureBuild())"`), else it builds first.
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, chmodSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, chmodSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { execa, type ResultPromise } from 'execa';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startCluster } from '../../scripts/lib/cluster';
 import { freePort, root } from '../../scripts/lib/stack';
 import { signInCookie } from '../helpers/browser';
+import { leftovers, leftoversAfterExit, stopDemos } from '../helpers/demo-processes';
 
 type Demo = ResultPromise<{ detached: true; reject: false; all: true; buffer: false }> & { lines: string[] };
 
@@ -92,30 +92,6 @@ function readSecrets(): Record<string, string> {
   return out;
 }
 
-/** Live processes (not zombies) that mention `needles` in their command line or environment. */
-function leftovers(needles: string[]): string[] {
-  const found: string[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      if (stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'Z') continue;
-      const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8').replaceAll('\0', ' ');
-      let environ = '';
-      try {
-        environ = readFileSync(`/proc/${entry}/environ`, 'utf8');
-      } catch {
-        // not ours to read
-      }
-      const hit = needles.find((n) => cmdline.includes(n) || environ.split('\0').some((kv) => kv === `LIFEBOAT_DATA_DIR=${n}`));
-      if (hit) found.push(`${entry}: ${cmdline.trim()}`);
-    } catch {
-      // exited while we looked
-    }
-  }
-  return found;
-}
-
 async function query<T extends pg.QueryResultRow>(config: pg.ClientConfig, text: string, values: unknown[] = []): Promise<T[]> {
   const c = new pg.Client(config);
   await c.connect();
@@ -133,29 +109,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const d of demos) {
-    if (d.exitCode === null && d.signalCode === null) {
-      try {
-        process.kill(d.pid!, 'SIGINT');
-      } catch {
-        // gone
-      }
-      await Promise.race([d, sleep(30_000)]);
-    }
-  }
-  // A PostgreSQL left running on the data folder (a failed run): stopped properly, so it leaves no shared memory behind.
-  if (existsSync(path.join(dataDir, 'pg', 'postmaster.pid'))) {
-    const cluster = await startCluster({ dataDir: path.join(dataDir, 'pg'), password: readSecrets().LIFEBOAT_PG_PASSWORD }).catch(() => undefined);
-    await cluster?.stop('immediate').catch(() => {});
-  }
-  // Whatever else is still running from this data folder, by pid.
-  for (const line of leftovers([dataDir])) {
-    try {
-      process.kill(Number(line.split(':')[0]), 'SIGKILL');
-    } catch {
-      // gone
-    }
-  }
+  await stopDemos(demos, { dataDir, needles: [dataDir] });
   rmSync(dataDir, { recursive: true, force: true });
 }, 90_000);
 
@@ -247,13 +201,7 @@ describe('npm run demo', () => {
     expect(ms).toBeLessThan(30_000);
     expect(d.lines.some((l) => l.includes('stopped. Your data is kept in'))).toBe(true);
     // Children may take a moment to be reaped by whoever adopted them.
-    const needles = [dataDir, `-p ${webPort}`, `port=${first.samplePort}`];
-    let left = leftovers(needles);
-    for (let i = 0; i < 20 && left.length; i++) {
-      await sleep(250);
-      left = leftovers(needles);
-    }
-    expect(left).toEqual([]);
+    expect(await leftoversAfterExit([dataDir, `-p ${webPort}`, `port=${first.samplePort}`])).toEqual([]);
     await expect(fetch(`${first.url}/api/health`)).rejects.toThrow();
   }, 45_000);
 
@@ -287,12 +235,7 @@ describe('npm run demo', () => {
 
     const { exitCode } = await interrupt(d);
     expect(exitCode, output(d)).toBe(0);
-    let left = leftovers([dataDir, `-p ${webPort}`, `port=${again.samplePort}`]);
-    for (let i = 0; i < 20 && left.length; i++) {
-      await sleep(250);
-      left = leftovers([dataDir, `-p ${webPort}`, `port=${again.samplePort}`]);
-    }
-    expect(left).toEqual([]);
+    expect(await leftoversAfterExit([dataDir, `-p ${webPort}`, `port=${again.samplePort}`])).toEqual([]);
   }, 300_000);
 
   it('stopped while PostgreSQL is starting, leaves no PostgreSQL running', async () => {
