@@ -508,7 +508,7 @@ export async function makeBigDatabase(cluster: RunningCluster, name: string, row
   );
 }
 
-export async function rejection(p: Promise<unknown>): Promise<Error & { code?: string; fields?: Record<string, string>; hint?: string }> {
+export async function rejection(p: Promise<unknown>): Promise<Error & { code?: string; fields?: Record<string, string>; hint?: string; status?: number }> {
   try {
     await p;
   } catch (err) {

@@ -49,7 +49,7 @@ export async function leftoversAfterExit(needles: string[]): Promise<string[]> {
   return left;
 }
 
-/** A started demo as execa returns it. */
+/** A started demo as execa returns it, with the lines it printed so far. */
 type Running = PromiseLike<unknown> & { pid?: number; exitCode: number | null; signalCode: NodeJS.Signals | null };
 
 /**
@@ -80,5 +80,24 @@ export async function stopDemos(demos: (Running | undefined)[], o: { dataDir: st
     } catch {
       // gone
     }
+  }
+}
+
+/**
+ * Waits for a line of the demo's output matching `re`; throws, with the demo's last lines (`output()`), when the
+ * demo exits first or the time is up.
+ */
+export async function waitForLine(d: Running & { lines: string[] }, re: RegExp, timeoutMs: number, output: () => string): Promise<RegExpExecArray> {
+  const deadline = Date.now() + timeoutMs;
+  let exited = false;
+  void Promise.resolve(d).then(() => (exited = true));
+  for (;;) {
+    for (const l of d.lines) {
+      const m = re.exec(l);
+      if (m) return m;
+    }
+    if (exited) throw new Error(`the demo exited (code ${d.exitCode}) before printing ${re}${output()}`);
+    if (Date.now() > deadline) throw new Error(`no line matching ${re} within ${timeoutMs / 1000} s${output()}`);
+    await sleep(100);
   }
 }

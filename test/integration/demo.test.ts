@@ -9,7 +9,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, root } from '../../scripts/lib/stack';
 import { signInCookie } from '../helpers/browser';
-import { leftovers, leftoversAfterExit, stopDemos } from '../helpers/demo-processes';
+import { leftovers, leftoversAfterExit, stopDemos, waitForLine } from '../helpers/demo-processes';
 
 type Demo = ResultPromise<{ detached: true; reject: false; all: true; buffer: false }> & { lines: string[] };
 
@@ -41,21 +41,6 @@ function startDemo(): Demo {
 
 const output = (d: Demo) => `\ndemo output:\n${d.lines.slice(-60).join('\n')}`;
 
-async function waitForLine(d: Demo, re: RegExp, timeoutMs: number): Promise<RegExpExecArray> {
-  const deadline = Date.now() + timeoutMs;
-  let exited = false;
-  void d.then(() => (exited = true));
-  for (;;) {
-    for (const l of d.lines) {
-      const m = re.exec(l);
-      if (m) return m;
-    }
-    if (exited) throw new Error(`the demo exited (code ${d.exitCode}) before printing ${re}${output(d)}`);
-    if (Date.now() > deadline) throw new Error(`no line matching ${re} within ${timeoutMs / 1000} s${output(d)}`);
-    await sleep(100);
-  }
-}
-
 interface Started {
   url: string;
   logins: Map<string, { email: string; password: string; note: string }>;
@@ -63,14 +48,14 @@ interface Started {
 }
 
 async function waitUntilRunning(d: Demo): Promise<Started> {
-  const [, url] = await waitForLine(d, /^\s*Lifeboat is running at (http:\/\/\S+)\s*$/, 240_000);
-  await waitForLine(d, /Press Ctrl-C to stop/, 5_000);
+  const [, url] = await waitForLine(d, /^\s*Lifeboat is running at (http:\/\/\S+)\s*$/, 240_000, () => output(d));
+  await waitForLine(d, /Press Ctrl-C to stop/, 5_000, () => output(d));
   const logins = new Map<string, { email: string; password: string; note: string }>();
   for (const l of d.lines) {
     const m = /^\s+(admin|operator|viewer)\s+(\S+@lifeboat\.local)\s+(\S+)(.*)$/.exec(l);
     if (m) logins.set(m[1]!, { email: m[2]!, password: m[3]!, note: m[4]!.trim() });
   }
-  const [, port] = await waitForLine(d, /^\s*Sample database:\s+eitherway on 127\.0\.0\.1:(\d+)\s*$/, 1_000);
+  const [, port] = await waitForLine(d, /^\s*Sample database:\s+eitherway on 127\.0\.0\.1:(\d+)\s*$/, 1_000, () => output(d));
   return { url: url!, logins, samplePort: Number(port) };
 }
 
@@ -240,7 +225,7 @@ describe('npm run demo', () => {
 
   it('stopped while PostgreSQL is starting, leaves no PostgreSQL running', async () => {
     const d = startDemo();
-    await waitForLine(d, /\[demo\] starting the private PostgreSQL/, 60_000);
+    await waitForLine(d, /\[demo\] starting the private PostgreSQL/, 60_000, () => output(d));
     // Ctrl-C once the server process exists but before the demo holds a handle to it (a window of a few hundred ms).
     const deadline = Date.now() + 10_000;
     while (!existsSync(path.join(dataDir, 'pg', 'postmaster.pid'))) {

@@ -8,7 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { execa, type ResultPromise } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, root } from '../../scripts/lib/stack';
-import { leftovers, leftoversAfterExit, stopDemos } from '../helpers/demo-processes';
+import { leftovers, leftoversAfterExit, stopDemos, waitForLine } from '../helpers/demo-processes';
 
 type Demo = ResultPromise<{ detached: true; reject: false; all: true; buffer: false }> & { lines: string[] };
 
@@ -19,21 +19,6 @@ let webPort: number;
 let demo: Demo | undefined;
 
 const output = () => `\ndemo output:\n${(demo?.lines ?? []).slice(-60).join('\n')}`;
-
-async function waitForLine(d: Demo, re: RegExp, timeoutMs: number): Promise<RegExpExecArray> {
-  const deadline = Date.now() + timeoutMs;
-  let exited = false;
-  void d.then(() => (exited = true));
-  for (;;) {
-    for (const l of d.lines) {
-      const m = re.exec(l);
-      if (m) return m;
-    }
-    if (exited) throw new Error(`the demo exited (code ${d.exitCode}) before printing ${re}${output()}`);
-    if (Date.now() > deadline) throw new Error(`no line matching ${re} within ${timeoutMs / 1000} s${output()}`);
-    await sleep(200);
-  }
-}
 
 beforeAll(async () => {
   tmp = mkdtempSync(path.join(os.tmpdir(), 'lifeboat-fresh-clone-'));
@@ -89,7 +74,7 @@ describe('a fresh clone', () => {
       if (process.env.LIFEBOAT_TEST_VERBOSE) for (const l of parts) console.log('[fresh-clone]', l);
     });
 
-    const [, url] = await waitForLine(d, /^\s*Lifeboat is running at (http:\/\/\S+)\s*$/, 1_500_000);
+    const [, url] = await waitForLine(d, /^\s*Lifeboat is running at (http:\/\/\S+)\s*$/, 1_500_000, output);
     expect(url).toBe(`http://127.0.0.1:${webPort}`);
 
     const login = await fetch(`${url}/login`, { redirect: 'manual' });

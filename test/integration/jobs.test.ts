@@ -8,7 +8,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createThrowawayCluster, type RunningCluster } from '../../scripts/lib/cluster';
 import { freePort, startWorker, type Child, type ConsoleEnv } from '../../scripts/lib/stack';
 import { applyEnv, consoleEnv, createConsoleDatabase, sql, waitFor } from '../helpers/db';
-import { alive, exitWithin, killGroup } from '../helpers/backups';
+import { alive, exitWithin, killGroup, rejection } from '../helpers/backups';
 import { getDb } from '../../lib/db';
 import { errorRegistry, UserError } from '../../lib/errors';
 import { enqueueJob } from '../../lib/jobs/enqueue-job';
@@ -98,15 +98,6 @@ async function waitForStatus(id: string, status: string, timeoutMs: number, w?: 
   } catch (err) {
     throw new Error(`${(err as Error).message}; it is ${(await jobRow(id))?.status}${w ? tail(w) : ''}`);
   }
-}
-
-async function rejection(p: Promise<unknown>): Promise<UserError> {
-  try {
-    await p;
-  } catch (err) {
-    return err as UserError;
-  }
-  throw new Error('expected a rejection');
 }
 
 beforeAll(async () => {
