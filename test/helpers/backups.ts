@@ -26,7 +26,7 @@ export interface Spawned {
   startedAt: number;
 }
 
-export const alive = (s: Spawned) => s.child.exitCode === null && s.child.signalCode === null;
+export const alive = (s: Pick<Spawned, 'child'>) => s.child.exitCode === null && s.child.signalCode === null;
 export const workerTail = (s?: Spawned) => (s ? `\nworker output:\n${s.lines.slice(-40).join('\n')}` : '');
 
 export function killGroup(child: Child, signal: NodeJS.Signals): void {
@@ -167,16 +167,8 @@ export class Stack {
   }
 
   async close(): Promise<void> {
-    for (const s of this.spawned) {
-      if (alive(s)) {
-        killGroup(s.child, 'SIGKILL');
-        await exitWithin(s.child, 5_000);
-      }
-    }
-    await getConsoleBoss()
-      .then((b) => b.stop({ graceful: false, wait: true }))
-      .catch(() => {});
-    await getDb().$disconnect().catch(() => {});
+    await killWorkers(this.spawned);
+    await closeConsoleClients();
     for (const m of this.mounts) await execa('umount', ['-l', m], { reject: false });
     for (const d of this.tempDirs) rmSync(d, { recursive: true, force: true });
   }
@@ -205,6 +197,24 @@ export async function startStack(dbName: string, o: { password?: boolean; seed?:
 export async function stopStack(stack: Stack | undefined, ...clusters: (RunningCluster | undefined)[]): Promise<void> {
   await stack?.close();
   await Promise.all(clusters.map((c) => c?.remove()));
+}
+
+/** SIGKILLs each worker still running (its process group) and waits up to 5 s for it to exit. */
+export async function killWorkers(workers: Pick<Spawned, 'child'>[]): Promise<void> {
+  for (const s of workers) {
+    if (alive(s)) {
+      killGroup(s.child, 'SIGKILL');
+      await exitWithin(s.child, 5_000);
+    }
+  }
+}
+
+/** Ends this process's own connections to the console database: pg-boss and Prisma (errors ignored). */
+export async function closeConsoleClients(): Promise<void> {
+  await getConsoleBoss()
+    .then((b) => b.stop({ graceful: false, wait: true }))
+    .catch(() => {});
+  await getDb().$disconnect().catch(() => {});
 }
 
 /** What an integration file works with: its cluster and Stack, set by the time its tests run. */
