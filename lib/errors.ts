@@ -115,6 +115,11 @@ export const errorRegistry = {
   REINSERT_PARENT_MISSING: { status: 409, retryable: false, hint: 'Compare the referenced table too, so its missing rows are re-inserted first.' },
   REINSERT_REFUSED: { status: 409, retryable: false, hint: 'The table changed since the backup. Export the rows as SQL and adapt them by hand.' },
   JOB_NOT_RETRYABLE: { status: 409, retryable: false, hint: "Running it again unchanged would fail the same way: do what the failure's hint says, then start it from its page." },
+  TARGET_CONNECTION_LOST: {
+    status: 502,
+    retryable: true,
+    hint: "The target's server ended the connection while the job used it (pg_terminate_backend, a restart or shutdown, a network cut). Check the server's log for why, then run the job again.",
+  },
   INTERNAL: { status: 500, retryable: false, hint: 'This is a bug in Lifeboat. The server log has the details.' },
 } as const satisfies Record<string, { status: number; retryable: boolean; hint: string }>;
 

@@ -10,6 +10,7 @@ import { ErrorBox } from '@/components/ui/error-box';
 import { StatusBadge } from '@/components/ui/status-badge';
 import { duration, LocalTime } from '@/components/ui/time';
 import { bytes } from '@/components/ui/format';
+import { removalState } from '@/lib/backups/kept';
 
 export interface BackupRow {
   id: number;
@@ -26,6 +27,8 @@ export interface BackupRow {
   errorMessage: string | null;
   verifiedAt: string | null;
   deletedAt: string | null;
+  /** The worker host whose retention run began removing it (deletedAt is set when it is done). */
+  deletingOn?: string | null;
   jobId: string | null;
   target: { id: string; name: string } | null;
 }
@@ -79,7 +82,7 @@ export function BackupTable({ fixedTargetId, targets, pageSize = 25 }: { fixedTa
             <tbody className="divide-y divide-slate-100">
               {data.items.map((b) => (
                 <tr key={b.id} data-backup-id={b.id}>
-                  <td className="px-3 py-2"><StatusBadge status={b.status} />{b.backupType === 'uploaded' && <span className="ml-1"><UploadedBadge /></span>}{b.deletedAt && <span className="ml-1 text-xs text-slate-500">removed</span>}</td>
+                  <td className="px-3 py-2"><StatusBadge status={b.status} />{b.backupType === 'uploaded' && <span className="ml-1"><UploadedBadge /></span>}<RemovalLabel backup={b} /></td>
                   <td className="px-3 py-2"><Link href={`/backups/${b.id}`} className="text-sky-800 underline"><LocalTime value={b.createdAt} /></Link></td>
                   {!fixedTargetId && <td className="px-3 py-2">{b.target?.name ?? <em className="text-slate-500">deleted target</em>}</td>}
                   <td className="px-3 py-2">{b.databaseName}</td>
@@ -106,4 +109,16 @@ export function BackupTable({ fixedTargetId, targets, pageSize = 25 }: { fixedTa
 /** Uploaded dumps are labelled wherever backups are listed: they restore, but never count as a target's backup. */
 export function UploadedBadge() {
   return <span title="Uploaded by an admin, not taken by Lifeboat: it never counts as this target's last good backup." data-testid="uploaded-badge"><StatusBadge tone="blue">uploaded</StatusBadge></span>;
+}
+
+/** Removed, or being removed by retention (its files may already be partly gone): either way not a source any more. */
+export function RemovalLabel({ backup }: { backup: { deletedAt: string | Date | null; deletingOn?: string | null } }) {
+  const state = removalState(backup);
+  if (state === 'kept') return null;
+  if (state === 'removed') return <span className="ml-1 text-xs text-slate-500" data-testid="removal-label">removed</span>;
+  return (
+    <span className="ml-1" data-testid="removal-label" title="Retention began removing this backup; its files may already be partly gone. It cannot be restored or downloaded.">
+      <StatusBadge tone="amber">being removed</StatusBadge>
+    </span>
+  );
 }

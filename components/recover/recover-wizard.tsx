@@ -15,6 +15,7 @@ import { BackupChoiceTable } from '@/components/backups/backup-choice-table';
 import { JobLive } from '@/components/jobs/job-live';
 import { useJob } from '@/components/jobs/use-job';
 import type { BackupRow } from '@/components/backups/backup-table';
+import { isRemoved } from '@/lib/backups/kept';
 import { RecoveryResults } from './recovery-results';
 
 interface TargetOpt {
@@ -113,7 +114,8 @@ function PickBackup({ targets, targetId, setTargetId, backup, setBackup }: { tar
     queryFn: () => api<{ items: BackupRow[] }>(`/api/backups?targetId=${targetId}&status=succeeded&limit=20`),
     enabled: !!targetId,
   });
-  const usable = (data?.items ?? []).filter((b) => !b.deletedAt);
+  // A backup whose removal retention began (or finished) is never offered: its files may be partly gone.
+  const usable = (data?.items ?? []).filter((b) => !isRemoved(b));
   return (
     <Card title="1. Which backup still has the rows?">
       <p className="mb-3 text-sm text-slate-600">Pick a backup taken before the rows were deleted. Production is compared with it table by table.</p>

@@ -17,6 +17,7 @@ import { bytes } from '@/components/ui/format';
 import { JobLive } from '@/components/jobs/job-live';
 import { useJob } from '@/components/jobs/use-job';
 import type { BackupRow } from '@/components/backups/backup-table';
+import { isRemoved } from '@/lib/backups/kept';
 import { CheckTable, checkVerdict } from './check-table';
 import { jobResult, type JobResult } from '@/lib/jobs/kinds';
 
@@ -201,7 +202,8 @@ function PickBackup({ initialBackupId, targets, targetId, setTargetId, backup, s
     queryFn: () => api<{ items: BackupRow[] }>(`/api/backups?targetId=${targetId}&status=succeeded&limit=20`),
     enabled: !!targetId,
   });
-  const usable = (data?.items ?? []).filter((b) => !b.deletedAt);
+  // A backup whose removal retention began (or finished) is never offered: its files may be partly gone.
+  const usable = (data?.items ?? []).filter((b) => !isRemoved(b));
   // "Latest" means the target's own backup of its database: an upload of another database is never picked for you.
   const own = targets.find((t) => t.id === targetId)?.database ?? null;
   const latest = usable.find((b) => b.backupType !== 'uploaded' || (own !== null && b.databaseName === own));

@@ -1,19 +1,33 @@
 // Retention (worker only: it deletes files): keep N days or the last N per schedule and database, never a database's
-// newest good backup; files are removed from the storage that holds each backup.
+// newest good backup; files are removed from the storage that holds each backup, manifest first, and a run stopped
+// halfway is finished by the next one (the row is marked before the first object goes).
 import { getDb } from '../db';
 import { systemActor, writeAudit } from '../audit/write-audit';
+import { workerHost } from '../jobs/sweep-jobs';
 import type { Storage } from '../storage/storage';
 import { storageFor } from '../storage/storage-for';
+import { keptBackupWhere } from './kept';
 
 /** An artifact is there when its object is, or (a directory-format dump) objects under its name are. */
 async function present(storage: Storage, name: string): Promise<boolean> {
   return (await storage.stat(name)) !== null || (await storage.list(`${name}/`)).length > 0;
 }
 
-/** Removes an artifact: its object, or every object under its name (a directory-format dump). */
-async function removeArtifact(storage: Storage, name: string): Promise<void> {
-  for (const o of await storage.list(`${name}/`)) await storage.remove(o.name);
-  await storage.remove(name);
+/** Removes an artifact: every object under its name (a directory-format dump), then the name. How many objects went. */
+async function removeArtifact(storage: Storage, name: string): Promise<number> {
+  let removed = 0;
+  for (const o of await storage.list(`${name}/`)) if ((await storage.remove(o.name)) === 'removed') removed++;
+  if ((await storage.remove(name)) === 'removed') removed++;
+  return removed;
+}
+
+/**
+ * A backup's objects in the order they are removed: the manifest first (an artifact without its manifest is no
+ * backup to anyone, docs/repository.md rule 3, so a run stopped later leaves an orphan, never a manifest describing
+ * a missing dump), then the dump, then the globals file.
+ */
+function objectsOf(b: { backupFile: string; globalsFile: string | null }): string[] {
+  return [`${b.backupFile}.manifest.json`, b.backupFile, b.globalsFile ?? `${b.backupFile}.globals.sql`];
 }
 
 export async function applyRetention(scheduleId: string, opts: { log?: (line: string) => unknown; now?: Date } = {}) {
@@ -22,15 +36,19 @@ export async function applyRetention(scheduleId: string, opts: { log?: (line: st
   const schedule = await db.schedule.findUnique({ where: { id: scheduleId }, include: { target: true } });
   if (!schedule || (schedule.retentionDays === null && schedule.retentionCount === null)) return [];
   const now = opts.now ?? new Date();
-  const kept = await db.backupLog.findMany({
+  const rows = await db.backupLog.findMany({
     where: { scheduleId, status: 'succeeded', deletedAt: null },
     orderBy: { createdAt: 'desc' },
     include: { storage: true },
   });
+  // A backup whose removal began (its manifest may be gone) is no backup any more: it is finished whatever the policy
+  // says now, and it neither counts towards the kept N nor stays as the newest good one.
+  const resuming = rows.filter((b) => b.deletingOn !== null);
+  const kept = rows.filter((b) => b.deletingOn === null);
   // Per database: a whole-server target keeps N of each database, and each database's newest good backup stays
   // (its own backup: an uploaded dump, however new, is no proof the schedule works and never takes that place).
   const newest = await db.backupLog.findMany({
-    where: { targetId: schedule.targetId, status: 'succeeded', deletedAt: null, backupType: { not: 'uploaded' } },
+    where: { targetId: schedule.targetId, status: 'succeeded', ...keptBackupWhere, backupType: { not: 'uploaded' } },
     orderBy: { createdAt: 'desc' },
     distinct: ['databaseName'],
     select: { id: true },
@@ -45,33 +63,69 @@ export async function applyRetention(scheduleId: string, opts: { log?: (line: st
     const byAge = schedule.retentionDays !== null && now.getTime() - b.createdAt.getTime() > schedule.retentionDays * 86_400_000;
     return schedule.retentionCount !== null && schedule.retentionDays !== null ? byCount && byAge : byCount || byAge;
   });
+  const host = workerHost();
   const removed: typeof expired = [];
-  for (const b of expired) {
+  for (const b of [...resuming, ...expired]) {
     // The storage that holds this backup (the target may have moved to another one since), as the restore finds it.
     const storage = storageFor(b);
+    const objects = objectsOf(b);
+    const gone: string[] = [];
+    let count = 0;
     try {
-      // A file that is not there (moved by hand, or a storage on another host) was not deleted: say so, keep the row.
-      if (!(await present(storage, b.backupFile))) {
-        await log(`retention: ${b.backupFile} is not in ${storage.describe()} on this host; not marked deleted`);
+      await storage.check();
+      if (b.deletingOn === null) {
+        // A dump that is not there (moved by hand, or a storage on another host) was not deleted: say so, keep the row.
+        if (!(await present(storage, b.backupFile))) {
+          await log(`retention: ${b.backupFile} is not in ${storage.describe()} on this host; not marked deleted`);
+          continue;
+        }
+        // step 1: mark the row, naming this host, before the first object goes; the next run finishes from here.
+        const marked = await db.backupLog.updateMany({ where: { id: b.id, deletedAt: null, deletingOn: null }, data: { deletingOn: host } });
+        if (marked.count !== 1) continue; // another run took it
+      } else if (b.deletingOn !== host && !(await anyPresent(storage, objects))) {
+        // Nothing of it visible here: either the host that began already removed everything, or this host sees
+        // another folder under the same name. Only the host that began can tell; leave it to that one.
+        await log(`retention: the removal of ${b.backupFile} began on ${b.deletingOn}; nothing of it is in ${storage.describe()} on this host, so it is left for ${b.deletingOn} to finish`);
         continue;
       }
-      for (const name of [b.backupFile, `${b.backupFile}.manifest.json`, b.globalsFile ?? `${b.backupFile}.globals.sql`]) await removeArtifact(storage, name);
-      if (await present(storage, b.backupFile)) throw new Error('it is still there after removal');
+      // steps 2-4: the manifest, the dump (every object of a directory-format dump), the globals file.
+      for (const name of objects) {
+        const n = await removeArtifact(storage, name);
+        count += n;
+        if (n === 0) gone.push(name);
+      }
+      if (await anyPresent(storage, objects)) throw new Error('it is still there after removal');
     } catch (err) {
       // Not marked deleted: the row keeps saying where the file is, and the next run tries again.
       await log(`retention: could not remove ${b.backupFile}: ${(err as Error).message}`);
       continue;
     }
+    // step 5: deleted, with what this run removed and what an earlier run (or a person) had already removed.
     removed.push(b);
     await db.$transaction(async (tx) => {
       await tx.backupLog.update({ where: { id: b.id }, data: { deletedAt: now } });
       await writeAudit(tx, systemActor, 'backup.delete', {
         entityType: 'backup',
         entityId: String(b.id),
-        params: { file: b.backupFile, createdAt: b.createdAt.toISOString(), reason: 'retention', retentionDays: schedule.retentionDays, retentionCount: schedule.retentionCount },
+        params: {
+          file: b.backupFile,
+          createdAt: b.createdAt.toISOString(),
+          reason: 'retention',
+          retentionDays: schedule.retentionDays,
+          retentionCount: schedule.retentionCount,
+          removed: objects.filter((o) => !gone.includes(o)),
+          objectsRemoved: count,
+          alreadyGone: gone,
+        },
       });
     });
-    await log(`retention: deleted ${b.backupFile} (from ${b.createdAt.toISOString()})`);
+    const resumed = b.deletingOn !== null ? ', finishing a removal that began earlier' : '';
+    await log(`retention: deleted ${b.backupFile} (from ${b.createdAt.toISOString()}${resumed}${gone.length ? `; already gone: ${gone.join(', ')}` : ''})`);
   }
   return removed.map((b) => b.id);
+}
+
+async function anyPresent(storage: Storage, names: string[]): Promise<boolean> {
+  for (const n of names) if (await present(storage, n)) return true;
+  return false;
 }

@@ -6,6 +6,7 @@ import { writeAudit, type Actor } from '../audit/write-audit';
 import type { Role } from '../auth/roles';
 import { directoryDump } from '../downloads/download-window';
 import { startDownload } from '../downloads/stream-download';
+import { assertKept } from './kept';
 
 /** What of a backup can be downloaded: the dump itself, or the roles and tablespaces saved beside it. */
 export type DownloadPart = 'dump' | 'globals';
@@ -14,7 +15,8 @@ export async function openBackupForDownload(actor: Actor & { role: Role }, id: b
   const db = getDb();
   const b = await db.backupLog.findUnique({ where: { id }, include: { target: { select: { workerPool: true } } } });
   if (!b) throw new UserError('NOT_FOUND', `There is no backup ${id}.`);
-  if (b.status !== 'succeeded' || b.deletedAt) throw new UserError('NOT_FOUND', `Backup ${id} has no file to download (${b.deletedAt ? 'removed by retention' : b.status}).`);
+  assertKept(id, b);
+  if (b.status !== 'succeeded') throw new UserError('NOT_FOUND', `Backup ${id} has no file to download (${b.status}).`);
   // The globals file (roles with their password hashes when the backup user could read them) is what a restore by
   // hand needs first; the route lets admins only, and the audit entry names the part taken.
   const name = part === 'globals' ? b.globalsFile : b.backupFile;

@@ -1,9 +1,11 @@
 // Backup history: keyset pagination on (created_at, id) with filters, fast on 100 000 rows; one backup with its log.
-// Uploaded dumps (backup_type 'uploaded') are listed, marked `uploaded`, and kept out of a target's trend.
+// Uploaded dumps (backup_type 'uploaded') are listed, marked `uploaded`, and kept out of a target's trend. Each row says
+// whether retention has begun or finished removing it (`removal`, lib/backups/kept.ts).
 import { getDb } from '../db';
 import { UserError } from '../errors';
 import type { Prisma } from '../generated/prisma/client';
 import type { BackupStatus } from '../generated/prisma/enums';
+import { removalState } from './kept';
 
 export interface BackupFilter {
   targetId?: string;
@@ -29,6 +31,7 @@ const rowSelect = {
   errorMessage: true,
   verifiedAt: true,
   deletedAt: true,
+  deletingOn: true,
   jobId: true,
   format: true,
   target: { select: { id: true, name: true } },
@@ -70,7 +73,7 @@ export async function listBackups(f: BackupFilter) {
     db.backupLog.count({ where }),
   ]);
   const more = rows.length > f.limit;
-  const items = rows.slice(0, f.limit).map((r) => ({ ...r, uploaded: isUploaded(r) }));
+  const items = rows.slice(0, f.limit).map((r) => ({ ...r, uploaded: isUploaded(r), removal: removalState(r) }));
   const last = items[items.length - 1];
   return { items, total, nextCursor: more && last ? encodeCursor(last.createdAt, last.id) : null };
 }
@@ -81,7 +84,7 @@ export async function getBackup(id: bigint) {
   if (!b) throw new UserError('NOT_FOUND', `There is no backup ${id}.`);
   const logs = b.jobId ? await db.jobLog.findMany({ where: { jobId: b.jobId }, orderBy: { id: 'asc' }, take: 2000, select: { id: true, at: true, level: true, line: true } }) : [];
   const uploadedFileName = isUploaded(b) ? ((b.manifest as { fileName?: string } | null)?.fileName ?? null) : null;
-  return { backup: { ...b, uploaded: isUploaded(b), uploadedFileName }, logs };
+  return { backup: { ...b, uploaded: isUploaded(b), uploadedFileName, removal: removalState(b) }, logs };
 }
 
 /** Size and duration per backup of a target, oldest first, with jumps of 50 % or more marked (the runbook's alert). */

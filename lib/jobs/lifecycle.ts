@@ -1,6 +1,6 @@
 // The job lifecycle, owned by one helper: claim, step and progress, log lines, cancel and expiry, final status.
 import { rm } from 'node:fs/promises';
-import { makeJobScratch, removeJobScratch } from '../../worker/scratch';
+import { makeJobScratch, removeJobScratch } from './scratch';
 import { getDb } from '../db';
 import { errorRegistry, UserError } from '../errors';
 import type { PutOptions } from '../storage/storage';
@@ -50,6 +50,12 @@ export interface JobContext<P> {
    * or stop came first (the task must not go past the point then), or when the job is no longer this worker's.
    */
   commit(): Promise<void>;
+  /**
+   * Stores what the job found on its row now, for a task about to fail that wants its findings kept beside the
+   * error. Guarded by the owner like every write here: a job another worker owns (or the sweep failed) is left
+   * alone. Returns whether the row was written.
+   */
+  storeResult(result: object): Promise<boolean>;
 }
 
 type StopReason = { code: 'JOB_CANCELLED' | 'JOB_EXPIRED' | 'WORKER_LOST'; message: string };
@@ -268,6 +274,10 @@ export async function runJob<P, R>(
     async untrackPartial(path) {
       partials = partials.filter((p) => p !== path);
       await savePartials();
+    },
+    async storeResult(result) {
+      const done = await db.job.updateMany({ where: owned, data: { result } });
+      return done.count === 1;
     },
   };
 

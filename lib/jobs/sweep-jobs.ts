@@ -2,7 +2,7 @@
 import { hostname } from 'node:os';
 import { getDb } from '../db';
 import { errorRegistry } from '../errors';
-import { listJobScratch, removeJobScratch } from '../../worker/scratch';
+import { listJobScratch, removeJobScratch } from './scratch';
 import { removeFiles } from './lifecycle';
 import type { Storage } from '../storage/storage';
 import { storageFor } from '../storage/storage-for';

@@ -2,6 +2,8 @@
 // Uploaded dumps never count: a file someone uploaded says nothing about whether this target's own backups work (and
 // its created_at is the upload's time, not the dump's), so they are left out even when they are of the target's database.
 import { getDb } from '../db';
+import { Prisma } from '../generated/prisma/client';
+import { KEPT_BACKUP_SQL } from '../backups/kept';
 import { nextRuns } from '../schedules/cron';
 import { connectionStatuses } from '../targets/target-status';
 
@@ -13,7 +15,7 @@ export async function targetHealth(now = new Date()) {
   const db = getDb();
   const targets = await db.target.findMany({ orderBy: { name: 'asc' }, include: { schedules: { where: { enabled: true } } } });
   const lastGood = await db.$queryRaw<{ target_id: string; at: Date }[]>`
-    SELECT target_id, max(created_at) AS at FROM backup_log WHERE status = 'succeeded' AND deleted_at IS NULL AND target_id IS NOT NULL AND backup_type <> 'uploaded' GROUP BY target_id`;
+    SELECT target_id, max(created_at) AS at FROM backup_log WHERE status = 'succeeded' AND ${Prisma.raw(KEPT_BACKUP_SQL)} AND target_id IS NOT NULL AND backup_type <> 'uploaded' GROUP BY target_id`;
   // The newest run is every row of the newest backup job: a whole-server target's run fails when any of its
   // databases failed, even when databases after it (alphabetically, so later rows) succeeded.
   const lastRun = await db.$queryRaw<{ target_id: string; status: string; error_message: string | null; at: Date }[]>`

@@ -14,7 +14,8 @@ export type PreviewRow = Record<string, string | null>;
 export type TableComparison = z.infer<typeof tableComparison>;
 export type ComparisonResult = JobResult<'recover-compare'>;
 
-/** Export and download files live beside the backups, one folder a comparison; they go with the scratch copy. */
+/** Where exports were written before they moved under the target (`<target>/_exports/`, worker/recover/exports.ts):
+ *  one folder a comparison at the storage root. Their removal still looks here. */
 export function exportFolder(compareJobId: string): string {
   return `recoveries/${compareJobId}`;
 }

@@ -8,6 +8,7 @@ import { hasRole, type Role } from '../auth/roles';
 import { enqueueJob } from '../jobs/enqueue-job';
 import { recoverComparePayload, recoverExportPayload } from '../jobs/kinds';
 import { usableComparison } from './comparison';
+import { assertKept } from '../backups/kept';
 
 type Acting = Actor & { role: Role };
 
@@ -18,7 +19,8 @@ export const exportRequest = recoverExportPayload.omit({ compareJobId: true });
 export async function startComparison(actor: Acting, input: z.infer<typeof compareRequest>, ip: string | null) {
   const b = await getDb().backupLog.findUnique({ where: { id: BigInt(input.backupId) }, include: { target: true } });
   if (!b) throw new UserError('NOT_FOUND', `There is no backup ${input.backupId}.`);
-  if (b.status !== 'succeeded' || b.deletedAt) throw new UserError('BACKUP_UNUSABLE', `Backup ${input.backupId} ${b.deletedAt ? 'was removed by retention' : b.status}; pick a succeeded backup that is still kept.`);
+  assertKept(input.backupId, b);
+  if (b.status !== 'succeeded') throw new UserError('BACKUP_UNUSABLE', `Backup ${input.backupId} ${b.status}; pick a succeeded backup that is still kept.`);
   if (!b.target) throw new UserError('NOT_FOUND', "The backup's target was deleted; there is no production to compare with.");
   return enqueueJob(actor, 'recover-compare', input, { targetId: b.target.id, pool: b.target.workerPool, ip });
 }

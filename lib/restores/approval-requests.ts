@@ -3,6 +3,7 @@
 // the requester may withdraw; a request expires. Each decision is one transaction: claim, act, audit.
 import { getDb, type Tx } from '../db';
 import { UserError } from '../errors';
+import { isRemoved, removedError } from '../backups/kept';
 import { writeAudit, type Actor } from '../audit/write-audit';
 import type { Role } from '../auth/roles';
 import { enqueueJob } from '../jobs/enqueue-job';
@@ -64,7 +65,7 @@ export async function listRestoreRequests() {
   const users = await db.user.findMany({ where: { id: { in: rows.flatMap((r) => [r.requestedById, r.decidedById].filter((x): x is string => !!x)) } }, select: { id: true, email: true } });
   const targets = await db.target.findMany({ where: { id: { in: rows.map((r) => r.targetId).filter((x): x is string => !!x) } }, select: { id: true, name: true, host: true, port: true } });
   const backupIds = rows.map((r) => (r.payload as { backupId?: string }).backupId).filter((x): x is string => !!x && /^\d+$/.test(x));
-  const backups = await db.backupLog.findMany({ where: { id: { in: backupIds.map((x) => BigInt(x)) } }, select: { id: true, createdAt: true, databaseName: true, backupType: true, deletedAt: true } });
+  const backups = await db.backupLog.findMany({ where: { id: { in: backupIds.map((x) => BigInt(x)) } }, select: { id: true, createdAt: true, databaseName: true, backupType: true, deletedAt: true, deletingOn: true } });
   const email = (id: string | null) => users.find((u) => u.id === id)?.email ?? null;
   const now = new Date();
   return rows.map((r) => {
@@ -78,7 +79,7 @@ export async function listRestoreRequests() {
       database: r.database,
       what: describe(r.kind as RequestKind, r.database, p),
       target: t ? { id: t.id, name: t.name, server: `${t.host}:${t.port}` } : null,
-      backup: b ? { id: String(b.id), createdAt: b.createdAt, database: b.databaseName, uploaded: b.backupType === 'uploaded', removed: b.deletedAt !== null } : p.backupId ? { id: p.backupId, createdAt: null, database: null, uploaded: false, removed: true } : null,
+      backup: b ? { id: String(b.id), createdAt: b.createdAt, database: b.databaseName, uploaded: b.backupType === 'uploaded', removed: isRemoved(b) } : p.backupId ? { id: p.backupId, createdAt: null, database: null, uploaded: false, removed: true } : null,
       method: r.kind === 'restore' ? (p.destination?.method ?? null) : r.kind === 'rollback' ? 'swap' : null,
       keptDatabase: r.kind === 'rollback' ? String(p.keptDatabase ?? '') : null,
       requestedById: r.requestedById,
@@ -154,7 +155,9 @@ export async function decideRestoreRequest(actor: Actor & { role: Role }, id: st
     } else {
       const payload = restorePayload.parse(r.payload);
       const b = await tx.backupLog.findUnique({ where: { id: BigInt(payload.backupId) }, include: { target: true } });
-      if (!b || b.deletedAt) throw new UserError('BACKUP_UNUSABLE', `Backup ${payload.backupId} ${b ? 'was removed by retention' : 'no longer exists'}; this request cannot run.`, 'Refuse it, and ask for a restore from a backup that is kept.');
+      if (!b) throw new UserError('BACKUP_UNUSABLE', `Backup ${payload.backupId} no longer exists; this request cannot run.`, 'Refuse it, and ask for a restore from a backup that is kept.');
+      const removed = removedError(payload.backupId, b);
+      if (removed) throw new UserError('BACKUP_UNUSABLE', `${removed.message} This request cannot run.`, 'Refuse it, and ask for a restore from another backup that is kept.');
       job = await enqueueJob(actor, 'restore', payload, { ...(b.targetId ? { targetId: b.targetId } : {}), pool: b.target?.workerPool ?? 'default', ip, tx });
     }
     if (job) await tx.restoreRequest.update({ where: { id }, data: { jobId: job.id } });

@@ -8,6 +8,7 @@ import { enqueueJob } from '../jobs/enqueue-job';
 import { requireSecondAdmin } from './restore-history';
 import { restorePayload } from '../jobs/kinds';
 import { requestApproval } from './approval-requests';
+import { assertKept } from '../backups/kept';
 
 export const restoreRequest = restorePayload.extend({
   // For "replace production": the production database's name, typed by the admin.
@@ -17,6 +18,8 @@ export const restoreRequest = restorePayload.extend({
 async function backupTarget(backupId: string) {
   const b = await getDb().backupLog.findUnique({ where: { id: BigInt(backupId) }, include: { target: true } });
   if (!b) throw new UserError('NOT_FOUND', `There is no backup ${backupId}.`);
+  // The worker checks again when the job runs (worker/restore/archive.ts): retention may begin in between.
+  assertKept(backupId, b);
   return b;
 }
 

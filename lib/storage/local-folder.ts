@@ -1,14 +1,15 @@
 // The local-folder storage driver: an object is written as a uniquely named .partial file, hashed (SHA-256) on the
 // way, fsynced, hard-linked to its name (never replacing one that exists) and the folder fsynced, so a crash,
 // kill or full disk never leaves a file that looks complete. Only storage-for.ts and tests build one.
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { constants, createReadStream, createWriteStream, fstat as fstatCb, open as openCb, type ReadStream } from 'node:fs';
 import { access, link, lstat, mkdir, open, readdir, rm, stat } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
-import { addAbortSignal, Readable, Transform } from 'node:stream';
+import { addAbortSignal, Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
 import { UserError } from '../errors';
+import { hashingTap, sha256OfFile, STREAM_BLOCK } from './hashing';
 import type { ObjectInfo, PutOptions, Storage, StoredObject } from './storage';
 
 const openFd = promisify(openCb);
@@ -27,16 +28,6 @@ export function diskError(err: unknown, where: string): UserError | null {
 async function fsyncDir(dir: string): Promise<void> {
   const fh = await open(dir, 'r');
   await fh.sync().finally(() => fh.close());
-}
-
-async function sha256OfPath(path: string): Promise<{ sha256: string; size: number }> {
-  const hash = createHash('sha256');
-  let size = 0;
-  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) {
-    hash.update(chunk as Buffer);
-    size += (chunk as Buffer).length;
-  }
-  return { sha256: hash.digest('hex'), size };
 }
 
 export class LocalFolderStorage implements Storage {
@@ -88,29 +79,21 @@ export class LocalFolderStorage implements Storage {
     const partialPath = `${finalPath}.${randomBytes(6).toString('hex')}${PARTIAL}`;
     await opts.incomplete?.add(partialPath);
     try {
-      const hash = createHash('sha256');
-      let size = 0;
-      const counter = new Transform({
-        transform(chunk: Buffer, _enc, cb) {
-          hash.update(chunk);
-          size += chunk.length;
-          cb(null, chunk);
-        },
-      });
+      const tap = hashingTap();
       const input = typeof source === 'string' || Buffer.isBuffer(source) ? Readable.from([Buffer.from(source)]) : source;
       // 'wx': a partial name is never shared; the stream closes its fd when done (or destroyed).
-      await pipeline(input, counter, createWriteStream(partialPath, { flags: 'wx', mode: 0o600, highWaterMark: 1 << 20 }), { signal: opts.signal });
+      await pipeline(input, tap, createWriteStream(partialPath, { flags: 'wx', mode: 0o600, highWaterMark: STREAM_BLOCK }), { signal: opts.signal });
       opts.signal?.throwIfAborted();
       // Durable data before the name appears (fsync is per file, so a second descriptor flushes what the first wrote).
       const fh = await open(partialPath, 'r+');
       await fh.sync().finally(() => fh.close());
-      const sha256 = hash.digest('hex');
+      const { sha256, size } = tap.digest();
       try {
         // link, not rename: an existing object of the same name is never replaced.
         await link(partialPath, finalPath);
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-        const existing = await sha256OfPath(finalPath);
+        const existing = await sha256OfFile(finalPath);
         if (existing.sha256 === sha256 && existing.size === size) return { name, size, sha256 };
         throw new UserError(
           'STORAGE_OBJECT_EXISTS',
@@ -139,7 +122,7 @@ export class LocalFolderStorage implements Storage {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ENOTDIR') throw this.missing(name);
       throw diskError(err, this.root) ?? err;
     }
-    const stream: ReadStream = createReadStream(path, { fd, highWaterMark: 1 << 20 });
+    const stream: ReadStream = createReadStream(path, { fd, highWaterMark: STREAM_BLOCK });
     // A folder opens too (an older directory-format dump): it is not an object.
     const st = await fstatFd(fd).catch(() => null);
     if (!st?.isFile()) {
@@ -183,9 +166,16 @@ export class LocalFolderStorage implements Storage {
     return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
 
-  async remove(name: string): Promise<void> {
-    // recursive: a directory-format dump of older versions is a folder under its name.
-    await rm(this.pathOf(name), { force: true, recursive: true });
+  async remove(name: string): Promise<'removed' | 'missing'> {
+    // recursive: a directory-format dump of older versions is a folder under its name. No force: a missing object is
+    // reported as missing, so a caller records only what it really deleted.
+    try {
+      await rm(this.pathOf(name), { recursive: true });
+      return 'removed';
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 'missing';
+      throw err;
+    }
   }
 
   async discardIncomplete(handle: string): Promise<void> {

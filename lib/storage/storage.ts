@@ -38,8 +38,8 @@ export interface Storage {
   stat(name: string): Promise<ObjectInfo | null>;
   /** Complete objects whose names start with `prefix` (recursive, sorted). */
   list(prefix: string): Promise<ObjectInfo[]>;
-  /** Idempotent. */
-  remove(name: string): Promise<void>;
+  /** Idempotent: 'removed' when this call deleted the object, 'missing' when it was not there (nothing deleted). */
+  remove(name: string): Promise<'removed' | 'missing'>;
   /** For the crash sweep: discard an incomplete object by the handle put() reported. */
   discardIncomplete(handle: string): Promise<void>;
 }

@@ -3,6 +3,8 @@
 // "cannot connect" within seconds instead of grey "not tested" until the first backup fails at night.
 import { getDb, type Tx } from '../db';
 import { UserError } from '../errors';
+import { Prisma } from '../generated/prisma/client';
+import { keptBackupWhere, KEPT_BACKUP_SQL } from '../backups/kept';
 import { writeAudit, type Actor } from '../audit/write-audit';
 import { encryptSecret } from '../secrets/crypto';
 import type { z } from 'zod';
@@ -71,7 +73,7 @@ export async function listTargets(viewer: { role: Role } | null = null) {
     WHERE target_id IS NOT NULL AND status IN ('succeeded', 'failed') AND backup_type <> 'uploaded' ORDER BY target_id, created_at DESC`;
   // Uploads are not the target's backups (see lib/overview/target-health.ts).
   const lastGood = await db.$queryRaw<{ target_id: string; created_at: Date }[]>`
-    SELECT target_id, max(created_at) AS created_at FROM backup_log WHERE status = 'succeeded' AND deleted_at IS NULL AND backup_type <> 'uploaded' GROUP BY target_id`;
+    SELECT target_id, max(created_at) AS created_at FROM backup_log WHERE status = 'succeeded' AND ${Prisma.raw(KEPT_BACKUP_SQL)} AND backup_type <> 'uploaded' GROUP BY target_id`;
   const connection = await connectionStatuses(rows.map((t) => t.id));
   return rows.map((t) => ({
     ...present(t, viewer),
@@ -126,7 +128,7 @@ export async function deleteTarget(actor: Actor, id: string, ip: string | null) 
     if (!t) throw new UserError('NOT_FOUND', `There is no target ${id}.`);
     const active = await tx.job.count({ where: { targetId: id, status: { in: ['queued', 'running'] } } });
     if (active) throw new UserError('TARGET_BUSY', `"${t.name}" has ${active} job(s) running.`, 'Wait for them or cancel them, then delete.');
-    const kept = await tx.backupLog.count({ where: { targetId: id, deletedAt: null, status: 'succeeded' } });
+    const kept = await tx.backupLog.count({ where: { targetId: id, ...keptBackupWhere, status: 'succeeded' } });
     // Backups keep the target's name in their file path and manifest; the link to the row is cleared.
     await tx.target.delete({ where: { id } });
     await writeAudit(tx, actor, 'target.delete', { entityType: 'target', entityId: id, params: { name: t.name, backupsKept: kept }, ip });

@@ -488,6 +488,34 @@ describe('back up now', () => {
     }
   });
 
+  it('a backup whose removal retention began (a run that crashed after marking it) is labelled "being removed" in the list and on its page, with no Restore or Download; its download answers 409 BACKUP_UNUSABLE', { timeout: 60_000 }, async () => {
+    needBackup();
+    // What retention does before its first object goes, and all a crashed run leaves behind.
+    await db.query(`UPDATE backup_log SET deleting_on = 'e2e-crashed-host' WHERE id = $1`, [made.backupId]);
+    try {
+      const { page } = await signedInPage('viewer');
+      await page.goto('/backups');
+      const listed = page.locator(`[data-testid=backup-table] tr[data-backup-id="${made.backupId}"]`);
+      await listed.waitFor();
+      expect((await listed.locator('[data-testid=removal-label]').textContent())?.trim()).toBe('being removed');
+
+      const { page: admin } = await signedInPage('admin');
+      await admin.goto(`/backups/${made.backupId}`);
+      await backupPageShown(admin);
+      expect(await admin.locator('[data-testid=being-removed]').textContent()).toMatch(/being removed.*retention began removing it on e2e-crashed-host/);
+      expect(await admin.getByRole('link', { name: 'Download' }).count()).toBe(0);
+      expect(await admin.getByRole('link', { name: 'Restore this backup' }).count()).toBe(0);
+
+      const list = await api('GET', `/api/backups?targetId=${targetId}`, adminCookie);
+      expect(list.json.items.find((b: Json) => String(b.id) === made.backupId)?.removal, list.text).toBe('being-removed');
+      const dl = await api('GET', `/api/backups/${made.backupId}/download`, adminCookie);
+      expect(dl.status, dl.text).toBe(409);
+      expect(dl.json.error).toMatchObject({ code: 'BACKUP_UNUSABLE', message: expect.stringContaining('is being removed by retention'), hint: 'Pick another backup that is still kept.' });
+    } finally {
+      await db.query('UPDATE backup_log SET deleting_on = NULL WHERE id = $1', [made.backupId]);
+    }
+  });
+
   it('two presses at the same moment (API) make one job: one 200, one 409 BACKUP_ALREADY_RUNNING naming it', { timeout: 90_000 }, async () => {
     await waitForTargetIdle();
     const before = await backupJobCount();

@@ -194,6 +194,8 @@ describe('secrets', () => {
       expect(passfile).toBeDefined();
       expect(statSync(passfile!).mode & 0o777).toBe(0o600);
       expect(statSync(path.dirname(passfile!)).mode & 0o077).toBe(0);
+      // In the job's own scratch folder (0700, removed by the crash sweep), never in the system's shared temp folder.
+      expect(passfile).toContain(`/scratch/${jobId}/`);
     } finally {
       await lock.release();
     }

@@ -2,7 +2,7 @@
 // 3 edited in production; the comparison finds exactly those; SQL and CSV exports; the re-insert puts exactly those
 // rows back in one transaction, parents first, with the id sequence caught up, and drops the scratch copy; a table
 // without a primary key, a wrong typed name, a too-low role and a re-created row are refused with nothing inserted.
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, renameSync } from 'node:fs';
 import path from 'node:path';
 import { text } from 'node:stream/consumers';
 import { describe, expect, it } from 'vitest';
@@ -165,10 +165,25 @@ describe('recovering deleted rows', () => {
     expect(csv[0]).toBe('id,email,full_name,created_at,last_seen_at');
     expect(csv.slice(1).map((l) => l.split(',')[0])).toEqual(DELETED.map(String));
 
+    // Stored under the target's prefix (safeName of the target, as for backups), nothing at the storage root.
+    expect((sqlJob.result as { file: string }).file).toBe(`eitherway/_exports/${id}/${sqlJob.id}.sql`);
+    expect((csvJob.result as { file: string }).file).toBe(`eitherway/_exports/${id}/${csvJob.id}.csv`);
+    expect(readdirSync(path.join(fx.storageDir, 'eitherway', '_exports', id)).sort()).toEqual([`${csvJob.id}.csv`, `${sqlJob.id}.sql`].sort());
+    expect(existsSync(path.join(fx.storageDir, 'recoveries'))).toBe(false);
+
+    // An export written before the move (at the root, `recoveries/<comparison>/<export>.csv`) still downloads: the
+    // download reads the name its job recorded.
+    const legacy = `recoveries/${id}/${csvJob.id}.csv`;
+    mkdirSync(path.join(fx.storageDir, 'recoveries', id), { recursive: true });
+    renameSync(path.join(fx.storageDir, (csvJob.result as { file: string }).file), path.join(fx.storageDir, legacy));
+    await sql(fx.stack.url, `UPDATE jobs SET result = jsonb_set(result, '{file}', to_jsonb($2::text)) WHERE id = $1`, [csvJob.id, legacy]);
+    const old = (await text((await openRecoveryExport(fx.stack.operator, csvJob.id, IP)).stream)).trimEnd().split('\n');
+    expect(old).toEqual(csv);
+
     // CSV of several tables needs a table named; downloads are audited.
     expect((await rejection(startExport(fx.stack.operator, id, { format: 'csv' }, IP))).code).toBe('VALIDATION');
     const audit = await sql<{ action: string }>(fx.stack.url, `SELECT action FROM audit_log WHERE action = 'recovery.download'`);
-    expect(audit).toHaveLength(2);
+    expect(audit).toHaveLength(3);
   }, 60_000);
 
   it('refuses the re-insert for an operator (FORBIDDEN) and for a wrong typed name (VALIDATION); nothing is inserted', async () => {
@@ -221,7 +236,8 @@ describe('recovering deleted rows', () => {
 
     // The scratch copy and the exports are gone; the comparison cannot be used again.
     expect(await databaseExists(fx.cluster, first.result.scratchDatabase)).toBe(false);
-    expect(existsSync(path.join(fx.storageDir, 'recoveries', first.job.id))).toBe(false);
+    expect(existsSync(path.join(fx.storageDir, 'eitherway', '_exports', first.job.id))).toBe(false);
+    expect(existsSync(path.join(fx.storageDir, 'recoveries', first.job.id))).toBe(false); // the one written before the move too
     expect((await rejection(startReinsert(fx.stack.admin, first.job.id, { confirm: 'eitherway' }, IP))).code).toBe('RECOVERY_SCRATCH_GONE');
     expect((await rejection(startExport(fx.stack.operator, first.job.id, { format: 'sql' }, IP))).code).toBe('RECOVERY_SCRATCH_GONE');
   }, 60_000);

@@ -1,6 +1,6 @@
 // Uploading a dump for the day the catalog is gone: stored and checked by a worker, offered as a backup, restorable;
 // anything that is not a pg_dump archive is refused and leaves nothing behind.
-import { createReadStream, readFileSync } from 'node:fs';
+import { createReadStream, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
@@ -44,6 +44,49 @@ describe('uploaded dumps', () => {
     expect(await tableChecksums(fx.cluster.url('from_upload'))).toEqual(await tableChecksums(fx.cluster.url('eitherway')));
     const [audit] = await sql<{ n: number }>(fx.stack.url, "SELECT count(*)::int AS n FROM audit_log WHERE action = 'backup.upload'");
     expect(audit!.n).toBe(1);
+  }, 60_000);
+
+  it('an uploaded dump gets its manifest in storage, put after the dump, the same object as the catalog row holds', async () => {
+    const dump = path.join(fx.storageDir, fx.backup.backup_file);
+    const up = await storeUpload(fx.stack.admin, { targetId: fx.targetId, database: 'eitherway', fileName: "old shop's.dump.zst" }, createReadStream(dump), null);
+    const job = await fx.stack.waitJob(up.job.id, undefined, 30_000, fx.worker);
+    expect(job.status, why(job)).toBe('succeeded');
+    const [row] = await sql<{ backup_file: string; checksum_sha256: string; backup_size: string; manifest: Record<string, unknown> }>(
+      fx.stack.url,
+      'SELECT backup_file, checksum_sha256, backup_size, manifest FROM backup_log WHERE id = $1',
+      [(job.result as { backupId: string }).backupId],
+    );
+    const stored = path.join(fx.storageDir, row!.backup_file);
+    const manifestFile = `${stored}.manifest.json`;
+    expect(listFiles(fx.storageDir).filter((f) => f.startsWith(row!.backup_file))).toEqual([row!.backup_file, `${row!.backup_file}.manifest.json`]);
+    const text = readFileSync(manifestFile, 'utf8');
+    const manifest = JSON.parse(text) as Record<string, unknown>;
+    expect(text).toBe(`${JSON.stringify(manifest, null, 2)}\n`);
+    expect(manifest).toEqual(row!.manifest);
+    expect(manifest).toMatchObject({
+      lifeboat: 1,
+      kind: 'uploaded',
+      uploaded: true,
+      target: { name: 'prod' },
+      database: 'eitherway',
+      file: path.basename(row!.backup_file),
+      format: 'custom-zstd',
+      size: Number(row!.backup_size),
+      sha256: createHash('sha256').update(readFileSync(stored)).digest('hex'),
+      fileName: "old shop's.dump.zst",
+      uploadedBy: fx.stack.admin.email,
+      globals: null,
+      toc: { entries: expect.any(Number), tableData: expect.any(Number) },
+    });
+    expect(manifest.sha256).toBe(row!.checksum_sha256);
+    expect(manifest.toolVersion).toMatch(/^pg_dump \d+/);
+    const toc = manifest.toc as { entries: number; tableData: number };
+    expect(toc.tableData).toBeGreaterThan(0);
+    expect(toc.entries).toBeGreaterThan(toc.tableData);
+    expect((manifest.archive as { tables: string[] }).tables.length).toBeGreaterThan(0);
+    expect(manifest.restoreByHand).toContainEqual(expect.stringContaining(`zstd -d -c '${path.basename(row!.backup_file)}' | pg_restore`));
+    // Put last: it is never older than the dump it describes.
+    expect(statSync(manifestFile).mtimeMs).toBeGreaterThanOrEqual(statSync(stored).mtimeMs);
   }, 60_000);
 
   it('a file that is not a pg_dump archive is refused with BACKUP_UNREADABLE and leaves no backup, file or chunks', async () => {

@@ -2,7 +2,7 @@
 // key tables' row counts and fingerprints, the database's own properties), so the facts describe the file exactly.
 import type pg from 'pg';
 import type { JobContext } from '../../lib/jobs/lifecycle';
-import { connect, type TargetConn } from '../pg/connect';
+import { connect, isConnectionLoss, type TargetConn } from '../pg/connect';
 import type { DatabaseProperties } from '../restore/database-properties';
 import { databaseAclSql, databaseRowSql, databaseSettingsSql, keyTableFingerprintSql, parseDatabaseProperties, tableCountSql, type AclRow, type DatabaseRow, type SettingRow } from './catalog-sql';
 
@@ -20,7 +20,7 @@ export interface SnapshotFacts {
  * transaction) until `release()`, which the dump calls once pg_dump has it; on failure the cleanup stack closes it.
  */
 export async function takeSnapshot(ctx: JobContext<unknown>, conn: TargetConn, keyTables: string[]): Promise<SnapshotFacts & { release(): Promise<void> }> {
-  const client = await connect(conn);
+  const client = await connect(conn, { log: ctx.log });
   const close = () => client.end().catch(() => {});
   const drop = ctx.defer(`close the snapshot connection to ${conn.database}`, close);
   const release = async () => {
@@ -36,12 +36,20 @@ export async function takeSnapshot(ctx: JobContext<unknown>, conn: TargetConn, k
     const keyTableCounts: Record<string, number> = {};
     const keyTableChecksums: Record<string, string> = {};
     for (const t of keyTables) {
+      // A savepoint a key table: a failed fingerprint (no such table, no SELECT privilege) would otherwise abort the
+      // snapshot's transaction, and with it every later statement and pg_dump's import of the snapshot.
+      await client.query('SAVEPOINT key_table');
       try {
         const fp = (await client.query<{ n: string; h: string }>(keyTableFingerprintSql(t))).rows[0]!;
         keyTableCounts[t] = Number(fp.n);
         keyTableChecksums[t] = fp.h;
+        await client.query('RELEASE SAVEPOINT key_table');
       } catch (err) {
-        await ctx.log(`key table ${t}: ${(err as Error).message}`, 'warn');
+        // A lost connection is not this table's problem: the snapshot is gone, and the backup with it.
+        if (isConnectionLoss(err)) throw err;
+        await client.query('ROLLBACK TO SAVEPOINT key_table');
+        await client.query('RELEASE SAVEPOINT key_table');
+        await ctx.log(`key table ${t} could not be fingerprinted (its count and checksum are left out of the manifest): ${(err as Error).message}`, 'warn');
       }
     }
     return { snapshot, tableCount, databaseProperties, keyTableCounts, keyTableChecksums, release };

@@ -2,9 +2,8 @@
 // only touches what it must hash. On this project's 2-core machines a Node stream costs ~6-8 ms of CPU per MB it
 // passes on (socket reads in 64 KiB chunks), so relaying an uncompressed pg_dump stream into zstd cost the worker
 // more CPU than pg_dump itself, on the cores pg_dump, zstd and the server need.
-import { createHash } from 'node:crypto';
-import { open } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
+import { sha256OfFile } from '../../lib/storage/hashing';
 import { runTool } from './run-tool';
 import { zstdDecompressArgs } from './zstd';
 
@@ -20,25 +19,8 @@ export function zstdThreads(requested: number, cores = availableParallelism()): 
 // The argv builders live in zstd.ts; re-exported for the callers of this file.
 export { zstdDecompressArgs } from './zstd';
 
-/** SHA-256 and size of a file, read in large blocks into one reused buffer (no per-chunk allocation). */
-export async function sha256OfFile(path: string, signal?: AbortSignal): Promise<{ sha256: string; size: number }> {
-  const hash = createHash('sha256');
-  const fh = await open(path, 'r');
-  const buf = Buffer.allocUnsafe(4 << 20);
-  let size = 0;
-  try {
-    for (;;) {
-      signal?.throwIfAborted();
-      const { bytesRead } = await fh.read(buf, 0, buf.length, null);
-      if (!bytesRead) break;
-      hash.update(buf.subarray(0, bytesRead));
-      size += bytesRead;
-    }
-  } finally {
-    await fh.close();
-  }
-  return { sha256: hash.digest('hex'), size };
-}
+// The one file hasher (4 MiB blocks into one reused buffer) lives with the storage's other hashing.
+export { sha256OfFile } from '../../lib/storage/hashing';
 
 /**
  * Decompresses a .zst archive to a file and, at the same time, computes the SHA-256 of the compressed file:

@@ -4,6 +4,8 @@ import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { getDb } from '../../lib/db';
 import { UserError } from '../../lib/errors';
+import { assertKept } from '../../lib/backups/kept';
+import { sha256OfStream } from '../../lib/storage/hashing';
 import { storageFor } from '../../lib/storage/storage-for';
 import type { Storage } from '../../lib/storage/storage';
 import type { ArchiveInput } from '../pg/pg-restore';
@@ -12,7 +14,7 @@ export async function loadBackup(id: bigint) {
   const b = await getDb().backupLog.findUnique({ where: { id }, include: { storage: true, target: true } });
   if (!b) throw new UserError('NOT_FOUND', `There is no backup ${id}.`);
   if (b.status !== 'succeeded') throw new UserError('BACKUP_UNUSABLE', `Backup ${id} ${b.status}; only a succeeded backup can be restored.`);
-  if (b.deletedAt) throw new UserError('BACKUP_UNUSABLE', `Backup ${id} was removed by retention on ${b.deletedAt.toISOString()}.`);
+  assertKept(id, b); // removed, or being removed by retention (lib/backups/kept.ts)
   return { backup: b, storage: storageFor(b) };
 }
 
@@ -41,17 +43,6 @@ export async function storedSize(storage: Storage, b: StoredBackup): Promise<num
   return st.size;
 }
 
-/** SHA-256 and size of a stream, as it is read. */
-export async function hashStream(source: Readable): Promise<{ sha256: string; size: number }> {
-  const hash = createHash('sha256');
-  let size = 0;
-  for await (const chunk of source) {
-    hash.update(chunk as Buffer);
-    size += (chunk as Buffer).length;
-  }
-  return { sha256: hash.digest('hex'), size };
-}
-
 /** The hash a folder backup records: SHA-256 of its "sha256  file" lines, one a file in name order. */
 export function folderSum(files: { file: string; sha256: string }[]): string {
   return createHash('sha256').update(files.map((f) => `${f.sha256}  ${f.file}\n`).join('')).digest('hex');
@@ -66,11 +57,11 @@ export async function openStored(storage: Storage, b: StoredBackup, signal: Abor
 
 /** The same checksum the backup recorded, read through the storage: the file's SHA-256, or for a folder its list's. */
 export async function checksumOf(storage: Storage, b: StoredBackup, signal: AbortSignal): Promise<{ sha256: string; size: number }> {
-  if (!isFolder(b)) return hashStream(await openStored(storage, b, signal));
+  if (!isFolder(b)) return sha256OfStream(await openStored(storage, b, signal));
   const sums: { file: string; sha256: string }[] = [];
   let size = 0;
   for (const f of await folderFiles(storage, b)) {
-    const s = await hashStream(await openStored(storage, b, signal, f.name));
+    const s = await sha256OfStream(await openStored(storage, b, signal, f.name));
     sums.push({ file: f.file, sha256: s.sha256 });
     size += s.size;
   }

@@ -4,6 +4,7 @@
 import type pg from 'pg';
 import { getDb } from '../../lib/db';
 import { UserError } from '../../lib/errors';
+import { keptBackupWhere } from '../../lib/backups/kept';
 import { allowConnections, blockAndTerminate, databaseExists, dropDatabase, renameDatabase } from './database-ops';
 import { runHook, runPostHook, type HookOutcome } from './hooks';
 import type { Plan } from './plan';
@@ -68,7 +69,7 @@ async function lastGoodBackup(plan: Plan, err: unknown) {
       targetId: plan.backup.targetId,
       databaseName: plan.prod,
       status: 'succeeded',
-      deletedAt: null,
+      ...keptBackupWhere,
       ...(fileToBlame ? { id: { not: plan.backup.id } } : {}),
     },
     orderBy: { createdAt: 'desc' },

@@ -4,13 +4,13 @@
 import { createWriteStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Transform, type Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createHash } from 'node:crypto';
+import { hashingTap, sha256OfStream, STREAM_BLOCK, type Digest } from '../../lib/storage/hashing';
 import type { Storage } from '../../lib/storage/storage';
 import type { JobContext } from '../../lib/jobs/lifecycle';
 import { zstdDecompressFile } from '../pg/zstd';
-import { folderFiles, folderSum, hashStream, isFolder, openStored, requireRecordedSum, type StoredBackup } from './archive';
+import { folderFiles, folderSum, isFolder, openStored, requireRecordedSum, type StoredBackup } from './archive';
 
 export type StepContext = Omit<JobContext<unknown>, 'payload'>;
 
@@ -25,7 +25,10 @@ export interface Staged {
  * Copies (a .zst: decompresses) the stored archive into scratch and checks its SHA-256 against the catalog. A
  * .zst's stream goes to zstd as its stdin (a local storage's has an fd: the kernel feeds zstd, not the worker) while
  * the worker hashes a second read of it on the core zstd leaves idle; the checksum's verdict comes first, since a
- * damaged file is the likelier story of a failed decompression.
+ * damaged file is the likelier story of a failed decompression. The second read comes from the page cache and costs
+ * less than reading once and relaying the bytes into zstd through the worker (measured on a 172 MB .zst: 1.15 CPU s
+ * for both processes this way, 1.18-1.20 relayed in 1 or 4 MiB chunks, 1.12 for zstd on the path beside a 4 MiB
+ * block hash as before the reshape).
  */
 export async function stageArchive(ctx: StepContext, storage: Storage, b: StoredBackup): Promise<Staged> {
   const dir = await ctx.scratch();
@@ -37,7 +40,7 @@ export async function stageArchive(ctx: StepContext, storage: Storage, b: Stored
     return { file, ...sum };
   }
   const z = zstdDecompressFile(await openStored(storage, b, ctx.signal), file, { signal: ctx.signal, code: 'BACKUP_UNREADABLE' });
-  const hashed = openStored(storage, b, ctx.signal).then(hashStream);
+  const hashed = openStored(storage, b, ctx.signal).then(sha256OfStream);
   const [zr, s] = await Promise.allSettled([z, hashed]);
   if (s.status === 'rejected') throw s.reason;
   requireRecordedSum(b, s.value);
@@ -60,16 +63,8 @@ async function stageFolder(ctx: StepContext, storage: Storage, b: StoredBackup, 
   return { file: dir, ...sum };
 }
 
-async function copyHashing(source: Readable, file: string, signal: AbortSignal): Promise<{ sha256: string; size: number }> {
-  const hash = createHash('sha256');
-  let size = 0;
-  const tap = new Transform({
-    transform(c: Buffer, _enc, cb) {
-      hash.update(c);
-      size += c.length;
-      cb(null, c);
-    },
-  });
-  await pipeline(source, tap, createWriteStream(file, { mode: 0o600 }), { signal });
-  return { sha256: hash.digest('hex'), size };
+async function copyHashing(source: Readable, file: string, signal: AbortSignal): Promise<Digest> {
+  const tap = hashingTap();
+  await pipeline(source, tap, createWriteStream(file, { mode: 0o600, highWaterMark: STREAM_BLOCK }), { signal });
+  return tap.digest();
 }

@@ -70,7 +70,7 @@ async function backupDatabase(ctx: JobContext<BackupPayload>, plan: BackupPlan, 
   // The passfile is a secret on disk: tracked like a partial file (the crash sweep removes it) and removed when this
   // database is done, whatever the outcome.
   const conn = targetConn(target, database);
-  const pass = await toolEnv(conn);
+  const pass = await toolEnv(conn, { dir: await ctx.scratch() });
   const removePass = async () => {
     await pass.cleanup();
     if (pass.dir) await ctx.untrackPartial(pass.dir).catch(() => {});

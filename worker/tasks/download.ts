@@ -7,6 +7,7 @@ import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { getDb } from '../../lib/db';
 import { UserError } from '../../lib/errors';
+import { assertKept } from '../../lib/backups/kept';
 import type { JobContext } from '../../lib/jobs/lifecycle';
 import type { JobPayload } from '../../lib/jobs/kinds';
 import { storageFor } from '../../lib/storage/storage-for';
@@ -113,7 +114,8 @@ async function findObject(p: JobPayload<'download'>) {
   const db = getDb();
   if (p.of === 'backup') {
     const b = await db.backupLog.findUnique({ where: { id: BigInt(p.backupId) }, include: { storage: true } });
-    if (!b || b.status !== 'succeeded' || b.deletedAt) throw new UserError('NOT_FOUND', `Backup ${p.backupId} has no file to download.`);
+    if (b) assertKept(p.backupId, b);
+    if (!b || b.status !== 'succeeded') throw new UserError('NOT_FOUND', `Backup ${p.backupId} has no file to download.`);
     const name = p.part === 'globals' ? b.globalsFile : b.backupFile;
     if (!name) throw new UserError('NOT_FOUND', `Backup ${p.backupId} has no roles and tablespaces file.`);
     const sha256 = p.part === 'globals' ? ((b.manifest as { globals?: { sha256?: string } } | null)?.globals?.sha256 ?? null) : b.checksumSha256;

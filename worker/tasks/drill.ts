@@ -6,6 +6,7 @@ import type { JobContext } from '../../lib/jobs/lifecycle';
 import type { JobPayload } from '../../lib/jobs/kinds';
 import { restorePayload } from '../../lib/jobs/kinds';
 import { runRestore } from './restore';
+import { keptBackupWhere } from '../../lib/backups/kept';
 
 export async function drill(ctx: JobContext<JobPayload<'drill'>>) {
   const db = getDb();
@@ -18,7 +19,7 @@ export async function drill(ctx: JobContext<JobPayload<'drill'>>) {
     where: {
       targetId: ctx.payload.targetId,
       status: 'succeeded',
-      deletedAt: null,
+      ...keptBackupWhere,
       OR: [{ backupType: 'logical', ...(target?.database ? { databaseName: target.database } : {}) }, ...(target?.database ? [{ backupType: 'uploaded', databaseName: target.database }] : [])],
     },
     orderBy: { createdAt: 'desc' },

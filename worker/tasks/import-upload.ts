@@ -1,7 +1,7 @@
 // An uploaded dump becomes a backup: the parts from the console database into the job's scratch folder (hashed on
-// the way), pg_restore must read every data block of it (not only its TOC), then it is put into the storage and a
-// backup_log row the restore wizard offers is written; the parts are deleted. A damaged upload never enters the
-// storage.
+// the way), pg_restore must read every data block of it (not only its TOC), then it is put into the storage with its
+// manifest beside it (put last: with it the upload is a backup to anyone who opens the storage), and a backup_log row
+// the restore wizard offers is written; the parts are deleted. A damaged upload never enters the storage.
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { open } from 'node:fs/promises';
@@ -16,6 +16,9 @@ import { safeName } from '../../lib/targets/target-conn';
 import { discoverTools } from '../pg/tools';
 import { decodeArchive, readToc, type ArchiveInput } from '../pg/pg-restore';
 import { ToolError } from '../../lib/jobs/tool-error';
+import { workerHost } from '../../lib/jobs/sweep-jobs';
+import { manifestText } from '../backup/manifest';
+import type { Toc } from '../pg/pg-restore';
 
 const ZSTD_MAGIC = Buffer.from([0x28, 0xb5, 0x2f, 0xfd]);
 
@@ -79,6 +82,12 @@ export async function importUpload(ctx: JobContext<JobPayload<'import-upload'>>)
   if (stored.sha256 !== upload.sha256) throw new UserError('BACKUP_CHECKSUM_MISMATCH', 'The stored file does not match what was uploaded.');
   await ctx.progress(90, 'stored');
 
+  // manifest: last, beside the dump (docs/repository.md rule 3); the catalog row keeps the same object.
+  const uploader = await db.user.findUnique({ where: { id: upload.createdById }, select: { email: true } });
+  const manifest = uploadManifest({ target, database: upload.database, file, format, stored, toc, fileName: upload.fileName, uploadedBy: uploader?.email ?? null, uploadedAt: upload.createdAt, jobId: ctx.jobId });
+  await storage.put(`${file}.manifest.json`, manifestText(manifest), { signal: ctx.signal, incomplete: ctx.incomplete });
+  const unstoreManifest = ctx.defer(`remove ${file}.manifest.json from ${storage.describe()}`, () => storage.remove(`${file}.manifest.json`));
+
   // register: a backup like any other, marked as uploaded.
   const backup = await db.$transaction(async (tx) => {
     const b = await tx.backupLog.create({
@@ -99,13 +108,67 @@ export async function importUpload(ctx: JobContext<JobPayload<'import-upload'>>)
         verifiedAt: new Date(),
         finishedAt: new Date(),
         durationMs: 0,
-        manifest: { uploaded: true, fileName: upload.fileName, sha256: stored.sha256, size: stored.size, archive: { format: toc.format, entries: toc.entries.length, tables: toc.tables } },
+        manifest,
       },
     });
     await tx.upload.delete({ where: { id: upload.id } }); // the chunks go with it
     return b;
   });
+  unstoreManifest();
   unstore();
   await ctx.log(`uploaded ${upload.fileName}: ${stored.size} bytes, ${toc.entries.length} TOC entries, registered as backup #${backup.id}`);
   return { backupId: String(backup.id), file, size: stored.size, tables: toc.tables.length };
+}
+
+const sh = (v: string) => `'${v.replaceAll("'", "'\\''")}'`;
+
+/**
+ * An upload's manifest: the logical dump manifest's shape (docs/repository.md) with what is known of a file Lifeboat
+ * did not take: who uploaded it and under which name, its size and SHA-256, and the facts its TOC gave when it was
+ * checked. No snapshot, key-table facts, database properties or globals: the upload does not carry them.
+ * `uploaded` and `fileName` stay at the top, where the console has always read them.
+ */
+export function uploadManifest(m: {
+  target: { name: string; host: string; port: number; dbUser: string };
+  database: string;
+  file: string;
+  format: 'custom' | 'custom-zstd';
+  stored: { size: number; sha256: string };
+  toc: Toc;
+  fileName: string;
+  uploadedBy: string | null;
+  uploadedAt: Date;
+  jobId: string;
+}) {
+  const file = m.file.split('/').pop()!;
+  const conn = `-h ${sh(m.target.host)} -p ${m.target.port} -U ${sh(m.target.dbUser)}`;
+  const restore = `pg_restore ${conn} --dbname=<new_database> --no-password`;
+  return {
+    lifeboat: 1,
+    kind: 'uploaded',
+    uploaded: true,
+    target: { name: m.target.name, host: m.target.host, port: m.target.port },
+    database: m.database,
+    file,
+    format: m.format,
+    size: m.stored.size,
+    sha256: m.stored.sha256,
+    fileName: m.fileName,
+    uploadedBy: m.uploadedBy,
+    uploadedAt: m.uploadedAt.toISOString(),
+    jobId: m.jobId,
+    serverVersion: m.toc.dumpedFrom ?? null,
+    toolVersion: m.toc.dumpedBy ? `pg_dump ${m.toc.dumpedBy}` : null,
+    finishedAt: new Date().toISOString(),
+    toc: { entries: m.toc.entries.length, tableData: m.toc.entries.filter((e) => e.desc === 'TABLE DATA').length },
+    archive: { format: m.toc.format ?? null, entries: m.toc.entries.length, tables: m.toc.tables },
+    globals: null,
+    worker: workerHost(),
+    restoreByHand: [
+      `# WARNING: these lines restore into a NEW database. Replace <new_database> with a name that does not exist on the server yet (never ${sh(m.database)}, the production database); nothing here writes to an existing database.`,
+      `# Password: export PGPASSWORD='<password of ${m.target.dbUser}>' first, or put it in ~/.pgpass; it is never written here.`,
+      '# An uploaded dump has no globals file: create the roles it names first, or add --no-owner --no-acl to pg_restore.',
+      `createdb ${conn} --no-password --template=template0 <new_database> && ${m.format === 'custom-zstd' ? `zstd -d -c ${sh(file)} | ${restore}` : `${restore} ${sh(file)}`}`,
+    ],
+  };
 }

@@ -69,7 +69,7 @@ export async function recoverCompare(ctx: Ctx): Promise<ComparisonResult> {
   await createScratch(admin, production, name, v.num);
   // Nothing of a failed comparison is kept; on success the copy stays for the re-insert and the exports.
   ctx.defer(`dropping the scratch copy "${name}"`, () => dropDatabase(admin, name));
-  const pass = await toolEnv(targetConn(target, 'postgres'));
+  const pass = await toolEnv(targetConn(target, 'postgres'), { dir: await ctx.scratch() });
   ctx.defer('removing the passfile', () => pass.cleanup(), { always: true });
   if (pass.dir) await ctx.trackPartial(pass.dir); // and the crash sweep removes it if the worker dies
   await restoreIntoScratch(ctx, tools, staged.file, name, { kind: 'definitions' }, pass.env);

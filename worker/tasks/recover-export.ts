@@ -23,10 +23,10 @@ export async function recoverExport(ctx: Ctx) {
   const { tables } = await planTables(o, p.table ?? (p.format === 'csv' ? o.result.tables[0]!.table : undefined));
   const total = tables.reduce((n, x) => n + x.t.missing.keys.length, 0);
 
-  // write: stored under the comparison's folder of the backup's storage; the object appears only when complete.
+  // write: stored under the comparison's folder, below its target's prefix in the backup's storage; the object appears only when complete.
   await ctx.step(`writing ${total} row(s) as ${p.format.toUpperCase()}`);
   const storage = await exportStorage(o.backupId);
-  const file = exportName(p.compareJobId, ctx.jobId, p.format);
+  const file = exportName(o.result.target, p.compareJobId, ctx.jobId, p.format);
   const counted = { rows: 0 };
   const stored = await storage.put(file, Readable.from(asBytes(exportText(ctx, o, tables, total, counted))), { signal: ctx.signal, incomplete: ctx.incomplete });
   const label = tables.length === 1 ? `-${tables[0]!.t.table}` : '';

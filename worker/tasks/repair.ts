@@ -155,7 +155,7 @@ async function useAmcheck(ctx: Ctx, c: pg.Client, prefer: AmcheckFunction, stopC
 /** psql of the server's major version, and the libpq environment with the passfile (removed when the job ends). */
 async function psqlFor(ctx: Ctx, conn: TargetConn, info: DatabaseFacts) {
   const tools = await toolsFor(parseServerVersionNum(info.num).major, info.ver);
-  const pass = await toolEnv(conn);
+  const pass = await toolEnv(conn, { dir: await ctx.scratch() });
   ctx.defer('removing the passfile', () => pass.cleanup(), { always: true });
   if (pass.dir) await ctx.trackPartial(pass.dir); // and the crash sweep removes it if the worker dies
   return { path: tools.path('psql'), env: pass.env, version: tools.version };

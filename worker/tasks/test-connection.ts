@@ -26,7 +26,7 @@ export async function testConnection(ctx: JobContext<JobPayload<'test-connection
   // connect: the configured database, or "postgres" when the target covers every database.
   await ctx.step('connecting');
   const first = target.database ?? 'postgres';
-  const client = await connect(targetConn(target, first));
+  const client = await connect(targetConn(target, first), { log: ctx.log });
   let check;
   try {
     const v = (await client.query<{ num: string; ver: string; user: string }>("SELECT current_setting('server_version_num') AS num, current_setting('server_version') AS ver, current_user AS user")).rows[0]!;
@@ -49,7 +49,7 @@ export async function testConnection(ctx: JobContext<JobPayload<'test-connection
         if (database === first) continue;
         let other: pg.Client | undefined;
         try {
-          other = await connect(targetConn(target, database));
+          other = await connect(targetConn(target, database), { log: ctx.log });
           unreadable.push(...(await unreadableTables(other)).map((t) => `${database}: ${t}`));
         } catch (err) {
           if (!(err instanceof UserError)) throw err;
@@ -80,8 +80,9 @@ export async function testConnection(ctx: JobContext<JobPayload<'test-connection
   }
   await db.target.update({ where: { id: target.id }, data: { lastCheck: check } });
   if (check.toolProblem) {
-    // Every backup would fail: so does the test, with the same code; what it found stays on the job and the target.
-    await db.job.updateMany({ where: { id: ctx.jobId, status: 'running' }, data: { result: check } });
+    // Every backup would fail: so does the test, with the same code; what it found stays on the job (while this
+    // worker owns it) and the target.
+    await ctx.storeResult(check);
     throw new UserError('TOOL_TOO_OLD', check.toolProblem.message, check.toolProblem.hint);
   }
   return check;

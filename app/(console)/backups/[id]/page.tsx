@@ -7,7 +7,7 @@ import { LocalTime } from '@/components/ui/time';
 import { bytes, duration } from '@/components/ui/format';
 import { requirePageRole } from '@/lib/auth/require-page-role';
 import { getBackup } from '@/lib/backups/list-backups';
-import { UploadedBadge } from '@/components/backups/backup-table';
+import { RemovalLabel, UploadedBadge } from '@/components/backups/backup-table';
 import { UserError } from '@/lib/errors';
 import { bigintId } from '@/lib/ids';
 
@@ -43,6 +43,8 @@ export default async function BackupPage({ params }: { params: Promise<{ id: str
   ];
   if (b.errorMessage) rows.push(['Error', <span key="e" className="text-red-800">[{b.errorCode}] {b.errorMessage}</span>]);
   if (b.deletedAt) rows.push(['Removed', <span key="d">by retention at <LocalTime value={b.deletedAt} /></span>]);
+  else if (b.removal === 'being-removed')
+    rows.push(['Removed', <span key="d" data-testid="being-removed"><RemovalLabel backup={b} /> retention began removing it on {b.deletingOn}; its files may already be partly gone, so it cannot be restored or downloaded. Pick another backup.</span>]);
   return (
     <>
       <Link href="/backups" className="text-sm text-sky-700 underline">← Backups</Link>
@@ -50,7 +52,7 @@ export default async function BackupPage({ params }: { params: Promise<{ id: str
         title={`${b.uploaded ? 'Uploaded backup' : 'Backup'} #${b.id}`}
         subtitle={b.backupFile}
         action={
-          b.status === 'succeeded' && !b.deletedAt ? (
+          b.status === 'succeeded' && b.removal === 'kept' ? (
             <div className="flex gap-3">
               {user.role !== 'viewer' && <Link href={`/restore?backupId=${b.id}`} className="rounded-md bg-sky-700 px-3.5 py-2 text-sm font-medium text-white hover:bg-sky-800">Restore this backup</Link>}
               {user.role === 'admin' && <a href={`/api/backups/${b.id}/download`} className="rounded-md border border-slate-300 bg-white px-3.5 py-2 text-sm font-medium text-slate-800 hover:bg-slate-100">Download</a>}

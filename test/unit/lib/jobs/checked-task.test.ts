@@ -6,9 +6,16 @@ import { UserError } from '../../../../lib/errors';
 
 afterEach(() => vi.restoreAllMocks());
 
-function fakeContext() {
+function fakeContext(o: { commitFails?: boolean } = {}) {
   const lines: { line: string; level?: string }[] = [];
-  const ctx = { jobId: 'j1', log: async (line: string, level?: string) => void lines.push({ line, level }) } as unknown as JobContext<unknown>;
+  const ctx = {
+    jobId: 'j1',
+    log: async (line: string, level?: string) => void lines.push({ line, level }),
+    // The lifecycle's commit: throws when a cancel or stop came first, so the job never passed the point.
+    commit: async () => {
+      if (o.commitFails) throw new UserError('JOB_CANCELLED', 'Cancelled on request.');
+    },
+  } as unknown as JobContext<unknown>;
   return { ctx, lines };
 }
 
@@ -47,5 +54,34 @@ describe('checkedTask', () => {
     const own = new UserError('PING_FAILED', 'asked to fail');
     await expect(checkedTask('ping', async () => { throw own; })(ctx)).rejects.toBe(own);
     expect(lines).toEqual([]);
+  });
+
+  it('after the point of no return keeps the outcome: the raw result is returned (and stored), each issue a warning in the log', async () => {
+    const spy = vi.spyOn(console, 'error').mockImplementation(() => {});
+    const { ctx, lines } = fakeContext();
+    const raw = { reply: 'pong', pid: 'one' };
+    const out = await checkedTask('ping', async (c) => {
+      await c.commit();
+      return raw;
+    })(ctx);
+    expect(out).toEqual(raw);
+    expect(lines.map((l) => l.line)).toEqual([
+      expect.stringMatching(/^result does not match its schema: host: /),
+      expect.stringMatching(/^result does not match its schema: pid: /),
+      expect.stringMatching(/^result does not match its schema: elapsedMs: /),
+      expect.stringMatching(/^the job passed its point of no return and did its work, so it stays succeeded; its result is stored as the task returned it \(3 problems above; a bug in Lifeboat\)$/),
+    ]);
+    expect(lines.every((l) => l.level === 'warn')).toBe(true);
+    expect(spy).toHaveBeenCalledTimes(1);
+  });
+
+  it('a commit that was refused (a cancel came first) is not the point of no return: a bad result is still INTERNAL', async () => {
+    vi.spyOn(console, 'error').mockImplementation(() => {});
+    const { ctx } = fakeContext({ commitFails: true });
+    const err = await checkedTask('ping', async (c) => {
+      await c.commit().catch(() => {});
+      return { reply: 'pong' };
+    })(ctx).catch((e: unknown) => e);
+    expect((err as UserError).code).toBe('INTERNAL');
   });
 });
