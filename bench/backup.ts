@@ -4,14 +4,12 @@
 // median and range of wall time over the rounds, and the CPU seconds of the tools, the worker and the server, which
 // show what the job itself costs even on a busy machine. The last line is the summary.
 import { execa } from 'execa';
-import { chmod, mkdtemp, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createThrowawayCluster } from '../scripts/lib/cluster';
 import { defaultDumpSettings } from '../worker/pg/pg-dump';
 import { zstdThreads } from '../worker/pg/pipeline';
 import { createAppDatabase, createPgbench } from './generate';
-import { cpuSeconds, createDb, dbBytes, postmasterPid, say, settle, showStats, startConsole, stats } from './harness';
+import { cpuSeconds, createDb, dbBytes, postmasterPid, say, settle, runMain, showStats, startBench, stats } from './harness';
 
 const reps = Number(process.env.BENCH_REPS ?? 5);
 const appScale = Number(process.env.BENCH_APP_SCALE ?? 0.65); // about 1 GB on disk
@@ -40,10 +38,8 @@ const labels: Record<Variant, string> = {
 };
 
 async function main() {
-  const work = await mkdtemp(join(tmpdir(), 'lifeboat-bench-'));
-  await chmod(work, 0o755);
-  const data = await createThrowawayCluster({ settings: { shared_buffers: '1GB', max_wal_size: '4GB' } });
-  let stopConsole: (() => Promise<void>) | undefined;
+  const bench = await startBench();
+  const { work, data } = bench;
   try {
     // data: the two databases to back up.
     say(`creating bench_app (application-like, scale ${appScale}) and bench_pgbench (scale ${pgbenchScale})`);
@@ -54,8 +50,7 @@ async function main() {
     const server = postmasterPid(data);
 
     // console: its own cluster, a worker, a storage folder, one target per database and one schedule per variant.
-    const lb = await startConsole(work);
-    stopConsole = lb.stop;
+    const lb = await bench.startConsole();
     const { db, storage, actor } = lb;
     const { createTarget } = await import('../lib/targets/manage-targets');
     const { createSchedule } = await import('../lib/schedules/manage-schedules');
@@ -147,16 +142,8 @@ async function main() {
     const app = summary.bench_app!;
     console.log(`bench:backup default_speedup=${app.speedup.toFixed(2)} default_size_ratio=${app.sizeRatio.toFixed(3)} job_overhead_pct=${app.overhead.toFixed(2)}`);
   } finally {
-    await stopConsole?.();
-    await data.remove();
-    await rm(work, { recursive: true, force: true });
+    await bench.stop();
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (err) => {
-    console.error(err);
-    process.exit(1);
-  },
-);
+runMain(main);

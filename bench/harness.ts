@@ -1,7 +1,8 @@
 // Shared bench plumbing: a console database on its own cluster, a real worker, and a way to wait for a job.
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { createThrowawayCluster, type RunningCluster } from '../scripts/lib/cluster';
@@ -109,4 +110,42 @@ export async function startConsole(work: string) {
     await consoleDb.remove();
   };
   return { db, storage, actor, waitJob, stop, workerPid: worker.pid! };
+}
+
+/**
+ * A bench run's frame: a work folder (0755, so the clusters' OS user can enter it), a data cluster tuned for bulk
+ * loads, and stop() for the end of the run whatever happened: the console (if one was started), the data cluster and
+ * the work folder.
+ */
+export async function startBench() {
+  const work = await mkdtemp(join(tmpdir(), 'lifeboat-bench-'));
+  await chmod(work, 0o755);
+  const data = await createThrowawayCluster({ settings: { shared_buffers: '1GB', max_wal_size: '4GB' } });
+  let stopConsole: (() => Promise<void>) | undefined;
+  return {
+    work,
+    data,
+    /** startConsole(work), stopped by stop(). */
+    async startConsole() {
+      const lb = await startConsole(work);
+      stopConsole = lb.stop;
+      return lb;
+    },
+    async stop() {
+      await stopConsole?.();
+      await data.remove();
+      await rm(work, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Runs a bench script's main and exits with its outcome (the worker and pools must not keep the process alive). */
+export function runMain(main: () => Promise<void>): void {
+  main().then(
+    () => process.exit(0),
+    (err) => {
+      console.error(err);
+      process.exit(1);
+    },
+  );
 }

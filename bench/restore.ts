@@ -4,13 +4,11 @@
 // swap with the same database. Median and range of wall time, and CPU seconds of the tools (for the job: the worker
 // with its children) and of the server. Last line: the summary, the job against the same steps by hand.
 import { execa } from 'execa';
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import pg from 'pg';
-import { createThrowawayCluster } from '../scripts/lib/cluster';
 import { createAppDatabase } from './generate';
-import { cpuSeconds, createDb, dbBytes, postmasterPid, say, settle, showStats, startConsole, stats } from './harness';
+import { cpuSeconds, createDb, dbBytes, postmasterPid, say, settle, runMain, showStats, startBench, stats } from './harness';
 
 const reps = Number(process.env.BENCH_REPS ?? 5);
 const appScale = Number(process.env.BENCH_APP_SCALE ?? 0.65);
@@ -31,10 +29,8 @@ const labels: Record<Variant, string> = {
 };
 
 async function main() {
-  const work = await mkdtemp(join(tmpdir(), 'lifeboat-bench-'));
-  await chmod(work, 0o755);
-  const data = await createThrowawayCluster({ settings: { shared_buffers: '1GB', max_wal_size: '4GB' } });
-  let stopConsole: (() => Promise<void>) | undefined;
+  const bench = await startBench();
+  const { work, data } = bench;
   try {
     say(`creating bench_app (application-like, scale ${appScale})`);
     await createDb(data, 'bench_app');
@@ -42,8 +38,7 @@ async function main() {
     const size = await dbBytes(data, 'bench_app');
     const server = postmasterPid(data);
 
-    const lb = await startConsole(work);
-    stopConsole = lb.stop;
+    const lb = await bench.startConsole();
     const { db, storage, actor, waitJob } = lb;
     const { createTarget } = await import('../lib/targets/manage-targets');
     const { createSchedule } = await import('../lib/schedules/manage-schedules');
@@ -132,16 +127,8 @@ async function main() {
     console.log(`production swap outage                                   ${downtime.toFixed(3)} s (3 client connections ended)`);
     console.log(`bench:restore overhead_pct=${(((med.job - med['raw-file']) / med['raw-file']) * 100).toFixed(2)} swap_downtime_s=${downtime.toFixed(3)} restore_s=${med.job.toFixed(2)}`);
   } finally {
-    await stopConsole?.();
-    await data.remove();
-    await rm(work, { recursive: true, force: true });
+    await bench.stop();
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (err) => {
-    console.error(err);
-    process.exit(1);
-  },
-);
+runMain(main);

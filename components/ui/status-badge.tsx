@@ -20,10 +20,10 @@ const statusTone: Record<string, Tone> = {
   disabled: 'gray',
 };
 
-export function StatusBadge({ status, tone, children }: { status?: string; tone?: Tone; children?: React.ReactNode }) {
+export function StatusBadge({ status, tone, title, children }: { status?: string; tone?: Tone; title?: string; children?: React.ReactNode }) {
   const t = tone ?? statusTone[status ?? ''] ?? 'gray';
   return (
-    <span className={`inline-flex items-center rounded-full px-2 py-0.5 text-xs font-medium ring-1 ring-inset ${tones[t]}`}>
+    <span title={title} className={`inline-flex items-center rounded-full px-2 py-0.5 text-xs font-medium ring-1 ring-inset ${tones[t]}`}>
       {children ?? status}
     </span>
   );

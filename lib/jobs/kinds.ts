@@ -331,128 +331,46 @@ const baseBackupResult = z.object({
   verification: baseVerification,
 });
 
+/**
+ * One kind's entry: its label, the role that may start it, its payload and result schemas, and its time limit in
+ * seconds (computed from the payload and the environment's limits, where they decide it).
+ */
+function jobKind<P extends z.ZodType, R extends z.ZodType, E extends JobKind<P, R>['expireInSeconds']>(
+  label: string,
+  role: Role,
+  payload: P,
+  result: R,
+  expireInSeconds: E,
+): Omit<JobKind<P, R>, 'expireInSeconds'> & { expireInSeconds: E } {
+  return { label, payload, result, role, expireInSeconds };
+}
+
 export const jobKinds = {
-  ping: {
-    label: 'Ping the worker',
-    payload: pingPayload,
-    result: pingResult,
-    role: 'operator',
-    expireInSeconds: (p: z.infer<typeof pingPayload>) => p.seconds + 60,
-  } satisfies JobKind<typeof pingPayload, typeof pingResult>,
-  backup: {
-    label: 'Logical backup',
-    payload: backupPayload,
-    result: backupResult,
-    role: 'operator',
-    // Sized for large databases; a hung pg_dump is stopped after this and the job failed.
-    expireInSeconds: (_p, env) => env.LIFEBOAT_BACKUP_TIMEOUT_SECONDS ?? SIX_HOURS,
-  } satisfies JobKind<typeof backupPayload>,
-  restore: {
-    label: 'Restore',
-    payload: restorePayload,
-    result: restoreResult,
-    // Operators restore into new databases; replacing production is checked for admin in startRestore.
-    role: 'operator',
-    expireInSeconds: (_p, env) => env.LIFEBOAT_RESTORE_TIMEOUT_SECONDS ?? SIX_HOURS,
-  } satisfies JobKind<typeof restorePayload>,
+  ping: jobKind('Ping the worker', 'operator', pingPayload, pingResult, (p) => p.seconds + 60),
+  // Sized for large databases; a hung pg_dump is stopped after this and the job failed.
+  backup: jobKind('Logical backup', 'operator', backupPayload, backupResult, (_p, env) => env.LIFEBOAT_BACKUP_TIMEOUT_SECONDS ?? SIX_HOURS),
+  // Operators restore into new databases; replacing production is checked for admin in startRestore.
+  restore: jobKind('Restore', 'operator', restorePayload, restoreResult, (_p, env) => env.LIFEBOAT_RESTORE_TIMEOUT_SECONDS ?? SIX_HOURS),
   // Checks that run before anything touches a database: the file, its checksum, tools, roles, destination.
-  'restore-preflight': {
-    label: 'Restore preflight',
-    payload: restorePayload,
-    result: restorePreflightResult,
-    role: 'operator',
-    expireInSeconds: () => 1800,
-  } satisfies JobKind<typeof restorePayload>,
-  drill: {
-    label: 'Restore drill',
-    payload: targetPayload,
-    result: drillResult,
-    role: 'operator',
-    expireInSeconds: (_p, env) => env.LIFEBOAT_RESTORE_TIMEOUT_SECONDS ?? SIX_HOURS,
-  } satisfies JobKind<typeof targetPayload>,
-  rollback: {
-    label: 'Roll back a production swap',
-    payload: rollbackPayload,
-    result: rollbackResult,
-    role: 'admin',
-    expireInSeconds: () => 600,
-  } satisfies JobKind<typeof rollbackPayload>,
-  'drop-copy': {
-    label: 'Drop a kept copy',
-    payload: dropCopyPayload,
-    result: dropCopyResult,
-    role: 'admin',
-    expireInSeconds: () => 600,
-  } satisfies JobKind<typeof dropCopyPayload>,
+  'restore-preflight': jobKind('Restore preflight', 'operator', restorePayload, restorePreflightResult, () => 1800),
+  drill: jobKind('Restore drill', 'operator', targetPayload, drillResult, (_p, env) => env.LIFEBOAT_RESTORE_TIMEOUT_SECONDS ?? SIX_HOURS),
+  rollback: jobKind('Roll back a production swap', 'admin', rollbackPayload, rollbackResult, () => 600),
+  'drop-copy': jobKind('Drop a kept copy', 'admin', dropCopyPayload, dropCopyResult, () => 600),
   // A check (amcheck), or a repair (amcheck, REINDEX DATABASE, VACUUM (FULL, ANALYZE), amcheck again): admin only,
   // since amcheck may install an extension and a repair locks tables.
-  repair: {
-    label: 'Guided repair',
-    payload: repairPayload,
-    result: repairResult,
-    role: 'admin',
-    expireInSeconds: (_p, env) => env.LIFEBOAT_REPAIR_TIMEOUT_SECONDS ?? SIX_HOURS,
-  } satisfies JobKind<typeof repairPayload>,
-  'recover-compare': {
-    label: 'Compare tables with a backup',
-    payload: recoverComparePayload,
-    result: recoverCompareResult,
-    role: 'operator',
-    expireInSeconds: (_p, env) => env.LIFEBOAT_RESTORE_TIMEOUT_SECONDS ?? SIX_HOURS,
-  } satisfies JobKind<typeof recoverComparePayload>,
+  repair: jobKind('Guided repair', 'admin', repairPayload, repairResult, (_p, env) => env.LIFEBOAT_REPAIR_TIMEOUT_SECONDS ?? SIX_HOURS),
+  'recover-compare': jobKind('Compare tables with a backup', 'operator', recoverComparePayload, recoverCompareResult, (_p, env) => env.LIFEBOAT_RESTORE_TIMEOUT_SECONDS ?? SIX_HOURS),
   // Writes to production: admin, with the production database's name typed (checked in startReinsert).
-  'recover-reinsert': {
-    label: 'Re-insert missing rows',
-    payload: recoveryPayload,
-    result: recoverReinsertResult,
-    role: 'admin',
-    expireInSeconds: () => 3600,
-  } satisfies JobKind<typeof recoveryPayload>,
-  'recover-export': {
-    label: 'Export missing rows',
-    payload: recoverExportPayload,
-    result: recoverExportResult,
-    role: 'operator',
-    expireInSeconds: () => 3600,
-  } satisfies JobKind<typeof recoverExportPayload>,
-  'recover-discard': {
-    label: 'Discard a row comparison',
-    payload: recoveryPayload,
-    result: recoverDiscardResult,
-    role: 'operator',
-    expireInSeconds: () => 600,
-  } satisfies JobKind<typeof recoveryPayload>,
+  'recover-reinsert': jobKind('Re-insert missing rows', 'admin', recoveryPayload, recoverReinsertResult, () => 3600),
+  'recover-export': jobKind('Export missing rows', 'operator', recoverExportPayload, recoverExportResult, () => 3600),
+  'recover-discard': jobKind('Discard a row comparison', 'operator', recoveryPayload, recoverDiscardResult, () => 600),
   // An uploaded dump: written to storage, checked with pg_restore --list, registered as a backup.
-  'import-upload': {
-    label: 'Import an uploaded dump',
-    payload: importUploadPayload,
-    result: importUploadResult,
-    role: 'admin',
-    expireInSeconds: () => 3600,
-  } satisfies JobKind<typeof importUploadPayload>,
+  'import-upload': jobKind('Import an uploaded dump', 'admin', importUploadPayload, importUploadResult, () => 3600),
   // Runs as long as the browser takes; one that takes nothing for 10 minutes stops it sooner (DOWNLOAD_STALLED).
-  download: {
-    label: 'Download a file',
-    payload: downloadPayload,
-    result: downloadResult,
-    role: 'operator',
-    expireInSeconds: () => SIX_HOURS,
-  } satisfies JobKind<typeof downloadPayload>,
-  'test-connection': {
-    label: 'Test connection',
-    payload: targetPayload,
-    result: testConnectionResult,
-    role: 'admin',
-    expireInSeconds: () => 120,
-  } satisfies JobKind<typeof targetPayload>,
+  download: jobKind('Download a file', 'operator', downloadPayload, downloadResult, () => SIX_HOURS),
+  'test-connection': jobKind('Test connection', 'admin', targetPayload, testConnectionResult, () => 120),
   // pg_basebackup of the whole server, stored under <target>/_base/ and verified against its backup_manifest.
-  'base-backup': {
-    label: 'Base backup',
-    payload: baseBackupPayload,
-    result: baseBackupResult,
-    role: 'operator',
-    expireInSeconds: (_p, env) => env.LIFEBOAT_BACKUP_TIMEOUT_SECONDS ?? SIX_HOURS,
-  } satisfies JobKind<typeof baseBackupPayload>,
+  'base-backup': jobKind('Base backup', 'operator', baseBackupPayload, baseBackupResult, (_p, env) => env.LIFEBOAT_BACKUP_TIMEOUT_SECONDS ?? SIX_HOURS),
 } as const;
 
 export type JobKindName = keyof typeof jobKinds;

@@ -4,6 +4,8 @@ import { getDb } from '../db';
 import { errorRegistry } from '../errors';
 import { listJobScratch, removeJobScratch } from './scratch';
 import { removeFiles } from './lifecycle';
+import type { Storage } from '../storage/storage';
+import { storageFor } from '../storage/storage-for';
 import { deleteEndedDownloads } from '../downloads/download-window';
 
 export const HEARTBEAT_SECONDS = 5;
@@ -70,7 +72,10 @@ export async function sweepJobs(selfId: string): Promise<string[]> {
   const cleaned = await db.$queryRaw<{ id: string; partial_paths: string[] | null }[]>`
     SELECT j.id, j.partial_paths FROM jobs j JOIN workers w ON w.id = j.worker_id
     WHERE j.status NOT IN ('queued', 'running') AND cardinality(j.partial_paths) > 0 AND w.host = ${host}`;
-  await removeFiles(cleaned.flatMap((j) => j.partial_paths ?? []));
+  if (cleaned.length) {
+    const storages = [...(await db.storage.findMany({ where: { kind: 'local' } })).map((storage) => storageFor({ storage })), storageFor({})];
+    await discardPartials(cleaned.flatMap((j) => j.partial_paths ?? []), storages);
+  }
   for (const job of cleaned) {
     await db.job.updateMany({ where: { id: job.id, partialPaths: { equals: job.partial_paths ?? [] } }, data: { partialPaths: [] } });
     await db.jobLog.create({ data: { jobId: job.id, level: 'info', line: `the sweep on ${host} removed ${(job.partial_paths ?? []).length} partial file(s) or folder(s)` } });
@@ -79,6 +84,24 @@ export async function sweepJobs(selfId: string): Promise<string[]> {
   // Download chunks of ended jobs (a worker that died mid-download could not delete them): rows, not files, so any host.
   await deleteEndedDownloads();
   return swept.map((j) => j.id);
+}
+
+/**
+ * A dead job's partial files: an incomplete object goes through the storage that put() reported it to
+ * (discardIncomplete, which refuses a handle that is not its own); anything else on the list (a passfile folder)
+ * is a file of this host's worker, removed by its path. Never throws.
+ */
+export async function discardPartials(paths: string[], storages: Storage[]): Promise<void> {
+  const local: string[] = [];
+  for (const handle of paths) {
+    let discarded = false;
+    for (const storage of storages) {
+      discarded = await storage.discardIncomplete(handle).then(() => true, () => false);
+      if (discarded) break;
+    }
+    if (!discarded) local.push(handle);
+  }
+  await removeFiles(local);
 }
 
 /**

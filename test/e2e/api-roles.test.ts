@@ -139,6 +139,16 @@ async function newSchedule(): Promise<string> {
   return r.json.schedule.id as string;
 }
 
+/** The params of a call on a finished comparison: its own (a call that will succeed), or a job that does not exist. */
+async function comparisonParams(willSucceed: boolean): Promise<{ id: string }> {
+  if (!willSucceed) return { id: '00000000-0000-4000-8000-000000000000' };
+  const r = await call('POST', '/api/recoveries', { cookie: cookies.operator, body: { backupId: String(backupId), tables: ['public.items'] } });
+  expect(r.status, r.text).toBe(200);
+  const done = await waitForJob(r.json.job.id);
+  expect(done.status, `the comparison: ${done.error_code} ${done.error_message}`).toBe('succeeded');
+  return { id: r.json.job.id as string };
+}
+
 async function rowExists(table: 'targets' | 'schedules', id: string) {
   const { rows } = await db.query(`SELECT 1 FROM ${table} WHERE id = $1`, [id]);
   return rows.length === 1;
@@ -361,39 +371,18 @@ const table: Record<string, Entry> = {
   // from e2e_app, so a re-insert inserts nothing); a refused one names a job that does not exist.
   'POST /api/recoveries/:id/reinsert': {
     role: 'admin',
-    params: async (willSucceed) => {
-      if (!willSucceed) return { id: '00000000-0000-4000-8000-000000000000' };
-      const r = await call('POST', '/api/recoveries', { cookie: cookies.operator, body: { backupId: String(backupId), tables: ['public.items'] } });
-      expect(r.status, r.text).toBe(200);
-      const done = await waitForJob(r.json.job.id);
-      expect(done.status, `the comparison: ${done.error_code} ${done.error_message}`).toBe('succeeded');
-      return { id: r.json.job.id as string };
-    },
+    params: comparisonParams,
     body: () => ({ confirm: appDatabase }),
     ok: (j) => expect(j.job.id).toMatch(uuid),
   },
   'POST /api/recoveries/:id/discard': {
     role: 'operator',
-    params: async (willSucceed) => {
-      if (!willSucceed) return { id: '00000000-0000-4000-8000-000000000000' };
-      const r = await call('POST', '/api/recoveries', { cookie: cookies.operator, body: { backupId: String(backupId), tables: ['public.items'] } });
-      expect(r.status, r.text).toBe(200);
-      const done = await waitForJob(r.json.job.id);
-      expect(done.status, `the comparison: ${done.error_code} ${done.error_message}`).toBe('succeeded');
-      return { id: r.json.job.id as string };
-    },
+    params: comparisonParams,
     ok: (j) => expect(j.job.id).toMatch(uuid),
   },
   'POST /api/recoveries/:id/export': {
     role: 'operator',
-    params: async (willSucceed) => {
-      if (!willSucceed) return { id: '00000000-0000-4000-8000-000000000000' };
-      const r = await call('POST', '/api/recoveries', { cookie: cookies.operator, body: { backupId: String(backupId), tables: ['public.items'] } });
-      expect(r.status, r.text).toBe(200);
-      const done = await waitForJob(r.json.job.id);
-      expect(done.status, `the comparison: ${done.error_code} ${done.error_message}`).toBe('succeeded');
-      return { id: r.json.job.id as string };
-    },
+    params: comparisonParams,
     body: () => ({ format: 'csv' }),
     ok: (j) => expect(j.job.id).toMatch(uuid),
   },

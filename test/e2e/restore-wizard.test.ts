@@ -157,6 +157,20 @@ describe('restore wizard', () => {
     await context.close();
   });
 
+  it('the picker says a verified backup was read back in full (every frame and data block), not only its TOC', async () => {
+    const context = await browser.newContext({ baseURL: base });
+    const page = await context.newPage();
+    await signInPage(page, base, e2eUsers.admin.email, e2eUsers.admin.password);
+    await page.goto(`/restore?targetId=${targetId}`);
+    const picker = page.locator('[data-testid=pick-backup]');
+    await picker.waitFor({ timeout: 15_000 });
+    const badge = picker.locator('tbody tr').first().getByText('read back in full', { exact: true });
+    await badge.waitFor();
+    expect(await badge.getAttribute('title')).toBe('After it was stored, the whole archive was read back: every zstd frame decoded and every data block read through pg_restore.');
+    expect(await picker.getByText('TOC read back').count()).toBe(0);
+    await context.close();
+  });
+
   it('an admin uploads a dump on the restore page; a worker checks it and it is offered as a backup', async () => {
     const { rows } = await db.query('SELECT backup_file, location FROM backup_log WHERE target_id = $1 AND status = $2 AND backup_type = $3 ORDER BY id LIMIT 1', [targetId, 'succeeded', 'logical']);
     const file = join(rows[0].location, rows[0].backup_file);

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { execa } from 'execa';
 import pg from 'pg';
+import { afterAll, beforeAll } from 'vitest';
 import { createThrowawayCluster, type RunningCluster } from '../../scripts/lib/cluster';
 import { seedDemoDatabase } from '../../scripts/lib/seed';
 import { startWorker, type Child, type ConsoleEnv } from '../../scripts/lib/stack';
@@ -25,7 +26,7 @@ export interface Spawned {
   startedAt: number;
 }
 
-export const alive = (s: Spawned) => s.child.exitCode === null && s.child.signalCode === null;
+export const alive = (s: Pick<Spawned, 'child'>) => s.child.exitCode === null && s.child.signalCode === null;
 export const workerTail = (s?: Spawned) => (s ? `\nworker output:\n${s.lines.slice(-40).join('\n')}` : '');
 
 export function killGroup(child: Child, signal: NodeJS.Signals): void {
@@ -166,16 +167,8 @@ export class Stack {
   }
 
   async close(): Promise<void> {
-    for (const s of this.spawned) {
-      if (alive(s)) {
-        killGroup(s.child, 'SIGKILL');
-        await exitWithin(s.child, 5_000);
-      }
-    }
-    await getConsoleBoss()
-      .then((b) => b.stop({ graceful: false, wait: true }))
-      .catch(() => {});
-    await getDb().$disconnect().catch(() => {});
+    await killWorkers(this.spawned);
+    await closeConsoleClients();
     for (const m of this.mounts) await execa('umount', ['-l', m], { reject: false });
     for (const d of this.tempDirs) rmSync(d, { recursive: true, force: true });
   }
@@ -204,6 +197,68 @@ export async function startStack(dbName: string, o: { password?: boolean; seed?:
 export async function stopStack(stack: Stack | undefined, ...clusters: (RunningCluster | undefined)[]): Promise<void> {
   await stack?.close();
   await Promise.all(clusters.map((c) => c?.remove()));
+}
+
+/** SIGKILLs each worker still running (its process group) and waits up to 5 s for it to exit. */
+export async function killWorkers(workers: Pick<Spawned, 'child'>[]): Promise<void> {
+  for (const s of workers) {
+    if (alive(s)) {
+      killGroup(s.child, 'SIGKILL');
+      await exitWithin(s.child, 5_000);
+    }
+  }
+}
+
+/** Ends this process's own connections to the console database: pg-boss and Prisma (errors ignored). */
+export async function closeConsoleClients(): Promise<void> {
+  await getConsoleBoss()
+    .then((b) => b.stop({ graceful: false, wait: true }))
+    .catch(() => {});
+  await getDb().$disconnect().catch(() => {});
+}
+
+/** What an integration file works with: its cluster and Stack, set by the time its tests run. */
+export interface StackContext {
+  cluster: RunningCluster;
+  stack: Stack;
+}
+
+/**
+ * The beforeAll and afterAll of an integration file: startStack (then `setup`, given the context) before its tests,
+ * stopStack after them. The returned object is filled in by beforeAll; read its fields inside hooks and tests only.
+ */
+export function useStack<C extends StackContext = StackContext>(
+  dbName: string,
+  o: { password?: boolean; seed?: string; timeoutMs?: number } = {},
+  setup?: (c: C) => Promise<void>,
+): C {
+  const c = {} as C;
+  beforeAll(async () => {
+    Object.assign(c, await startStack(dbName, o));
+    await setup?.(c);
+  }, o.timeoutMs ?? 90_000);
+  afterAll(() => stopStack(c.stack, c.cluster), 60_000);
+  return c;
+}
+
+/** A stack with a local storage and a ready worker, before `setup`. */
+export interface WorkerContext extends StackContext {
+  storageDir: string;
+  storageId: string;
+  worker: Spawned;
+}
+
+/** useStack, then a local storage and a ready worker (with `workerEnv`) in its beforeAll, then `setup`. */
+export function useWorkerStack<C extends WorkerContext = WorkerContext>(
+  dbName: string,
+  o: { password?: boolean; seed?: string; timeoutMs?: number; workerEnv?: Record<string, string> } = {},
+  setup?: (c: C) => Promise<void>,
+): C {
+  return useStack<C>(dbName, o, async (c) => {
+    Object.assign(c, await c.stack.localStorage());
+    c.worker = await c.stack.readyWorker(o.workerEnv);
+    await setup?.(c);
+  });
 }
 
 export interface JobRow {
@@ -463,7 +518,7 @@ export async function makeBigDatabase(cluster: RunningCluster, name: string, row
   );
 }
 
-export async function rejection(p: Promise<unknown>): Promise<Error & { code?: string; fields?: Record<string, string>; hint?: string }> {
+export async function rejection(p: Promise<unknown>): Promise<Error & { code?: string; fields?: Record<string, string>; hint?: string; status?: number }> {
   try {
     await p;
   } catch (err) {

@@ -8,8 +8,8 @@ import { startBackup } from '../../lib/backups/start-backup';
 import { startRestore, startTargetJob } from '../../lib/restores/start-restore';
 import type { Role } from '../../lib/auth/roles';
 import { sql } from './db';
-import type { Actor, BackupRow, JobRow, Spawned, Stack } from './backups';
-import { tableChecksums } from './backups';
+import type { Actor, BackupRow, JobRow, Spawned, Stack, StackContext } from './backups';
+import { tableChecksums, useStack } from './backups';
 
 export const KEY_TABLES = ['core.users', 'core.sessions'];
 export const CHECK_STATEMENTS = ['SELECT core.analyze_query_performance()'];
@@ -42,6 +42,32 @@ export async function protectedTarget(
   const worker = await stack.readyWorker(workerEnv);
   const backup = await backupNow(stack, worker, targetId);
   return { storageDir, storageId, targetId, worker, backup };
+}
+
+/** An integration file's stack with a protected target (protectedTarget): storage, target, worker, first backup. */
+export interface TargetContext extends StackContext {
+  storageDir: string;
+  storageId: string;
+  targetId: string;
+  worker: Spawned;
+  backup: BackupRow;
+}
+
+/**
+ * useStack, then protectedTarget in its beforeAll: `before` runs first (to add to the seeded database what the
+ * backup must hold), `after` last (users, checksums of what was backed up).
+ */
+export function useProtectedTarget(
+  dbName: string,
+  o: { password?: boolean; seed?: string; timeoutMs?: number },
+  target: Parameters<typeof protectedTarget>[1],
+  hooks: { before?: (c: StackContext) => Promise<void>; after?: (c: TargetContext) => Promise<void> } = {},
+): TargetContext {
+  return useStack<TargetContext>(dbName, o, async (c) => {
+    await hooks.before?.(c);
+    Object.assign(c, await protectedTarget(c.stack, target));
+    await hooks.after?.(c);
+  });
 }
 
 /** Backs the target up now and waits for success; returns the backup_log row. */

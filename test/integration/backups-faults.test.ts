@@ -3,21 +3,16 @@
 import { copyFileSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunningCluster } from '../../scripts/lib/cluster';
+import { describe, expect, it } from 'vitest';
 import { freePort } from '../../scripts/lib/stack';
 import { sql, waitFor } from '../helpers/db';
 import {
-  Stack,
-  startStack,
-  stopStack,
   childProcs,
   exitWithin,
   holdLock,
   killGroup,
   listFiles,
   makeBigDatabase,
-  pgEnv,
   sha256File,
   tableChecksums,
   toolProcsFor,
@@ -26,6 +21,7 @@ import {
   isAlive,
   type Manifest,
   type Spawned,
+  useWorkerStack,
 } from '../helpers/backups';
 import { startBackup } from '../../lib/backups/start-backup';
 import { cancelJob } from '../../lib/jobs/cancel-job';
@@ -35,22 +31,16 @@ import { updateTarget } from '../../lib/targets/manage-targets';
 import { targetHealth } from '../../lib/overview/target-health';
 import { listBackups } from '../../lib/backups/list-backups';
 
-let cluster: RunningCluster | undefined;
-let stack: Stack | undefined;
-let worker: Spawned;
-let storageDir: string;
-let storageId: string;
 const good: { file: string; sha: string }[] = [];
 const targets: Record<string, string> = {};
 
-const s = () => stack!;
 const ODD = `my "odd" dätabase 'x'`;
 
 /** Starts a backup and waits for it to end; returns the job row and its backup_log rows. */
-async function runBackup(targetId: string, w: Spawned = worker, timeoutMs = 30_000) {
-  const { id } = await startBackup(s().operator, targetId);
-  const job = await s().waitJob(id, ['succeeded', 'failed', 'cancelled'], timeoutMs, w);
-  return { job, rows: await s().backupRows(id) };
+async function runBackup(targetId: string, w: Spawned = fx.worker, timeoutMs = 30_000) {
+  const { id } = await startBackup(fx.stack.operator, targetId);
+  const job = await fx.stack.waitJob(id, ['succeeded', 'failed', 'cancelled'], timeoutMs, w);
+  return { job, rows: await fx.stack.backupRows(id) };
 }
 
 async function expectEarlierBackupsIntact() {
@@ -72,41 +62,35 @@ function expectFailure(job: { status: string; error_code: string | null; error_m
   expect(job.error_hint).toBeTruthy();
 }
 
-beforeAll(async () => {
-  ({ cluster, stack } = await startStack('lifeboat_faults', { password: true, seed: 'eitherway' }));
-  await makeBigDatabase(cluster, 'bigdb', 400_000);
-  ({ storageDir, storageId } = await s().localStorage());
-  worker = await s().readyWorker();
-
+const fx = useWorkerStack('lifeboat_faults', { password: true, seed: 'eitherway' }, async (c) => {
+  await makeBigDatabase(c.cluster, 'bigdb', 400_000);
   // Earlier good backups that no fault may damage: a small one and one of the big database the faults reuse.
-  targets.good = (await s().target({ name: 'good', database: 'eitherway', storageId })).id;
-  targets.big = (await s().target({ name: 'big', database: 'bigdb', storageId })).id;
+  targets.good = (await c.stack.target({ name: 'good', database: 'eitherway', storageId: c.storageId })).id;
+  targets.big = (await c.stack.target({ name: 'big', database: 'bigdb', storageId: c.storageId })).id;
   for (const t of [targets.good, targets.big]) {
     const { job, rows } = await runBackup(t);
     expect(job.status, `${job.error_code}: ${job.error_message}`).toBe('succeeded');
-    const file = path.join(storageDir, rows[0]!.backup_file);
+    const file = path.join(c.storageDir, rows[0]!.backup_file);
     good.push({ file, sha: rows[0]!.checksum_sha256! });
   }
-}, 90_000);
-
-afterAll(() => stopStack(stack, cluster), 60_000);
+});
 
 describe('connection faults', () => {
   it('an unreachable target (closed port): TARGET_UNREACHABLE naming host and port', async () => {
     const port = await freePort();
-    const t = await s().target({ name: 'unreachable', database: 'eitherway', port, storageId });
+    const t = await fx.stack.target({ name: 'unreachable', database: 'eitherway', port, storageId: fx.storageId });
     const { job } = await runBackup(t.id);
     expectFailure(job, 'TARGET_UNREACHABLE');
     expect(job.error_message).toContain(`127.0.0.1:${port}`);
-    expectNoPartials(storageDir);
+    expectNoPartials(fx.storageDir);
     await expectEarlierBackupsIntact();
   });
 
   it('a failure before the dump starts still shows on the overview: the target turns "failing" with the message', async () => {
-    const t = await s().target({ name: 'flaky', database: 'eitherway', storageId });
+    const t = await fx.stack.target({ name: 'flaky', database: 'eitherway', storageId: fx.storageId });
     expect((await runBackup(t.id)).job.status).toBe('succeeded');
     const port = await freePort();
-    await updateTarget(s().admin, t.id, { port }, null);
+    await updateTarget(fx.stack.admin, t.id, { port }, null);
     const { job } = await runBackup(t.id);
     expectFailure(job, 'TARGET_UNREACHABLE');
     const health = (await targetHealth()).find((h) => h.id === t.id)!;
@@ -121,30 +105,30 @@ describe('connection faults', () => {
   });
 
   it('a wrong password: TARGET_AUTH_FAILED naming the user', async () => {
-    const t = await s().target({ name: 'wrong-password', database: 'eitherway', password: 'not-the-password', storageId });
+    const t = await fx.stack.target({ name: 'wrong-password', database: 'eitherway', password: 'not-the-password', storageId: fx.storageId });
     const { job } = await runBackup(t.id);
     expectFailure(job, 'TARGET_AUTH_FAILED');
     expect(job.error_message).toContain('"postgres"');
     expect(job.error_message).not.toContain('not-the-password');
-    expectNoPartials(storageDir);
+    expectNoPartials(fx.storageDir);
     await expectEarlierBackupsIntact();
   });
 
   it('a user without SELECT on one table: TARGET_PRIVILEGES naming it, and test-connection lists it as unreadable', async () => {
-    const admin = cluster!.url('eitherway');
-    await sql(cluster!.url('postgres'), `CREATE ROLE reader LOGIN PASSWORD 'reader-pw'`);
+    const admin = fx.cluster.url('eitherway');
+    await sql(fx.cluster.url('postgres'), `CREATE ROLE reader LOGIN PASSWORD 'reader-pw'`);
     await sql(admin, `GRANT USAGE ON SCHEMA core TO reader; GRANT SELECT ON core.users TO reader; GRANT SELECT ON ALL SEQUENCES IN SCHEMA core TO reader`);
-    const t = await s().target({ name: 'no-privileges', database: 'eitherway', dbUser: 'reader', password: 'reader-pw', storageId });
+    const t = await fx.stack.target({ name: 'no-privileges', database: 'eitherway', dbUser: 'reader', password: 'reader-pw', storageId: fx.storageId });
     const { job, rows } = await runBackup(t.id);
     expectFailure(job, 'TARGET_PRIVILEGES');
     expect(job.error_message).toMatch(/sessions/);
     expect(job.error_detail).toMatch(/permission denied for table sessions/);
     expect(rows.map((r) => [r.status, r.error_code])).toEqual([['failed', 'TARGET_PRIVILEGES']]);
-    expectNoPartials(storageDir);
-    expect(existsSync(path.join(storageDir, rows[0]!.backup_file))).toBe(false);
+    expectNoPartials(fx.storageDir);
+    expect(existsSync(path.join(fx.storageDir, rows[0]!.backup_file))).toBe(false);
 
-    const check = await enqueueJob(s().admin, 'test-connection', { targetId: t.id }, { targetId: t.id });
-    const done = await s().waitJob(check.id, undefined, 30_000, worker);
+    const check = await enqueueJob(fx.stack.admin, 'test-connection', { targetId: t.id }, { targetId: t.id });
+    const done = await fx.stack.waitJob(check.id, undefined, 30_000, fx.worker);
     expect(done.status, `${done.error_code}: ${done.error_message}`).toBe('succeeded');
     expect(done.result).toMatchObject({ ok: false, user: 'reader', unreadable: ['core.sessions'], toolProblem: null });
     await expectEarlierBackupsIntact();
@@ -153,9 +137,9 @@ describe('connection faults', () => {
 
 describe('storage faults', () => {
   it('a storage folder that does not exist: STORAGE_MISSING naming it, and nothing is created there', async () => {
-    const missing = path.join(s().tempDir('lifeboat-gone-'), 'mount', 'backups');
-    const st = await s().storage('missing', missing);
-    const t = await s().target({ name: 'storage-missing', database: 'eitherway', storageId: st.id });
+    const missing = path.join(fx.stack.tempDir('lifeboat-gone-'), 'mount', 'backups');
+    const st = await fx.stack.storage('missing', missing);
+    const t = await fx.stack.target({ name: 'storage-missing', database: 'eitherway', storageId: st.id });
     const { job } = await runBackup(t.id);
     expectFailure(job, 'STORAGE_MISSING');
     expect(job.error_message).toContain(missing);
@@ -165,10 +149,10 @@ describe('storage faults', () => {
   });
 
   it('a storage path that is a file: STORAGE_MISSING saying it is not a folder', async () => {
-    const file = path.join(s().tempDir('lifeboat-file-'), 'backups');
+    const file = path.join(fx.stack.tempDir('lifeboat-file-'), 'backups');
     writeFileSync(file, 'not a folder');
-    const st = await s().storage('a-file', file);
-    const t = await s().target({ name: 'storage-file', database: 'eitherway', storageId: st.id });
+    const st = await fx.stack.storage('a-file', file);
+    const t = await fx.stack.target({ name: 'storage-file', database: 'eitherway', storageId: st.id });
     const { job } = await runBackup(t.id);
     expectFailure(job, 'STORAGE_MISSING');
     expect(job.error_message).toContain('not a folder');
@@ -176,11 +160,11 @@ describe('storage faults', () => {
   });
 
   it('a read-only storage (ro tmpfs; root ignores file modes): STORAGE_NOT_WRITABLE', async () => {
-    const dir = s().tempDir('lifeboat-ro-');
+    const dir = fx.stack.tempDir('lifeboat-ro-');
     await execa('mount', ['-t', 'tmpfs', '-o', 'ro,size=1m', 'tmpfs', dir]);
-    s().mounts.push(dir);
-    const st = await s().storage('read-only', dir);
-    const t = await s().target({ name: 'storage-ro', database: 'eitherway', storageId: st.id });
+    fx.stack.mounts.push(dir);
+    const st = await fx.stack.storage('read-only', dir);
+    const t = await fx.stack.target({ name: 'storage-ro', database: 'eitherway', storageId: st.id });
     const { job } = await runBackup(t.id);
     expectFailure(job, 'STORAGE_NOT_WRITABLE');
     expect(job.error_message).toContain(dir);
@@ -188,27 +172,27 @@ describe('storage faults', () => {
   });
 
   it('a full disk (200 kB tmpfs, a 15 MB dump): DISK_FULL, backup_log failed, no partial, no tool left running', async () => {
-    const dir = s().tempDir('lifeboat-full-');
+    const dir = fx.stack.tempDir('lifeboat-full-');
     await execa('mount', ['-t', 'tmpfs', '-o', 'size=200k', 'tmpfs', dir]);
-    s().mounts.push(dir);
-    const st = await s().storage('full', dir);
+    fx.stack.mounts.push(dir);
+    const st = await fx.stack.storage('full', dir);
     // Its own pool and worker: if the job hangs, the main worker's backup queue stays free.
-    const w = s().spawnWorker({ LIFEBOAT_WORKER_POOL: 'full' });
-    await s().workerReady(w);
-    const t = await s().target({ name: 'disk-full', database: 'bigdb', storageId: st.id, workerPool: 'full' });
-    const { id } = await startBackup(s().operator, t.id);
+    const w = fx.stack.spawnWorker({ LIFEBOAT_WORKER_POOL: 'full' });
+    await fx.stack.workerReady(w);
+    const t = await fx.stack.target({ name: 'disk-full', database: 'bigdb', storageId: st.id, workerPool: 'full' });
+    const { id } = await startBackup(fx.stack.operator, t.id);
     try {
-      const job = await s().waitJob(id, ['succeeded', 'failed', 'cancelled'], 15_000, w);
+      const job = await fx.stack.waitJob(id, ['succeeded', 'failed', 'cancelled'], 15_000, w);
       expectFailure(job, 'DISK_FULL');
       expect(job.error_message).toContain(dir);
-      const rows = await s().backupRows(id);
+      const rows = await fx.stack.backupRows(id);
       expect(rows.map((r) => [r.status, r.error_code])).toEqual([['failed', 'DISK_FULL']]);
       expect(listFiles(dir)).toEqual([]);
-      expect(toolProcsFor(cluster!.port, 'pg_dump')).toEqual([]);
+      expect(toolProcsFor(fx.cluster.port, 'pg_dump')).toEqual([]);
       expect(childProcs(w.child.pid!, 'zstd')).toEqual([]);
     } finally {
       // A hung job's passfile would outlive the kill below; remember it for afterAll.
-      for (const p of toolProcsFor(cluster!.port, 'pg_dump')) if (p.environ.PGPASSFILE) s().tempDirs.push(path.dirname(p.environ.PGPASSFILE));
+      for (const p of toolProcsFor(fx.cluster.port, 'pg_dump')) if (p.environ.PGPASSFILE) fx.stack.tempDirs.push(path.dirname(p.environ.PGPASSFILE));
       killGroup(w.child, 'SIGKILL');
       await exitWithin(w.child, 5_000);
     }
@@ -219,23 +203,23 @@ describe('storage faults', () => {
     // Room for the dump (sized from the earlier good one, plus slack) and at most one more 4 kB page.
     const size = statSync(good[0]!.file).size;
     const pages = Math.ceil((size + 1024) / 4096);
-    const dir = s().tempDir('lifeboat-nearly-full-');
+    const dir = fx.stack.tempDir('lifeboat-nearly-full-');
     await execa('mount', ['-t', 'tmpfs', '-o', `size=${pages * 4}k`, 'tmpfs', dir]);
-    s().mounts.push(dir);
-    const st = await s().storage('nearly-full', dir);
-    const w = s().spawnWorker({ LIFEBOAT_WORKER_POOL: 'nearly-full' });
-    await s().workerReady(w);
-    const t = await s().target({ name: 'nearly-full', database: 'eitherway', storageId: st.id, workerPool: 'nearly-full' });
-    const { id } = await startBackup(s().operator, t.id);
+    fx.stack.mounts.push(dir);
+    const st = await fx.stack.storage('nearly-full', dir);
+    const w = fx.stack.spawnWorker({ LIFEBOAT_WORKER_POOL: 'nearly-full' });
+    await fx.stack.workerReady(w);
+    const t = await fx.stack.target({ name: 'nearly-full', database: 'eitherway', storageId: st.id, workerPool: 'nearly-full' });
+    const { id } = await startBackup(fx.stack.operator, t.id);
     try {
-      const job = await s().waitJob(id, ['succeeded', 'failed', 'cancelled'], 15_000, w);
+      const job = await fx.stack.waitJob(id, ['succeeded', 'failed', 'cancelled'], 15_000, w);
       expectFailure(job, 'DISK_FULL');
-      const rows = await s().backupRows(id);
+      const rows = await fx.stack.backupRows(id);
       expect(rows.map((r) => [r.status, r.error_code])).toEqual([['failed', 'DISK_FULL']]);
       // A failed row's files are never cleaned by retention, so none may stay behind.
       expect(listFiles(dir)).toEqual([]);
     } finally {
-      for (const p of toolProcsFor(cluster!.port, 'pg_dump')) if (p.environ.PGPASSFILE) s().tempDirs.push(path.dirname(p.environ.PGPASSFILE));
+      for (const p of toolProcsFor(fx.cluster.port, 'pg_dump')) if (p.environ.PGPASSFILE) fx.stack.tempDirs.push(path.dirname(p.environ.PGPASSFILE));
       killGroup(w.child, 'SIGKILL');
       await exitWithin(w.child, 5_000);
     }
@@ -259,8 +243,8 @@ describe('storage faults', () => {
       // What was there first is still there, byte for byte.
       for (const f of squatters) expect(readFileSync(f, 'utf8'), `${f} was overwritten`).toBe(`squatter ${path.basename(f)}`);
       expect(job.status, `${job.error_code}: ${job.error_message}`).toBe('succeeded');
-      expect(squatters).not.toContain(path.join(storageDir, rows[0]!.backup_file));
-      expect(await sha256File(path.join(storageDir, rows[0]!.backup_file))).toBe(rows[0]!.checksum_sha256);
+      expect(squatters).not.toContain(path.join(fx.storageDir, rows[0]!.backup_file));
+      expect(await sha256File(path.join(fx.storageDir, rows[0]!.backup_file))).toBe(rows[0]!.checksum_sha256);
     } finally {
       for (const f of squatters) await execa('rm', ['-f', f]);
     }
@@ -273,19 +257,19 @@ describe('stopped mid-dump', () => {
   // its sibling's version: that one inherits the same libpq environment and lives a moment.
   const isTheDump = (p: { cmdline: string }) => p.cmdline.includes('--format=');
   it('pg_dump killed mid-run: BACKUP_TOOL_FAILED, partial removed, earlier backups intact', async () => {
-    const { id } = await startBackup(s().operator, targets.big!);
+    const { id } = await startBackup(fx.stack.operator, targets.big!);
     // Freeze the compressing zstd as soon as it starts: pg_dump then blocks writing the pipe, mid-data, and cannot
     // finish first. (Not the read-back's `zstd -d`: the compressed bytes buffered in front of it are a whole small dump.)
-    const zstd = await waitFor('zstd to start', async () => childProcs(worker.child.pid!, 'zstd').find((p) => !/(^| )-d( |$)/.test(p.cmdline)), 20_000, 2);
+    const zstd = await waitFor('zstd to start', async () => childProcs(fx.worker.child.pid!, 'zstd').find((p) => !/(^| )-d( |$)/.test(p.cmdline)), 20_000, 2);
     process.kill(zstd.pid, 'SIGSTOP');
     let dumpPid: number;
     let passfile: string;
     try {
-      const dump = await waitFor('pg_dump to run', async () => toolProcsFor(cluster!.port, 'pg_dump').find((p) => p.environ.PGDATABASE === 'bigdb' && isTheDump(p)), 5_000, 10);
+      const dump = await waitFor('pg_dump to run', async () => toolProcsFor(fx.cluster.port, 'pg_dump').find((p) => p.environ.PGDATABASE === 'bigdb' && isTheDump(p)), 5_000, 10);
       dumpPid = dump.pid;
       passfile = dump.environ.PGPASSFILE!;
-      await waitFor('the data phase', async () => (await s().logLines(id)).some((l) => l.includes('dumping contents of table "public.big"')), 10_000, 50);
-      const job = (await s().job(id))!;
+      await waitFor('the data phase', async () => (await fx.stack.logLines(id)).some((l) => l.includes('dumping contents of table "public.big"')), 10_000, 50);
+      const job = (await fx.stack.job(id))!;
       expect(job.status).toBe('running');
       // The artifact's .partial and the passfile's folder (a secret on disk, swept like a partial).
       expect(job.partial_paths).toHaveLength(2);
@@ -296,48 +280,48 @@ describe('stopped mid-dump', () => {
     } finally {
       process.kill(zstd.pid, 'SIGCONT');
     }
-    const job = await s().waitJob(id, undefined, 20_000, worker);
+    const job = await fx.stack.waitJob(id, undefined, 20_000, fx.worker);
     expectFailure(job, 'BACKUP_TOOL_FAILED');
     expect(job.error_message).toMatch(/pg_dump/);
     expect(job.error_message).toMatch(/SIGKILL|signal|killed/i);
-    const rows = await s().backupRows(id);
+    const rows = await fx.stack.backupRows(id);
     expect(rows.map((r) => [r.status, r.error_code])).toEqual([['failed', 'BACKUP_TOOL_FAILED']]);
     expect(job.partial_paths).toEqual([]);
-    expectNoPartials(storageDir);
-    expect(existsSync(path.join(storageDir, rows[0]!.backup_file))).toBe(false);
-    expect(childProcs(worker.child.pid!, 'zstd')).toEqual([]);
+    expectNoPartials(fx.storageDir);
+    expect(existsSync(path.join(fx.storageDir, rows[0]!.backup_file))).toBe(false);
+    expect(childProcs(fx.worker.child.pid!, 'zstd')).toEqual([]);
     expect(existsSync(path.dirname(passfile!))).toBe(false);
     await expectEarlierBackupsIntact();
   });
 
   it('cancelled while running: job and backup cancelled, partial removed, no pg_dump or zstd left', async () => {
-    const lock = await holdLock(cluster!.url('bigdb'), 'small');
+    const lock = await holdLock(fx.cluster.url('bigdb'), 'small');
     let id: string;
     let partial: string;
     let passfile: string;
     try {
-      ({ id } = await startBackup(s().operator, targets.big!));
-      await waitForLockWaiter(cluster!.url('postgres'), 'bigdb');
-      const running = (await s().job(id))!;
+      ({ id } = await startBackup(fx.stack.operator, targets.big!));
+      await waitForLockWaiter(fx.cluster.url('postgres'), 'bigdb');
+      const running = (await fx.stack.job(id))!;
       expect(running.status).toBe('running');
       partial = running.partial_paths.find((p) => p.endsWith('.partial'))!;
       expect(existsSync(partial)).toBe(true);
-      const dumps = toolProcsFor(cluster!.port, 'pg_dump').filter(isTheDump);
+      const dumps = toolProcsFor(fx.cluster.port, 'pg_dump').filter(isTheDump);
       expect(dumps).toHaveLength(1);
       passfile = dumps[0]!.environ.PGPASSFILE!;
-      expect(await cancelJob(s().operator, id, null)).toEqual({ id, status: 'cancelling' });
-      const job = await s().waitJob(id, ['cancelled', 'failed', 'succeeded'], 8_000, worker);
+      expect(await cancelJob(fx.stack.operator, id, null)).toEqual({ id, status: 'cancelling' });
+      const job = await fx.stack.waitJob(id, ['cancelled', 'failed', 'succeeded'], 8_000, fx.worker);
       expect(job.status).toBe('cancelled');
       expect(job.error_code).toBe('JOB_CANCELLED');
     } finally {
       await lock.release();
     }
-    const rows = await s().backupRows(id!);
+    const rows = await fx.stack.backupRows(id!);
     expect(rows.map((r) => [r.status, r.error_code])).toEqual([['cancelled', 'JOB_CANCELLED']]);
     expect(existsSync(partial!)).toBe(false);
-    expectNoPartials(storageDir);
-    expect(toolProcsFor(cluster!.port, 'pg_dump')).toEqual([]);
-    expect(childProcs(worker.child.pid!, 'zstd')).toEqual([]);
+    expectNoPartials(fx.storageDir);
+    expect(toolProcsFor(fx.cluster.port, 'pg_dump')).toEqual([]);
+    expect(childProcs(fx.worker.child.pid!, 'zstd')).toEqual([]);
     expect(existsSync(path.dirname(passfile!))).toBe(false);
     // The target is free again.
     const again = await runBackup(targets.big!);
@@ -349,35 +333,35 @@ describe('stopped mid-dump', () => {
 describe('awkward database names', () => {
   it(`backs up ${ODD} and the manifest's restoreByHand commands bring it back`, async () => {
     const q = `"${ODD.replaceAll('"', '""')}"`;
-    await sql(cluster!.url('postgres'), `CREATE DATABASE ${q}`);
+    await sql(fx.cluster.url('postgres'), `CREATE DATABASE ${q}`);
     await sql(
-      cluster!.url(ODD),
+      fx.cluster.url(ODD),
       `CREATE SCHEMA "sch ""é"""; CREATE TABLE "sch ""é"""."Täble 'one'" (id int PRIMARY KEY, note text);
        INSERT INTO "sch ""é"""."Täble 'one'" SELECT i, 'zeile ' || i || ' ü' FROM generate_series(1, 1000) i;`,
     );
-    const source = await tableChecksums(cluster!.url(ODD));
-    const t = await s().target({ name: 'odd name', database: ODD, storageId });
+    const source = await tableChecksums(fx.cluster.url(ODD));
+    const t = await fx.stack.target({ name: 'odd name', database: ODD, storageId: fx.storageId });
     const { job, rows } = await runBackup(t.id);
     expect(job.status, `${job.error_code}: ${job.error_message}\n${job.error_detail ?? ''}`).toBe('succeeded');
     const row = rows[0]!;
     expect(row.database_name).toBe(ODD);
-    const file = path.join(storageDir, row.backup_file);
+    const file = path.join(fx.storageDir, row.backup_file);
     expect(await sha256File(file)).toBe(row.checksum_sha256);
     const manifest = JSON.parse(readFileSync(`${file}.manifest.json`, 'utf8')) as Manifest;
     expect(manifest.database).toBe(ODD);
 
     // Run the manifest's commands as a person would, in a folder with the two files, naming a new (odd) database.
-    const work = s().tempDir('lifeboat-byhand-');
+    const work = fx.stack.tempDir('lifeboat-byhand-');
     copyFileSync(file, path.join(work, manifest.file));
     copyFileSync(`${file}.globals.sql`, path.join(work, manifest.globals.file));
     const fresh = `${ODD} (restored)`;
     for (const cmd of manifest.restoreByHand) {
       const line = cmd.replaceAll('<new_database>', `'${fresh.replaceAll("'", "'\\''")}'`);
-      const res = await execa('bash', ['-c', line], { cwd: work, env: { ...process.env, PGPASSWORD: cluster!.password! }, reject: false, all: true });
+      const res = await execa('bash', ['-c', line], { cwd: work, env: { ...process.env, PGPASSWORD: fx.cluster.password! }, reject: false, all: true });
       expect(res.exitCode, `${line}\n${res.all}`).toBe(0);
     }
-    expect(await tableChecksums(cluster!.url(fresh))).toEqual(source);
-    expect(await tableChecksums(cluster!.url(ODD))).toEqual(source);
+    expect(await tableChecksums(fx.cluster.url(fresh))).toEqual(source);
+    expect(await tableChecksums(fx.cluster.url(ODD))).toEqual(source);
     await expectEarlierBackupsIntact();
   }, 45_000);
 });
@@ -386,21 +370,21 @@ describe('a worker killed mid-backup', () => {
   let deadWorkerPassfile: string | undefined;
 
   it('is swept by the next worker: job WORKER_LOST, backup_log failed (not running), partial removed', async () => {
-    const t = await s().target({ name: 'crashy', database: 'bigdb', storageId, workerPool: 'crash' });
-    const doomed = s().spawnWorker({ LIFEBOAT_WORKER_POOL: 'crash' });
-    await s().workerReady(doomed);
-    const lock = await holdLock(cluster!.url('bigdb'), 'small');
+    const t = await fx.stack.target({ name: 'crashy', database: 'bigdb', storageId: fx.storageId, workerPool: 'crash' });
+    const doomed = fx.stack.spawnWorker({ LIFEBOAT_WORKER_POOL: 'crash' });
+    await fx.stack.workerReady(doomed);
+    const lock = await holdLock(fx.cluster.url('bigdb'), 'small');
     let id: string;
     let partial: string;
     let passfile: string;
     try {
-      ({ id } = await startBackup(s().operator, t.id));
-      await waitForLockWaiter(cluster!.url('postgres'), 'bigdb');
-      const running = (await s().job(id))!;
+      ({ id } = await startBackup(fx.stack.operator, t.id));
+      await waitForLockWaiter(fx.cluster.url('postgres'), 'bigdb');
+      const running = (await fx.stack.job(id))!;
       expect(running.status).toBe('running');
       partial = running.partial_paths.find((p) => p.endsWith('.partial'))!;
       expect(existsSync(partial), workerTail(doomed)).toBe(true);
-      const [dump] = toolProcsFor(cluster!.port, 'pg_dump');
+      const [dump] = toolProcsFor(fx.cluster.port, 'pg_dump');
       passfile = dump!.environ.PGPASSFILE!;
       expect(existsSync(passfile)).toBe(true);
       killGroup(doomed.child, 'SIGKILL');
@@ -408,22 +392,22 @@ describe('a worker killed mid-backup', () => {
     } finally {
       await lock.release();
     }
-    expect((await s().job(id!))!.status).toBe('running');
-    expect((await s().backupRows(id!)).map((r) => r.status)).toEqual(['running']);
+    expect((await fx.stack.job(id!))!.status).toBe('running');
+    expect((await fx.stack.backupRows(id!)).map((r) => r.status)).toEqual(['running']);
 
-    const next = s().spawnWorker({ LIFEBOAT_WORKER_POOL: 'crash' });
-    const job = await s().waitJob(id!, ['failed', 'succeeded', 'cancelled'], 20_000, next);
+    const next = fx.stack.spawnWorker({ LIFEBOAT_WORKER_POOL: 'crash' });
+    const job = await fx.stack.waitJob(id!, ['failed', 'succeeded', 'cancelled'], 20_000, next);
     expectFailure(job, 'WORKER_LOST');
     await waitFor('the partial file to go', async () => !existsSync(partial!), 5_000);
-    const rows = await s().backupRows(id!);
+    const rows = await fx.stack.backupRows(id!);
     expect(rows.map((r) => [r.status, r.error_code])).toEqual([['failed', 'WORKER_LOST']]);
     expect(rows[0]!.finished_at).toBeInstanceOf(Date);
-    expectNoPartials(storageDir);
-    expect(toolProcsFor(cluster!.port, 'pg_dump')).toEqual([]);
+    expectNoPartials(fx.storageDir);
+    expect(toolProcsFor(fx.cluster.port, 'pg_dump')).toEqual([]);
     killGroup(next.child, 'SIGTERM');
     await exitWithin(next.child, 10_000);
     deadWorkerPassfile = passfile!;
-    s().tempDirs.push(path.dirname(passfile!));
+    fx.stack.tempDirs.push(path.dirname(passfile!));
     await expectEarlierBackupsIntact();
   }, 60_000);
 

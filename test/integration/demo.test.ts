@@ -1,15 +1,15 @@
 // `npm run demo` end to end, twice on one data folder: URL and logins, health, sign-in, secrets, sample DB, Ctrl-C, data kept.
 // Needs a fresh build (`node --import tsx -e "import('./scripts/lib/stack.ts').then(m=>m.ensureBuild())"`), else it builds first.
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, chmodSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, chmodSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { execa, type ResultPromise } from 'execa';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startCluster } from '../../scripts/lib/cluster';
 import { freePort, root } from '../../scripts/lib/stack';
 import { signInCookie } from '../helpers/browser';
+import { leftovers, leftoversAfterExit, stopDemos, waitForLine } from '../helpers/demo-processes';
 
 type Demo = ResultPromise<{ detached: true; reject: false; all: true; buffer: false }> & { lines: string[] };
 
@@ -41,21 +41,6 @@ function startDemo(): Demo {
 
 const output = (d: Demo) => `\ndemo output:\n${d.lines.slice(-60).join('\n')}`;
 
-async function waitForLine(d: Demo, re: RegExp, timeoutMs: number): Promise<RegExpExecArray> {
-  const deadline = Date.now() + timeoutMs;
-  let exited = false;
-  void d.then(() => (exited = true));
-  for (;;) {
-    for (const l of d.lines) {
-      const m = re.exec(l);
-      if (m) return m;
-    }
-    if (exited) throw new Error(`the demo exited (code ${d.exitCode}) before printing ${re}${output(d)}`);
-    if (Date.now() > deadline) throw new Error(`no line matching ${re} within ${timeoutMs / 1000} s${output(d)}`);
-    await sleep(100);
-  }
-}
-
 interface Started {
   url: string;
   logins: Map<string, { email: string; password: string; note: string }>;
@@ -63,14 +48,14 @@ interface Started {
 }
 
 async function waitUntilRunning(d: Demo): Promise<Started> {
-  const [, url] = await waitForLine(d, /^\s*Lifeboat is running at (http:\/\/\S+)\s*$/, 240_000);
-  await waitForLine(d, /Press Ctrl-C to stop/, 5_000);
+  const [, url] = await waitForLine(d, /^\s*Lifeboat is running at (http:\/\/\S+)\s*$/, 240_000, () => output(d));
+  await waitForLine(d, /Press Ctrl-C to stop/, 5_000, () => output(d));
   const logins = new Map<string, { email: string; password: string; note: string }>();
   for (const l of d.lines) {
     const m = /^\s+(admin|operator|viewer)\s+(\S+@lifeboat\.local)\s+(\S+)(.*)$/.exec(l);
     if (m) logins.set(m[1]!, { email: m[2]!, password: m[3]!, note: m[4]!.trim() });
   }
-  const [, port] = await waitForLine(d, /^\s*Sample database:\s+eitherway on 127\.0\.0\.1:(\d+)\s*$/, 1_000);
+  const [, port] = await waitForLine(d, /^\s*Sample database:\s+eitherway on 127\.0\.0\.1:(\d+)\s*$/, 1_000, () => output(d));
   return { url: url!, logins, samplePort: Number(port) };
 }
 
@@ -92,30 +77,6 @@ function readSecrets(): Record<string, string> {
   return out;
 }
 
-/** Live processes (not zombies) that mention `needles` in their command line or environment. */
-function leftovers(needles: string[]): string[] {
-  const found: string[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      if (stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'Z') continue;
-      const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8').replaceAll('\0', ' ');
-      let environ = '';
-      try {
-        environ = readFileSync(`/proc/${entry}/environ`, 'utf8');
-      } catch {
-        // not ours to read
-      }
-      const hit = needles.find((n) => cmdline.includes(n) || environ.split('\0').some((kv) => kv === `LIFEBOAT_DATA_DIR=${n}`));
-      if (hit) found.push(`${entry}: ${cmdline.trim()}`);
-    } catch {
-      // exited while we looked
-    }
-  }
-  return found;
-}
-
 async function query<T extends pg.QueryResultRow>(config: pg.ClientConfig, text: string, values: unknown[] = []): Promise<T[]> {
   const c = new pg.Client(config);
   await c.connect();
@@ -133,29 +94,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const d of demos) {
-    if (d.exitCode === null && d.signalCode === null) {
-      try {
-        process.kill(d.pid!, 'SIGINT');
-      } catch {
-        // gone
-      }
-      await Promise.race([d, sleep(30_000)]);
-    }
-  }
-  // A PostgreSQL left running on the data folder (a failed run): stopped properly, so it leaves no shared memory behind.
-  if (existsSync(path.join(dataDir, 'pg', 'postmaster.pid'))) {
-    const cluster = await startCluster({ dataDir: path.join(dataDir, 'pg'), password: readSecrets().LIFEBOAT_PG_PASSWORD }).catch(() => undefined);
-    await cluster?.stop('immediate').catch(() => {});
-  }
-  // Whatever else is still running from this data folder, by pid.
-  for (const line of leftovers([dataDir])) {
-    try {
-      process.kill(Number(line.split(':')[0]), 'SIGKILL');
-    } catch {
-      // gone
-    }
-  }
+  await stopDemos(demos, { dataDir, needles: [dataDir] });
   rmSync(dataDir, { recursive: true, force: true });
 }, 90_000);
 
@@ -247,13 +186,7 @@ describe('npm run demo', () => {
     expect(ms).toBeLessThan(30_000);
     expect(d.lines.some((l) => l.includes('stopped. Your data is kept in'))).toBe(true);
     // Children may take a moment to be reaped by whoever adopted them.
-    const needles = [dataDir, `-p ${webPort}`, `port=${first.samplePort}`];
-    let left = leftovers(needles);
-    for (let i = 0; i < 20 && left.length; i++) {
-      await sleep(250);
-      left = leftovers(needles);
-    }
-    expect(left).toEqual([]);
+    expect(await leftoversAfterExit([dataDir, `-p ${webPort}`, `port=${first.samplePort}`])).toEqual([]);
     await expect(fetch(`${first.url}/api/health`)).rejects.toThrow();
   }, 45_000);
 
@@ -287,17 +220,12 @@ describe('npm run demo', () => {
 
     const { exitCode } = await interrupt(d);
     expect(exitCode, output(d)).toBe(0);
-    let left = leftovers([dataDir, `-p ${webPort}`, `port=${again.samplePort}`]);
-    for (let i = 0; i < 20 && left.length; i++) {
-      await sleep(250);
-      left = leftovers([dataDir, `-p ${webPort}`, `port=${again.samplePort}`]);
-    }
-    expect(left).toEqual([]);
+    expect(await leftoversAfterExit([dataDir, `-p ${webPort}`, `port=${again.samplePort}`])).toEqual([]);
   }, 300_000);
 
   it('stopped while PostgreSQL is starting, leaves no PostgreSQL running', async () => {
     const d = startDemo();
-    await waitForLine(d, /\[demo\] starting the private PostgreSQL/, 60_000);
+    await waitForLine(d, /\[demo\] starting the private PostgreSQL/, 60_000, () => output(d));
     // Ctrl-C once the server process exists but before the demo holds a handle to it (a window of a few hundred ms).
     const deadline = Date.now() + 10_000;
     while (!existsSync(path.join(dataDir, 'pg', 'postmaster.pid'))) {

@@ -9,36 +9,32 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { pipeToNodeResponse } from 'next/dist/server/pipe-readable';
 import { signalFromNodeResponse } from 'next/dist/server/web/spec-extension/adapters/next-request';
-import { createThrowawayCluster, type RunningCluster } from '../../scripts/lib/cluster';
 import { sql, waitFor } from '../helpers/db';
-import { exitWithin, killGroup, makeBigDatabase, sha256File, Stack, type Spawned } from '../helpers/backups';
+import { exitWithin, killGroup, makeBigDatabase, sha256File, type Spawned, useStack } from '../helpers/backups';
 import { backupNow, why } from '../helpers/restores';
 import { getDb } from '../../lib/db';
 import { openBackupForDownload } from '../../lib/backups/download-backup';
 import { downloadResponse } from '../../lib/downloads/stream-download';
 import { DOWNLOAD_CHUNK_BYTES, DOWNLOAD_WINDOW } from '../../lib/downloads/download-window';
 
-let cluster: RunningCluster | undefined;
-let stack: Stack | undefined;
 let worker: Spawned;
 let storageDir: string;
 let storageId: string;
 let targetId: string;
 let server: http.Server;
 let base: string;
-const s = () => stack!;
 const IP = '192.0.2.30';
 /** More chunks than the window plus what the HTTP buffers hold; not a multiple of the chunk size (a short last chunk). */
 const BLOB_SIZE = 12 * DOWNLOAD_CHUNK_BYTES + 12_345;
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 const rowsLeft = async () =>
-  (await sql<{ d: number; c: number }>(s().url, 'SELECT (SELECT count(*)::int FROM downloads) AS d, (SELECT count(*)::int FROM download_chunks) AS c'))[0]!;
-const chunksOf = async (jobId: string) => (await sql<{ n: number }>(s().url, 'SELECT count(*)::int AS n FROM download_chunks WHERE job_id = $1', [jobId]))[0]!.n;
-const downloadJobs = async () => sql<{ id: string; status: string; error_code: string | null }>(s().url, "SELECT id, status, error_code FROM jobs WHERE kind = 'download' ORDER BY created_at");
+  (await sql<{ d: number; c: number }>(fx.stack.url, 'SELECT (SELECT count(*)::int FROM downloads) AS d, (SELECT count(*)::int FROM download_chunks) AS c'))[0]!;
+const chunksOf = async (jobId: string) => (await sql<{ n: number }>(fx.stack.url, 'SELECT count(*)::int AS n FROM download_chunks WHERE job_id = $1', [jobId]))[0]!.n;
+const downloadJobs = async () => sql<{ id: string; status: string; error_code: string | null }>(fx.stack.url, "SELECT id, status, error_code FROM jobs WHERE kind = 'download' ORDER BY created_at");
 
 /** A backup row for a file the test writes straight into the storage folder (random bytes: a "large" backup). */
 async function blobBackup(name: string, bytes: Buffer, recordedSha = sha(bytes)) {
@@ -69,7 +65,7 @@ function serve(): Promise<void> {
     void (async () => {
       let response: Response;
       try {
-        const file = await openBackupForDownload(s().admin, id, IP, 'dump', signalFromNodeResponse(res));
+        const file = await openBackupForDownload(fx.stack.admin, id, IP, 'dump', signalFromNodeResponse(res));
         response = downloadResponse(file, 'application/octet-stream');
       } catch (err) {
         res.writeHead(409, { 'content-type': 'text/plain' }).end((err as Error).message);
@@ -108,32 +104,26 @@ async function readBody(res: Response, opts: { pause?: number; during?: () => Pr
   }
 }
 
-beforeAll(async () => {
-  cluster = await createThrowawayCluster();
-  stack = await new Stack(cluster, 'lifeboat_downloads').init();
-  storageDir = s().tempDir('lifeboat-store-');
-  storageId = (await s().storage('downloads', storageDir)).id;
+const fx = useStack('lifeboat_downloads', { timeoutMs: 180_000 }, async ({ cluster, stack }) => {
+  storageDir = stack.tempDir('lifeboat-store-');
+  storageId = (await stack.storage('downloads', storageDir)).id;
   // A few MB of dump (md5 text compresses only about 2:1): more than one chunk.
   await makeBigDatabase(cluster, 'shop', 120_000);
-  targetId = (await s().target({ name: 'downloads', database: 'shop', storageId })).id;
-  worker = s().spawnWorker();
-  await s().workerReady(worker);
+  targetId = (await stack.target({ name: 'downloads', database: 'shop', storageId })).id;
+  worker = await stack.readyWorker();
   await serve();
-}, 180_000);
+});
 
-afterAll(async () => {
-  server?.close();
-  await stack?.close();
-  await cluster?.remove();
-}, 60_000);
+// Registered after the stack's, so it runs first (after-hooks run last-registered first).
+afterAll(() => void server?.close());
 
 describe('downloads streamed by the worker', () => {
   it('a real backup arrives byte for byte (the SHA-256 the catalog holds), audited, and leaves no rows', async () => {
-    const row = await backupNow(s(), worker, targetId);
+    const row = await backupNow(fx.stack, worker, targetId);
     const onDisk = path.join(storageDir, row.backup_file);
     expect(Number(row.backup_size)).toBeGreaterThan(DOWNLOAD_CHUNK_BYTES);
 
-    const file = await openBackupForDownload(s().admin, BigInt(row.id), IP);
+    const file = await openBackupForDownload(fx.stack.admin, BigInt(row.id), IP);
     expect(file.size).toBe(Number(row.backup_size));
     expect(file.sha256).toBe(row.checksum_sha256);
     const parts: Buffer[] = [];
@@ -143,11 +133,11 @@ describe('downloads streamed by the worker', () => {
     expect(sha(body)).toBe(row.checksum_sha256);
     expect(sha(body)).toBe(await sha256File(onDisk));
 
-    const job = await s().waitJob(file.jobId, ['succeeded', 'failed', 'cancelled'], 30_000, worker);
+    const job = await fx.stack.waitJob(file.jobId, ['succeeded', 'failed', 'cancelled'], 30_000, worker);
     expect(job.status, why(job)).toBe('succeeded');
     expect(job.result).toMatchObject({ size: file.size, sha256: row.checksum_sha256 });
     expect(await rowsLeft()).toEqual({ d: 0, c: 0 });
-    const [audit] = await sql<{ params: Record<string, unknown> }>(s().url, "SELECT params FROM audit_log WHERE action = 'backup.download' ORDER BY id DESC LIMIT 1");
+    const [audit] = await sql<{ params: Record<string, unknown> }>(fx.stack.url, "SELECT params FROM audit_log WHERE action = 'backup.download' ORDER BY id DESC LIMIT 1");
     expect(audit!.params).toEqual({ file: row.backup_file, part: 'dump' });
   }, 120_000);
 
@@ -165,7 +155,7 @@ describe('downloads streamed by the worker', () => {
     expect(sha(got.bytes)).toBe(sha(bytes));
     expect(most).toBeGreaterThan(0);
     expect(most).toBeLessThanOrEqual(DOWNLOAD_WINDOW);
-    expect((await s().waitJob(job!.id, ['succeeded', 'failed', 'cancelled'], 30_000, worker)).status).toBe('succeeded');
+    expect((await fx.stack.waitJob(job!.id, ['succeeded', 'failed', 'cancelled'], 30_000, worker)).status).toBe('succeeded');
     expect(await rowsLeft()).toEqual({ d: 0, c: 0 });
   }, 120_000);
 
@@ -179,7 +169,7 @@ describe('downloads streamed by the worker', () => {
     // The worker filled its window and waits for the browser; the browser closes the connection.
     await waitFor('the window to fill', async () => (await chunksOf(job!.id)) === DOWNLOAD_WINDOW, 20_000, 50);
     abort.abort();
-    const done = await s().waitJob(job!.id, ['succeeded', 'failed', 'cancelled'], 20_000, worker);
+    const done = await fx.stack.waitJob(job!.id, ['succeeded', 'failed', 'cancelled'], 20_000, worker);
     expect(done.status, why(done)).toBe('cancelled');
     expect(done.error_code).toBe('JOB_CANCELLED');
     expect(await rowsLeft()).toEqual({ d: 0, c: 0 });
@@ -196,7 +186,7 @@ describe('downloads streamed by the worker', () => {
     expect(got.ended).toBe('with an error');
     expect(got.bytes.length).toBeLessThan(BLOB_SIZE);
     const [job] = (await downloadJobs()).slice(-1);
-    const done = await s().waitJob(job!.id, ['succeeded', 'failed', 'cancelled'], 20_000, worker);
+    const done = await fx.stack.waitJob(job!.id, ['succeeded', 'failed', 'cancelled'], 20_000, worker);
     expect(done.status).toBe('failed');
     expect(done.error_code).toBe('BACKUP_CHECKSUM_MISMATCH');
     expect(await rowsLeft()).toEqual({ d: 0, c: 0 });
@@ -211,12 +201,12 @@ describe('downloads streamed by the worker', () => {
     killGroup(worker.child, 'SIGKILL');
     await exitWithin(worker.child, 5_000);
     // A new worker on this host sees the old one's process gone: its boot sweep fails the job.
-    worker = s().spawnWorker();
-    await s().workerReady(worker);
+    worker = fx.stack.spawnWorker();
+    await fx.stack.workerReady(worker);
     const got = await readBody(res);
     expect(got.ended).toBe('with an error');
     expect(got.bytes.length).toBeLessThan(BLOB_SIZE);
-    const done = await s().job(job!.id);
+    const done = await fx.stack.job(job!.id);
     expect(done!.status).toBe('failed');
     expect(done!.error_code).toBe('WORKER_LOST');
     expect(await rowsLeft()).toEqual({ d: 0, c: 0 });

@@ -1,14 +1,14 @@
 // The README's first command on a fresh clone: `git clone` of the committed HEAD, the installed packages (as `npm ci`
 // would leave them, but never a generated file), then `bash scripts/demo.sh` exactly as written until the sign-in
 // page answers; Ctrl-C to its process group must leave no process of it behind. Builds the console in the clone (minutes).
-import { chmodSync, copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, unlinkSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdtempSync, rmSync, unlinkSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { execa, type ResultPromise } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startCluster } from '../../scripts/lib/cluster';
 import { freePort, root } from '../../scripts/lib/stack';
+import { leftovers, leftoversAfterExit, stopDemos, waitForLine } from '../helpers/demo-processes';
 
 type Demo = ResultPromise<{ detached: true; reject: false; all: true; buffer: false }> & { lines: string[] };
 
@@ -19,45 +19,6 @@ let webPort: number;
 let demo: Demo | undefined;
 
 const output = () => `\ndemo output:\n${(demo?.lines ?? []).slice(-60).join('\n')}`;
-
-async function waitForLine(d: Demo, re: RegExp, timeoutMs: number): Promise<RegExpExecArray> {
-  const deadline = Date.now() + timeoutMs;
-  let exited = false;
-  void d.then(() => (exited = true));
-  for (;;) {
-    for (const l of d.lines) {
-      const m = re.exec(l);
-      if (m) return m;
-    }
-    if (exited) throw new Error(`the demo exited (code ${d.exitCode}) before printing ${re}${output()}`);
-    if (Date.now() > deadline) throw new Error(`no line matching ${re} within ${timeoutMs / 1000} s${output()}`);
-    await sleep(200);
-  }
-}
-
-/** Live processes (not zombies) whose command line names, or whose working folder lies in, one of `folders`. */
-function leftovers(folders: string[]): string[] {
-  const found: string[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      if (stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'Z') continue;
-      const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8').replaceAll('\0', ' ').trim();
-      let cwd = '';
-      try {
-        cwd = readlinkSync(`/proc/${entry}/cwd`);
-      } catch {
-        // exited, or a kernel thread
-      }
-      // PostgreSQL's own children ("postgres: checkpointer") show no path, but they run in the data folder.
-      if (folders.some((f) => cmdline.includes(f) || cwd === f || cwd.startsWith(`${f}/`))) found.push(`${entry} (cwd ${cwd}): ${cmdline}`);
-    } catch {
-      // exited while we looked
-    }
-  }
-  return found;
-}
 
 beforeAll(async () => {
   tmp = mkdtempSync(path.join(os.tmpdir(), 'lifeboat-fresh-clone-'));
@@ -77,29 +38,7 @@ beforeAll(async () => {
 }, 300_000);
 
 afterAll(async () => {
-  if (demo && demo.exitCode === null && demo.signalCode === null) {
-    try {
-      process.kill(-demo.pid!, 'SIGINT');
-    } catch {
-      // gone
-    }
-    await Promise.race([demo, sleep(30_000)]);
-  }
-  // A PostgreSQL left running (a failed run): stopped properly, so it leaves no shared memory behind.
-  const pgDir = path.join(dataDir, 'pg');
-  if (existsSync(path.join(pgDir, 'postmaster.pid'))) {
-    const secrets = existsSync(path.join(dataDir, 'secrets.env')) ? readFileSync(path.join(dataDir, 'secrets.env'), 'utf8') : '';
-    const password = /^LIFEBOAT_PG_PASSWORD=(.*)$/m.exec(secrets)?.[1];
-    const cluster = await startCluster({ dataDir: pgDir, password }).catch(() => undefined);
-    await cluster?.stop('immediate').catch(() => {});
-  }
-  for (const line of leftovers([clone, dataDir])) {
-    try {
-      process.kill(Number(line.split(' ')[0]), 'SIGKILL');
-    } catch {
-      // gone
-    }
-  }
+  await stopDemos([demo], { dataDir, needles: [clone, dataDir], group: true });
   rmSync(tmp, { recursive: true, force: true });
 }, 120_000);
 
@@ -135,7 +74,7 @@ describe('a fresh clone', () => {
       if (process.env.LIFEBOAT_TEST_VERBOSE) for (const l of parts) console.log('[fresh-clone]', l);
     });
 
-    const [, url] = await waitForLine(d, /^\s*Lifeboat is running at (http:\/\/\S+)\s*$/, 1_500_000);
+    const [, url] = await waitForLine(d, /^\s*Lifeboat is running at (http:\/\/\S+)\s*$/, 1_500_000, output);
     expect(url).toBe(`http://127.0.0.1:${webPort}`);
 
     const login = await fetch(`${url}/login`, { redirect: 'manual' });
@@ -173,12 +112,7 @@ describe('a fresh clone', () => {
     const result = await Promise.race([d, sleep(60_000).then(() => undefined)]);
     expect(result, `the demo did not exit within 60 s of Ctrl-C${output()}`).toBeDefined();
     expect(result!.exitCode, output()).toBe(0);
-    let left = leftovers([clone, dataDir]);
-    for (let i = 0; i < 20 && left.length; i++) {
-      await sleep(250);
-      left = leftovers([clone, dataDir]);
-    }
-    expect(left).toEqual([]);
+    expect(await leftoversAfterExit([clone, dataDir])).toEqual([]);
     await expect(fetch(`${url}/login`)).rejects.toThrow();
   }, 1_800_000);
 });

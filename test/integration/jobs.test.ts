@@ -8,12 +8,11 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createThrowawayCluster, type RunningCluster } from '../../scripts/lib/cluster';
 import { freePort, startWorker, type Child, type ConsoleEnv } from '../../scripts/lib/stack';
 import { applyEnv, consoleEnv, createConsoleDatabase, sql, waitFor } from '../helpers/db';
-import { alive, exitWithin, killGroup } from '../helpers/backups';
+import { closeConsoleClients, exitWithin, killGroup, killWorkers, rejection } from '../helpers/backups';
 import { getDb } from '../../lib/db';
 import { errorRegistry, UserError } from '../../lib/errors';
 import { enqueueJob } from '../../lib/jobs/enqueue-job';
 import { cancelJob } from '../../lib/jobs/cancel-job';
-import { getConsoleBoss } from '../../lib/jobs/boss';
 import { runJob } from '../../lib/jobs/lifecycle';
 import { checkedTask } from '../../lib/jobs/checked-task';
 import { getJob, listJobs } from '../../lib/jobs/list-jobs';
@@ -100,15 +99,6 @@ async function waitForStatus(id: string, status: string, timeoutMs: number, w?: 
   }
 }
 
-async function rejection(p: Promise<unknown>): Promise<UserError> {
-  try {
-    await p;
-  } catch (err) {
-    return err as UserError;
-  }
-  throw new Error('expected a rejection');
-}
-
 beforeAll(async () => {
   cluster = await createThrowawayCluster();
   url = await createConsoleDatabase(cluster, 'lifeboat_jobs');
@@ -120,26 +110,11 @@ beforeAll(async () => {
 });
 
 // A failed test must not leave its worker to take the next test's jobs.
-afterEach(async () => {
-  for (const s of spawned) {
-    if (!s.keep && alive(s)) {
-      killGroup(s.child, 'SIGKILL');
-      await exitWithin(s.child, 5_000);
-    }
-  }
-});
+afterEach(() => killWorkers(spawned.filter((s) => !s.keep)));
 
 afterAll(async () => {
-  for (const s of spawned) {
-    if (alive(s)) {
-      killGroup(s.child, 'SIGKILL');
-      await exitWithin(s.child, 5_000);
-    }
-  }
-  await getConsoleBoss()
-    .then((b) => b.stop({ graceful: false, wait: true }))
-    .catch(() => {});
-  await getDb().$disconnect().catch(() => {});
+  await killWorkers(spawned);
+  await closeConsoleClients();
   await cluster?.remove();
   for (const d of tempDirs) rmSync(d, { recursive: true, force: true });
 }, 60_000);

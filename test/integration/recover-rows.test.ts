@@ -5,25 +5,17 @@
 import { existsSync, mkdirSync, readdirSync, renameSync } from 'node:fs';
 import path from 'node:path';
 import { text } from 'node:stream/consumers';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunningCluster } from '../../scripts/lib/cluster';
+import { describe, expect, it } from 'vitest';
 import { sql } from '../helpers/db';
-import { Stack, startStack, stopStack, rejection, tableChecksums, type Actor, type BackupRow, type JobRow, type Spawned } from '../helpers/backups';
-import { backupNow, databaseExists, databases, makeTarget, makeUser, why, protectedTarget } from '../helpers/restores';
+import { rejection, tableChecksums, type Actor, type BackupRow, type JobRow } from '../helpers/backups';
+import { backupNow, databaseExists, databases, makeTarget, makeUser, why, useProtectedTarget } from '../helpers/restores';
 import { startComparison, startDiscard, startExport, startReinsert } from '../../lib/recoveries/start-recovery';
 import { openRecoveryExport } from '../../lib/recoveries/download-export';
 import type { ComparisonResult, TableComparison } from '../../lib/recoveries/comparison';
 
-let cluster: RunningCluster | undefined;
-let stack: Stack | undefined;
-let worker: Spawned;
-let storageDir: string;
-let targetId: string;
-let backup: BackupRow;
 let viewer: Actor;
 
-const s = () => stack!;
-const prodUrl = () => cluster!.url('eitherway');
+const prodUrl = () => fx.cluster.url('eitherway');
 
 /** The users deleted in production (500 is the highest id, so the sequence matters) and the ones edited. */
 const DELETED = [3, 17, 42, 99, 123, 250, 251, 377, 480, 500];
@@ -52,26 +44,27 @@ async function checksum(url: string, table: string, where = 'true'): Promise<str
 }
 
 async function waitDone(id: string, timeoutMs = 60_000): Promise<JobRow> {
-  return s().waitJob(id, ['succeeded', 'failed', 'cancelled'], timeoutMs, worker);
+  return fx.stack.waitJob(id, ['succeeded', 'failed', 'cancelled'], timeoutMs, fx.worker);
 }
 
-async function compare(tables: string[], actor: Actor = s().operator): Promise<{ job: JobRow; result: ComparisonResult; byTable: Record<string, TableComparison> }> {
-  const { id } = await startComparison(actor, { backupId: String(backup.id), tables }, IP);
+async function compare(tables: string[], actor: Actor = fx.stack.operator): Promise<{ job: JobRow; result: ComparisonResult; byTable: Record<string, TableComparison> }> {
+  const { id } = await startComparison(actor, { backupId: String(fx.backup.id), tables }, IP);
   const job = await waitDone(id);
   const result = job.result as unknown as ComparisonResult;
   return { job, result, byTable: Object.fromEntries((result?.tables ?? []).map((t) => [t.table, t])) };
 }
 
-const recoverDatabases = async () => (await databases(cluster!)).filter((d) => d.includes('_recover_'));
+const recoverDatabases = async () => (await databases(fx.cluster)).filter((d) => d.includes('_recover_'));
 const sorted = (keys: string[][]) => keys.map((k) => k.join('|')).sort();
-const jobsOfKind = async (kind: string) => (await sql<{ n: number }>(s().url, 'SELECT count(*)::int AS n FROM jobs WHERE kind = $1', [kind]))[0]!.n;
+const jobsOfKind = async (kind: string) => (await sql<{ n: number }>(fx.stack.url, 'SELECT count(*)::int AS n FROM jobs WHERE kind = $1', [kind]))[0]!.n;
 
-beforeAll(async () => {
-  ({ cluster, stack } = await startStack('lifeboat_recover', { password: true, seed: 'eitherway' }));
+const fx = useProtectedTarget('lifeboat_recover', { password: true, seed: 'eitherway', timeoutMs: 120_000 }, { name: 'eitherway', database: 'eitherway' }, {
   // A table without a primary key, in the backup too.
-  await sql(prodUrl(), `CREATE TABLE core.notes (body text NOT NULL); INSERT INTO core.notes VALUES ('one'), ('two')`);
-  ({ storageDir, targetId, worker, backup } = await protectedTarget(s(), { name: 'eitherway', database: 'eitherway' }));
-  viewer = await makeUser(s(), 'viewer');
+  before: async () => {
+    await sql(prodUrl(), `CREATE TABLE core.notes (body text NOT NULL); INSERT INTO core.notes VALUES ('one'), ('two')`);
+  },
+  after: async (c) => {
+    viewer = await makeUser(c.stack, 'viewer');
 
   original = await tableChecksums(prodUrl());
   originalUsers = await usersText(prodUrl());
@@ -84,15 +77,14 @@ beforeAll(async () => {
   await sql(prodUrl(), 'DELETE FROM core.users WHERE id = ANY($1::bigint[])', [DELETED]);
   await sql(prodUrl(), `UPDATE core.users SET full_name = full_name || ' (edited)' WHERE id = ANY($1::bigint[])`, [EDITED]);
   await sql(prodUrl(), `SELECT setval('core.users_id_seq', 490)`);
-}, 120_000);
-
-afterAll(() => stopStack(stack, cluster), 60_000);
+  },
+});
 
 describe('recovering deleted rows', () => {
   let first: Awaited<ReturnType<typeof compare>>;
 
   it('a viewer may not compare', async () => {
-    const err = await rejection(startComparison(viewer, { backupId: String(backup.id), tables: ['core.users'] }, IP));
+    const err = await rejection(startComparison(viewer, { backupId: String(fx.backup.id), tables: ['core.users'] }, IP));
     expect(err.code).toBe('FORBIDDEN');
   });
 
@@ -101,12 +93,12 @@ describe('recovering deleted rows', () => {
     first = await compare(['core.sessions', 'core.users']);
     expect(first.job.status, why(first.job)).toBe('succeeded');
     const { result, byTable } = first;
-    expect(result).toMatchObject({ backupId: String(backup.id), targetId, target: 'eitherway', database: 'eitherway' });
+    expect(result).toMatchObject({ backupId: String(fx.backup.id), targetId: fx.targetId, target: 'eitherway', database: 'eitherway' });
     // Listed parents first, as the re-insert will put them back.
     expect(result.tables.map((t) => t.table)).toEqual(['core.users', 'core.sessions']);
     expect(result.scratchDatabase).toMatch(/^eitherway_recover_\d{8}t\d{6}z$/);
     expect(Date.parse(result.scratchExpiresAt) - Date.now()).toBeGreaterThan(23 * 3600_000);
-    expect(await databaseExists(cluster!, result.scratchDatabase)).toBe(true);
+    expect(await databaseExists(fx.cluster, result.scratchDatabase)).toBe(true);
 
     const users = byTable['core.users']!;
     expect(users).toMatchObject({ primaryKey: ['id'], backupRows: 500, productionRows: 490, newInProduction: 0, columnsOnlyInBackup: [], columnsOnlyInProduction: [] });
@@ -152,10 +144,10 @@ describe('recovering deleted rows', () => {
 
   it('exports the missing rows as SQL (all tables, parents first) and as CSV (one table), for download', async () => {
     const id = first.job.id;
-    const sqlJob = await waitDone((await startExport(s().operator, id, { format: 'sql' }, IP)).id);
+    const sqlJob = await waitDone((await startExport(fx.stack.operator, id, { format: 'sql' }, IP)).id);
     expect(sqlJob.status, why(sqlJob)).toBe('succeeded');
     expect(sqlJob.result).toMatchObject({ format: 'sql', rows: 50, tables: ['core.users', 'core.sessions'], fileName: 'eitherway-missing-rows.sql' });
-    const sqlFile = await openRecoveryExport(s().operator, sqlJob.id, IP);
+    const sqlFile = await openRecoveryExport(fx.stack.operator, sqlJob.id, IP);
     const body = await text(sqlFile.stream);
     expect(Buffer.byteLength(body)).toBe(sqlFile.size);
     const inserts = body.split('\n').filter((l) => l.startsWith('INSERT INTO'));
@@ -166,39 +158,39 @@ describe('recovering deleted rows', () => {
     expect(body.trimEnd().endsWith('COMMIT;')).toBe(true);
     expect(inserts[0]).toMatch(/^INSERT INTO "core"."users" \("id", "email", "full_name", "created_at", "last_seen_at"\) OVERRIDING SYSTEM VALUE VALUES \('3', '/);
 
-    const csvJob = await waitDone((await startExport(s().operator, id, { format: 'csv', table: 'core.users' }, IP)).id);
+    const csvJob = await waitDone((await startExport(fx.stack.operator, id, { format: 'csv', table: 'core.users' }, IP)).id);
     expect(csvJob.status, why(csvJob)).toBe('succeeded');
     expect(csvJob.result).toMatchObject({ format: 'csv', rows: 10, fileName: 'eitherway-missing-rows-core.users.csv' });
-    const csv = (await text((await openRecoveryExport(s().operator, csvJob.id, IP)).stream)).trimEnd().split('\n');
+    const csv = (await text((await openRecoveryExport(fx.stack.operator, csvJob.id, IP)).stream)).trimEnd().split('\n');
     expect(csv[0]).toBe('id,email,full_name,created_at,last_seen_at');
     expect(csv.slice(1).map((l) => l.split(',')[0])).toEqual(DELETED.map(String));
 
     // Stored under the target's prefix (safeName of the target, as for backups), nothing at the storage root.
     expect((sqlJob.result as { file: string }).file).toBe(`eitherway/_exports/${id}/${sqlJob.id}.sql`);
     expect((csvJob.result as { file: string }).file).toBe(`eitherway/_exports/${id}/${csvJob.id}.csv`);
-    expect(readdirSync(path.join(storageDir, 'eitherway', '_exports', id)).sort()).toEqual([`${csvJob.id}.csv`, `${sqlJob.id}.sql`].sort());
-    expect(existsSync(path.join(storageDir, 'recoveries'))).toBe(false);
+    expect(readdirSync(path.join(fx.storageDir, 'eitherway', '_exports', id)).sort()).toEqual([`${csvJob.id}.csv`, `${sqlJob.id}.sql`].sort());
+    expect(existsSync(path.join(fx.storageDir, 'recoveries'))).toBe(false);
 
     // An export written before the move (at the root, `recoveries/<comparison>/<export>.csv`) still downloads: the
     // download reads the name its job recorded.
     const legacy = `recoveries/${id}/${csvJob.id}.csv`;
-    mkdirSync(path.join(storageDir, 'recoveries', id), { recursive: true });
-    renameSync(path.join(storageDir, (csvJob.result as { file: string }).file), path.join(storageDir, legacy));
-    await sql(s().url, `UPDATE jobs SET result = jsonb_set(result, '{file}', to_jsonb($2::text)) WHERE id = $1`, [csvJob.id, legacy]);
-    const old = (await text((await openRecoveryExport(s().operator, csvJob.id, IP)).stream)).trimEnd().split('\n');
+    mkdirSync(path.join(fx.storageDir, 'recoveries', id), { recursive: true });
+    renameSync(path.join(fx.storageDir, (csvJob.result as { file: string }).file), path.join(fx.storageDir, legacy));
+    await sql(fx.stack.url, `UPDATE jobs SET result = jsonb_set(result, '{file}', to_jsonb($2::text)) WHERE id = $1`, [csvJob.id, legacy]);
+    const old = (await text((await openRecoveryExport(fx.stack.operator, csvJob.id, IP)).stream)).trimEnd().split('\n');
     expect(old).toEqual(csv);
 
     // CSV of several tables needs a table named; downloads are audited.
-    expect((await rejection(startExport(s().operator, id, { format: 'csv' }, IP))).code).toBe('VALIDATION');
-    const audit = await sql<{ action: string }>(s().url, `SELECT action FROM audit_log WHERE action = 'recovery.download'`);
+    expect((await rejection(startExport(fx.stack.operator, id, { format: 'csv' }, IP))).code).toBe('VALIDATION');
+    const audit = await sql<{ action: string }>(fx.stack.url, `SELECT action FROM audit_log WHERE action = 'recovery.download'`);
     expect(audit).toHaveLength(3);
   }, 60_000);
 
   it('refuses the re-insert for an operator (FORBIDDEN) and for a wrong typed name (VALIDATION); nothing is inserted', async () => {
     const before = await jobsOfKind('recover-reinsert');
-    const op = await rejection(startReinsert(s().operator, first.job.id, { confirm: 'eitherway' }, IP));
+    const op = await rejection(startReinsert(fx.stack.operator, first.job.id, { confirm: 'eitherway' }, IP));
     expect(op.code).toBe('FORBIDDEN');
-    const wrong = await rejection(startReinsert(s().admin, first.job.id, { confirm: 'eitherway_prod' }, IP));
+    const wrong = await rejection(startReinsert(fx.stack.admin, first.job.id, { confirm: 'eitherway_prod' }, IP));
     expect(wrong.code).toBe('VALIDATION');
     expect(wrong.fields).toEqual({ confirm: 'does not match the database name' });
     expect(wrong.message).toBe('Type the production database name "eitherway" exactly to confirm.');
@@ -208,7 +200,7 @@ describe('recovering deleted rows', () => {
   });
 
   it('re-inserts exactly the missing rows, users before sessions, catches up the id sequence and drops the scratch copy', async () => {
-    const { id } = await startReinsert(s().admin, first.job.id, { confirm: 'eitherway' }, IP);
+    const { id } = await startReinsert(fx.stack.admin, first.job.id, { confirm: 'eitherway' }, IP);
     const job = await waitDone(id);
     expect(job.status, why(job)).toBe('succeeded');
     expect(job.result).toMatchObject({
@@ -222,7 +214,7 @@ describe('recovering deleted rows', () => {
       scratchDatabase: first.result.scratchDatabase,
       scratchDropped: true,
     });
-    const logs = await s().logLines(id);
+    const logs = await fx.stack.logLines(id);
     expect(logs).toContain('order (parents first): core.users, core.sessions');
 
     // Sessions are back exactly; users too, except the three edited since the backup (left as production has them).
@@ -243,27 +235,27 @@ describe('recovering deleted rows', () => {
     expect(seq).toEqual([{ last_value: '500', is_called: true }]);
 
     // The scratch copy and the exports are gone; the comparison cannot be used again.
-    expect(await databaseExists(cluster!, first.result.scratchDatabase)).toBe(false);
-    expect(existsSync(path.join(storageDir, 'eitherway', '_exports', first.job.id))).toBe(false);
-    expect(existsSync(path.join(storageDir, 'recoveries', first.job.id))).toBe(false); // the one written before the move too
-    expect((await rejection(startReinsert(s().admin, first.job.id, { confirm: 'eitherway' }, IP))).code).toBe('RECOVERY_SCRATCH_GONE');
-    expect((await rejection(startExport(s().operator, first.job.id, { format: 'sql' }, IP))).code).toBe('RECOVERY_SCRATCH_GONE');
+    expect(await databaseExists(fx.cluster, first.result.scratchDatabase)).toBe(false);
+    expect(existsSync(path.join(fx.storageDir, 'eitherway', '_exports', first.job.id))).toBe(false);
+    expect(existsSync(path.join(fx.storageDir, 'recoveries', first.job.id))).toBe(false); // the one written before the move too
+    expect((await rejection(startReinsert(fx.stack.admin, first.job.id, { confirm: 'eitherway' }, IP))).code).toBe('RECOVERY_SCRATCH_GONE');
+    expect((await rejection(startExport(fx.stack.operator, first.job.id, { format: 'sql' }, IP))).code).toBe('RECOVERY_SCRATCH_GONE');
   }, 60_000);
 
   it('a second comparison finds nothing missing (3 still changed); discard drops its copy, and copies older than 24 h', async () => {
     // A scratch copy left from two days ago (a crashed job): the next recovery job on the server drops it.
-    await sql(cluster!.url('postgres'), 'CREATE DATABASE eitherway_recover_20200101t000000z');
+    await sql(fx.cluster.url('postgres'), 'CREATE DATABASE eitherway_recover_20200101t000000z');
     const again = await compare(['core.users', 'core.sessions']);
     expect(again.job.status, why(again.job)).toBe('succeeded');
     expect(again.byTable['core.users']).toMatchObject({ backupRows: 500, productionRows: 500, missing: { count: 0, keys: [], preview: [] }, changed: { count: 3 } });
     expect(again.byTable['core.sessions']).toMatchObject({ missing: { count: 0 }, changed: { count: 0 } });
-    expect(await databaseExists(cluster!, 'eitherway_recover_20200101t000000z')).toBe(false);
+    expect(await databaseExists(fx.cluster, 'eitherway_recover_20200101t000000z')).toBe(false);
 
-    const d = await waitDone((await startDiscard(s().operator, again.job.id, IP)).id);
+    const d = await waitDone((await startDiscard(fx.stack.operator, again.job.id, IP)).id);
     expect(d.status, why(d)).toBe('succeeded');
     expect(d.result).toMatchObject({ scratchDatabase: again.result.scratchDatabase, dropped: true });
     expect(await recoverDatabases()).toEqual([]);
-    expect((await rejection(startDiscard(s().operator, again.job.id, IP))).code).toBe('RECOVERY_SCRATCH_GONE');
+    expect((await rejection(startDiscard(fx.stack.operator, again.job.id, IP))).code).toBe('RECOVERY_SCRATCH_GONE');
   }, 60_000);
 
   it('a row re-created since the comparison fails the whole re-insert with REINSERT_ROW_EXISTS; nothing is inserted', async () => {
@@ -275,29 +267,29 @@ describe('recovering deleted rows', () => {
     // Someone puts user 7 back by hand before the admin re-inserts.
     await sql(prodUrl(), `INSERT INTO core.users (id, email, full_name) VALUES (7, 'again.7@eitherway.example', 'Back Again')`);
     const sessionsBefore = await checksum(prodUrl(), 'core.sessions');
-    const job = await waitDone((await startReinsert(s().admin, c.job.id, { confirm: 'eitherway' }, IP)).id);
+    const job = await waitDone((await startReinsert(fx.stack.admin, c.job.id, { confirm: 'eitherway' }, IP)).id);
     expect(job.status).toBe('failed');
     expect(job.error_code).toBe('REINSERT_ROW_EXISTS');
     expect(job.error_message).toMatch(/core\.users .*\(id\)=\(7\).*nothing was inserted/);
     expect(await checksum(prodUrl(), 'core.sessions')).toBe(sessionsBefore);
-    expect((await s().logLines(job.id)).some((l) => l.includes('rolled back: nothing was inserted'))).toBe(true);
+    expect((await fx.stack.logLines(job.id)).some((l) => l.includes('rolled back: nothing was inserted'))).toBe(true);
     // The copy stays for another try or a discard.
-    expect(await databaseExists(cluster!, c.result.scratchDatabase)).toBe(true);
-    const d = await waitDone((await startDiscard(s().admin, c.job.id, IP)).id);
+    expect(await databaseExists(fx.cluster, c.result.scratchDatabase)).toBe(true);
+    const d = await waitDone((await startDiscard(fx.stack.admin, c.job.id, IP)).id);
     expect(d.status, why(d)).toBe('succeeded');
     expect(await recoverDatabases()).toEqual([]);
   }, 90_000);
 });
 
 describe('tens of thousands of rows, a composite text key sorted by ICU, identity and generated columns', () => {
-  const shopUrl = () => cluster!.url('shop');
+  const shopUrl = () => fx.cluster.url('shop');
   let shopBackup: BackupRow;
   let before: Record<string, string>;
 
   it('finds and re-inserts 13 200 missing orders and their events, across pages, beside rows added since the backup', async () => {
     // en-US (ICU) sorts 'b' next to 'B' and 'Ä' next to 'a'; the cluster's default (C) does not: the scratch copy
     // must sort keys the way production does, or key ranges would not line up.
-    await sql(cluster!.url('postgres'), `CREATE DATABASE shop TEMPLATE template0 ENCODING 'UTF8' LOCALE_PROVIDER icu ICU_LOCALE 'en-US' LC_COLLATE 'C.utf8' LC_CTYPE 'C.utf8'`);
+    await sql(fx.cluster.url('postgres'), `CREATE DATABASE shop TEMPLATE template0 ENCODING 'UTF8' LOCALE_PROVIDER icu ICU_LOCALE 'en-US' LC_COLLATE 'C.utf8' LC_CTYPE 'C.utf8'`);
     await sql(
       shopUrl(),
       `CREATE TABLE orders (region text NOT NULL, n int NOT NULL, amount numeric(12,2), tags text[], meta jsonb,
@@ -309,8 +301,8 @@ describe('tens of thousands of rows, a composite text key sorted by ICU, identit
          FOREIGN KEY (region, n) REFERENCES orders ON DELETE CASCADE);
        INSERT INTO events (region, n, body) SELECT region, n, 'event of ' || region || n FROM orders WHERE n % 3 = 0 ORDER BY n, region;`,
     );
-    const shop = await makeTarget(s(), { name: 'shop', database: 'shop', keyTables: [], checkStatements: [] });
-    shopBackup = await backupNow(s(), worker, shop.id);
+    const shop = await makeTarget(fx.stack, { name: 'shop', database: 'shop', keyTables: [], checkStatements: [] });
+    shopBackup = await backupNow(fx.stack, fx.worker, shop.id);
     before = await tableChecksums(shopUrl());
     const lastEvent = (await sql<{ m: string }>(shopUrl(), 'SELECT max(id)::text AS m FROM events'))[0]!.m;
 
@@ -319,7 +311,7 @@ describe('tens of thousands of rows, a composite text key sorted by ICU, identit
     await sql(shopUrl(), `INSERT INTO orders (region, n, amount) SELECT 'b', n, 1 FROM generate_series(1, 500) n`);
     const missingEvents = 14_000 - (await sql<{ n: number }>(shopUrl(), 'SELECT count(*)::int AS n FROM events'))[0]!.n;
 
-    const { id } = await startComparison(s().operator, { backupId: String(shopBackup.id), tables: ['public.events', 'public.orders'] }, IP);
+    const { id } = await startComparison(fx.stack.operator, { backupId: String(shopBackup.id), tables: ['public.events', 'public.orders'] }, IP);
     const job = await waitDone(id, 120_000);
     expect(job.status, why(job)).toBe('succeeded');
     const result = job.result as unknown as ComparisonResult;
@@ -336,7 +328,7 @@ describe('tens of thousands of rows, a composite text key sorted by ICU, identit
     expect(events.missing.count).toBe(missingEvents);
     expect(events.changed.count).toBe(0);
 
-    const re = await waitDone((await startReinsert(s().admin, id, { confirm: 'shop' }, IP)).id, 120_000);
+    const re = await waitDone((await startReinsert(fx.stack.admin, id, { confirm: 'shop' }, IP)).id, 120_000);
     expect(re.status, why(re)).toBe('succeeded');
     expect(re.result).toMatchObject({ order: ['public.orders', 'public.events'], tables: [{ inserted: 13_200 }, { inserted: missingEvents }], scratchDropped: true });
     // Without the rows added since the backup, both tables are as the backup has them (generated totals and identities too).

@@ -7,99 +7,107 @@ import { copyFileSync, readFileSync, truncateSync } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunningCluster } from '../../scripts/lib/cluster';
+import { describe, expect, it } from 'vitest';
 import { seedDemoDatabase } from '../../scripts/lib/seed';
 import { sql, waitFor } from '../helpers/db';
-import { Stack, startStack, stopStack, sha256File, tableChecksums, type BackupRow, type Spawned } from '../helpers/backups';
-import { backupNow, databaseExists, databases, databaseSnapshot, makeTarget, recordDatabaseProperties, restoreAndWait, restoreInput, targetJobAndWait, why, protectedTarget } from '../helpers/restores';
+import { sha256File, tableChecksums } from '../helpers/backups';
+import {
+  backupNow,
+  databaseExists,
+  databases,
+  databaseSnapshot,
+  makeTarget,
+  recordDatabaseProperties,
+  restoreAndWait,
+  restoreInput,
+  targetJobAndWait,
+  why,
+  useProtectedTarget,
+} from '../helpers/restores';
 import { startRestore } from '../../lib/restores/start-restore';
 import { cancelJob } from '../../lib/jobs/cancel-job';
 import { keptCopies, listDrills } from '../../lib/restores/restore-history';
 
-let cluster: RunningCluster | undefined;
-let stack: Stack | undefined;
-let worker: Spawned;
-let storageDir: string;
-let storageId: string;
-let targetId: string;
-let backup: BackupRow;
 let atBackup: Record<string, string>;
 
-const s = () => stack!;
 const PROD = 'eitherway';
-const prodUrl = () => cluster!.url(PROD);
+const prodUrl = () => fx.cluster.url(PROD);
 const inPlace = { mode: 'replace', method: 'in-place' } as const;
 const swap = { mode: 'replace', method: 'swap' } as const;
 
-beforeAll(async () => {
-  ({ cluster, stack } = await startStack('lifeboat_restores_inplace', { password: true, seed: PROD }));
-  // A table whose CHECK sleeps per row keeps pg_restore busy for a few seconds (long enough to watch and to cancel).
-  await sql(
-    prodUrl(),
-    `CREATE FUNCTION public.slow_ok(x int) RETURNS boolean LANGUAGE sql AS 'SELECT true';
-     CREATE TABLE public.slow (x int CHECK (public.slow_ok(x)));
-     INSERT INTO public.slow SELECT generate_series(1, 1500);
-     CREATE OR REPLACE FUNCTION public.slow_ok(x int) RETURNS boolean LANGUAGE sql AS 'SELECT pg_sleep(0.002) IS NOT NULL';`,
-  );
-  ({ storageDir, storageId, targetId, worker, backup } = await protectedTarget(s(), { name: PROD, database: PROD, workerEnv: { LIFEBOAT_HOOK_TIMEOUT_SECONDS: '3' } }));
-  atBackup = await tableChecksums(prodUrl());
-}, 120_000);
+const fx = useProtectedTarget(
+  'lifeboat_restores_inplace',
+  { password: true, seed: PROD, timeoutMs: 120_000 },
+  { name: PROD, database: PROD, workerEnv: { LIFEBOAT_HOOK_TIMEOUT_SECONDS: '3' } },
+  {
+    // A table whose CHECK sleeps per row keeps pg_restore busy for a few seconds (long enough to watch and to cancel).
+    before: async () => {
+      await sql(
+        prodUrl(),
+        `CREATE FUNCTION public.slow_ok(x int) RETURNS boolean LANGUAGE sql AS 'SELECT true';
+         CREATE TABLE public.slow (x int CHECK (public.slow_ok(x)));
+         INSERT INTO public.slow SELECT generate_series(1, 1500);
+         CREATE OR REPLACE FUNCTION public.slow_ok(x int) RETURNS boolean LANGUAGE sql AS 'SELECT pg_sleep(0.002) IS NOT NULL';`,
+      );
+    },
+    after: async () => {
+      atBackup = await tableChecksums(prodUrl());
+    },
+  },
+);
 
-afterAll(() => stopStack(stack, cluster), 60_000);
-
-const sideCopies = async () => (await databases(cluster!)).filter((d) => /_restore_\d{8}t\d{6}z$/.test(d) && !d.includes('_before_restore_'));
+const sideCopies = async () => (await databases(fx.cluster)).filter((d) => /_restore_\d{8}t\d{6}z$/.test(d) && !d.includes('_before_restore_'));
 
 describe('in place: the file is read to its end before production is dropped', () => {
   it('refuses an archive cut short inside a valid zstd stream (catalog checksum matching) before anything is dropped', async () => {
-    const file = path.join(storageDir, backup.backup_file);
-    const original = path.join(s().tempDir('lifeboat-orig-'), 'original');
+    const file = path.join(fx.storageDir, fx.backup.backup_file);
+    const original = path.join(fx.stack.tempDir('lifeboat-orig-'), 'original');
     copyFileSync(file, original);
-    const inner = path.join(s().tempDir('lifeboat-cut-'), 'cut.dump');
+    const inner = path.join(fx.stack.tempDir('lifeboat-cut-'), 'cut.dump');
     try {
       // The dump itself is cut in half, then compressed again: zstd is happy, the table of contents still lists.
       await execa('zstd', ['-d', '-q', '-f', file, '-o', inner]);
       truncateSync(inner, Math.floor(readFileSync(inner).length / 2));
       await execa('zstd', ['-q', '-f', inner, '-o', file]);
-      await sql(s().url, 'UPDATE backup_log SET checksum_sha256 = $2 WHERE id = $1', [backup.id, await sha256File(file)]);
-      const dbs = await databases(cluster!);
+      await sql(fx.stack.url, 'UPDATE backup_log SET checksum_sha256 = $2 WHERE id = $1', [fx.backup.id, await sha256File(file)]);
+      const dbs = await databases(fx.cluster);
 
       // The in-place preflight reads it to its end as well.
-      const pf = await restoreAndWait(s(), worker, s().admin, backup.id, inPlace, { preflightOnly: true });
+      const pf = await restoreAndWait(fx.stack, fx.worker, fx.stack.admin, fx.backup.id, inPlace, { preflightOnly: true });
       expect(pf.status, why(pf)).toBe('failed');
       expect(pf.error_code).toBe('BACKUP_UNREADABLE');
-      const job = await restoreAndWait(s(), worker, s().admin, backup.id, inPlace, { confirm: PROD });
+      const job = await restoreAndWait(fx.stack, fx.worker, fx.stack.admin, fx.backup.id, inPlace, { confirm: PROD });
       expect(job.status, why(job)).toBe('failed');
       expect(job.error_code, why(job)).toBe('BACKUP_UNREADABLE');
       expect(job.error_message).toContain(`Production "${PROD}" was not dropped or renamed (checked: it is still there).`);
       expect(await tableChecksums(prodUrl())).toEqual(atBackup);
-      expect(await databases(cluster!)).toEqual(dbs);
+      expect(await databases(fx.cluster)).toEqual(dbs);
     } finally {
       copyFileSync(original, file);
-      await sql(s().url, 'UPDATE backup_log SET checksum_sha256 = $2 WHERE id = $1', [backup.id, backup.checksum_sha256]);
+      await sql(fx.stack.url, 'UPDATE backup_log SET checksum_sha256 = $2 WHERE id = $1', [fx.backup.id, fx.backup.checksum_sha256]);
     }
   }, 60_000);
 
   it('after the drop, a failure says production is gone, where the restored copy is, and which backup to restore', async () => {
     // The copy will not match what the backup recorded (one user fewer recorded): its checks fail after the drop.
-    await sql(s().url, `UPDATE backup_log SET key_table_counts = jsonb_set(key_table_counts, '{core.users}', '499') WHERE id = $1`, [backup.id]);
+    await sql(fx.stack.url, `UPDATE backup_log SET key_table_counts = jsonb_set(key_table_counts, '{core.users}', '499') WHERE id = $1`, [fx.backup.id]);
     try {
-      const job = await restoreAndWait(s(), worker, s().admin, backup.id, inPlace, { confirm: PROD });
+      const job = await restoreAndWait(fx.stack, fx.worker, fx.stack.admin, fx.backup.id, inPlace, { confirm: PROD });
       expect(job.status, why(job)).toBe('failed');
       expect(job.error_code, why(job)).toBe('CHECKS_FAILED');
       const [copy] = await sideCopies();
-      expect(copy, `databases: ${(await databases(cluster!)).join(', ')}`).toMatch(new RegExp(`^${PROD}_restore_`));
+      expect(copy, `databases: ${(await databases(fx.cluster)).join(', ')}`).toMatch(new RegExp(`^${PROD}_restore_`));
       expect(job.error_message).toContain(`Production "${PROD}" does not exist now: this in-place restore dropped it at`);
       expect(job.error_message).toContain(`The restored copy is whole and kept as "${copy}"`);
       expect(job.error_message).not.toMatch(/not touched/);
-      expect(job.error_hint).toContain(`backup #${backup.id}`);
+      expect(job.error_hint).toContain(`backup #${fx.backup.id}`);
       expect(job.error_hint).not.toMatch(/not touched/);
-      expect(await databaseExists(cluster!, PROD)).toBe(false);
-      expect(await tableChecksums(cluster!.url(copy!))).toEqual(atBackup);
+      expect(await databaseExists(fx.cluster, PROD)).toBe(false);
+      expect(await tableChecksums(fx.cluster.url(copy!))).toEqual(atBackup);
       // As the message says: the kept copy can be put in place by hand.
-      await sql(cluster!.url('postgres'), `ALTER DATABASE "${copy}" RENAME TO "${PROD}"`);
+      await sql(fx.cluster.url('postgres'), `ALTER DATABASE "${copy}" RENAME TO "${PROD}"`);
     } finally {
-      await sql(s().url, `UPDATE backup_log SET key_table_counts = jsonb_set(key_table_counts, '{core.users}', '500') WHERE id = $1`, [backup.id]);
+      await sql(fx.stack.url, `UPDATE backup_log SET key_table_counts = jsonb_set(key_table_counts, '{core.users}', '500') WHERE id = $1`, [fx.backup.id]);
     }
     expect(await tableChecksums(prodUrl())).toEqual(atBackup);
   }, 60_000);
@@ -107,12 +115,12 @@ describe('in place: the file is read to its end before production is dropped', (
 
 describe('in place: past the drop', () => {
   it('a cancel asked after production was dropped does not stop the restore: it finishes and production has its rows', async () => {
-    const { id } = await startRestore(s().admin, restoreInput(backup.id, inPlace, { confirm: PROD }), null);
-    await waitFor('the restore to drop production and start pg_restore', async () => (await s().job(id))?.step?.startsWith('restoring into'), 60_000, 25);
-    expect(await databaseExists(cluster!, PROD)).toBe(false);
+    const { id } = await startRestore(fx.stack.admin, restoreInput(fx.backup.id, inPlace, { confirm: PROD }), null);
+    await waitFor('the restore to drop production and start pg_restore', async () => (await fx.stack.job(id))?.step?.startsWith('restoring into'), 60_000, 25);
+    expect(await databaseExists(fx.cluster, PROD)).toBe(false);
     // The point of no return is on the job row: the cancel is refused and says why (item 2).
-    await expect(cancelJob(s().admin, id, null)).rejects.toMatchObject({ code: 'JOB_PAST_POINT_OF_NO_RETURN' });
-    const job = await s().waitJob(id, undefined, 60_000, worker);
+    await expect(cancelJob(fx.stack.admin, id, null)).rejects.toMatchObject({ code: 'JOB_PAST_POINT_OF_NO_RETURN' });
+    const job = await fx.stack.waitJob(id, undefined, 60_000, fx.worker);
     expect(job.status, why(job)).toBe('succeeded');
     expect(await tableChecksums(prodUrl())).toEqual(atBackup);
     expect(await sideCopies()).toEqual([]);
@@ -146,7 +154,7 @@ describe('in place: past the drop', () => {
         await new Promise((r) => setTimeout(r, 25));
       }
     })();
-    const job = await restoreAndWait(s(), worker, s().admin, backup.id, inPlace, { confirm: PROD, timeoutMs: 60_000 });
+    const job = await restoreAndWait(fx.stack, fx.worker, fx.stack.admin, fx.backup.id, inPlace, { confirm: PROD, timeoutMs: 60_000 });
     await new Promise((r) => setTimeout(r, 300));
     stop = true;
     await loop;
@@ -166,7 +174,7 @@ describe('in place: past the drop', () => {
 describe('database properties', () => {
   it('a swap carries the owner, privileges, settings, role settings, comment and connection limit; the preflight shows them', async () => {
     await sql(
-      cluster!.url('postgres'),
+      fx.cluster.url('postgres'),
       `CREATE ROLE app_owner; CREATE ROLE reader LOGIN;
        ALTER DATABASE ${PROD} OWNER TO app_owner;
        REVOKE CONNECT ON DATABASE ${PROD} FROM PUBLIC;
@@ -177,31 +185,31 @@ describe('database properties', () => {
        COMMENT ON DATABASE ${PROD} IS 'the shop''s database';
        ALTER DATABASE ${PROD} CONNECTION LIMIT 50;`,
     );
-    const before = await databaseSnapshot(cluster!, PROD);
+    const before = await databaseSnapshot(fx.cluster, PROD);
     expect(before.owner).toBe('app_owner');
 
     // A backup without recorded properties (taken before they were recorded) says so in its preflight.
-    await sql(s().url, "UPDATE backup_log SET manifest = manifest - 'databaseProperties' WHERE id = $1", [backup.id]);
-    const old = await restoreAndWait(s(), worker, s().admin, backup.id, swap, { preflightOnly: true });
+    await sql(fx.stack.url, "UPDATE backup_log SET manifest = manifest - 'databaseProperties' WHERE id = $1", [fx.backup.id]);
+    const old = await restoreAndWait(fx.stack, fx.worker, fx.stack.admin, fx.backup.id, swap, { preflightOnly: true });
     expect((old.result as { databaseProperties: { summary: string } }).databaseProperties.summary).toBe('database properties not recorded in this backup');
 
-    const b = await backupNow(s(), worker, targetId);
-    await recordDatabaseProperties(s().url, b.id, cluster!, PROD);
-    const pf = await restoreAndWait(s(), worker, s().admin, b.id, swap, { preflightOnly: true });
+    const b = await backupNow(fx.stack, fx.worker, fx.targetId);
+    await recordDatabaseProperties(fx.stack.url, b.id, fx.cluster, PROD);
+    const pf = await restoreAndWait(fx.stack, fx.worker, fx.stack.admin, b.id, swap, { preflightOnly: true });
     expect(pf.status, why(pf)).toBe('succeeded');
     expect((pf.result as { databaseProperties: { summary: string } }).databaseProperties.summary).toMatch(/^owner app_owner; privileges: .*CONNECT to reader.*; settings: .*work_mem=8MB.*reader in db: statement_timeout=5s.*; comment "the shop's database"; connection limit 50$/);
 
-    const job = await restoreAndWait(s(), worker, s().admin, b.id, swap, { confirm: PROD, timeoutMs: 60_000 });
+    const job = await restoreAndWait(fx.stack, fx.worker, fx.stack.admin, b.id, swap, { confirm: PROD, timeoutMs: 60_000 });
     expect(job.status, why(job)).toBe('succeeded');
-    expect(await databaseSnapshot(cluster!, PROD)).toEqual(before);
+    expect(await databaseSnapshot(fx.cluster, PROD)).toEqual(before);
   }, 120_000);
 });
 
 describe('hooks', () => {
   it('run with a minimal environment, not as root, and their output is in the result, not the log', async () => {
-    await sql(s().url, "UPDATE targets SET pre_restore_hook = 'env; id -u', post_restore_hook = 'echo post-ran' WHERE id = $1", [targetId]);
+    await sql(fx.stack.url, "UPDATE targets SET pre_restore_hook = 'env; id -u', post_restore_hook = 'echo post-ran' WHERE id = $1", [fx.targetId]);
     try {
-      const job = await restoreAndWait(s(), worker, s().admin, backup.id, swap, { confirm: PROD, timeoutMs: 60_000 });
+      const job = await restoreAndWait(fx.stack, fx.worker, fx.stack.admin, fx.backup.id, swap, { confirm: PROD, timeoutMs: 60_000 });
       expect(job.status, why(job)).toBe('succeeded');
       const hooks = (job.result as { hooks?: { pre?: { output: string; exitCode: number; ms: number }; post?: { output: string } } }).hooks;
       expect(hooks?.pre, JSON.stringify(job.result)).toBeDefined();
@@ -214,18 +222,18 @@ describe('hooks', () => {
       expect(uid).not.toBe('0');
       expect(hooks!.pre!.exitCode).toBe(0);
       expect(hooks!.post!.output.trim()).toBe('post-ran');
-      expect((await s().logLines(job.id)).filter((l) => l.includes('LIFEBOAT_DATABASE=') || l.includes('post-ran') || l.includes('id -u'))).toEqual([]);
+      expect((await fx.stack.logLines(job.id)).filter((l) => l.includes('LIFEBOAT_DATABASE=') || l.includes('post-ran') || l.includes('id -u'))).toEqual([]);
     } finally {
-      await sql(s().url, 'UPDATE targets SET pre_restore_hook = NULL, post_restore_hook = NULL WHERE id = $1', [targetId]);
+      await sql(fx.stack.url, 'UPDATE targets SET pre_restore_hook = NULL, post_restore_hook = NULL WHERE id = $1', [fx.targetId]);
     }
   }, 90_000);
 
   it('a hook that runs past its limit fails the restore with HOOK_FAILED within seconds, production untouched', async () => {
-    await sql(s().url, "UPDATE targets SET pre_restore_hook = 'sleep 60' WHERE id = $1", [targetId]);
+    await sql(fx.stack.url, "UPDATE targets SET pre_restore_hook = 'sleep 60' WHERE id = $1", [fx.targetId]);
     try {
       const sums = await tableChecksums(prodUrl());
       const t0 = Date.now();
-      const job = await restoreAndWait(s(), worker, s().admin, backup.id, swap, { confirm: PROD, timeoutMs: 40_000 });
+      const job = await restoreAndWait(fx.stack, fx.worker, fx.stack.admin, fx.backup.id, swap, { confirm: PROD, timeoutMs: 40_000 });
       const took = Date.now() - t0;
       expect(job.status, why(job)).toBe('failed');
       expect(job.error_code).toBe('HOOK_FAILED');
@@ -236,65 +244,65 @@ describe('hooks', () => {
       expect(await tableChecksums(prodUrl())).toEqual(sums);
       expect(await sideCopies()).toEqual([]);
     } finally {
-      await sql(s().url, 'UPDATE targets SET pre_restore_hook = NULL WHERE id = $1', [targetId]);
+      await sql(fx.stack.url, 'UPDATE targets SET pre_restore_hook = NULL WHERE id = $1', [fx.targetId]);
     }
   }, 60_000);
 });
 
 describe('names and sizes', () => {
   it('the side database the preflight names is the one the restore uses', async () => {
-    const pf = await restoreAndWait(s(), worker, s().admin, backup.id, swap, { preflightOnly: true });
+    const pf = await restoreAndWait(fx.stack, fx.worker, fx.stack.admin, fx.backup.id, swap, { preflightOnly: true });
     expect(pf.status, why(pf)).toBe('succeeded');
     const side = (pf.result as { destination: { database: string } }).destination.database;
     expect(side).toMatch(new RegExp(`^${PROD}_restore_\\d{8}t\\d{6}z$`));
     await new Promise((r) => setTimeout(r, 1100)); // a later stamp would be another name
-    const job = await restoreAndWait(s(), worker, s().admin, backup.id, swap, { confirm: PROD, sideDatabase: side, timeoutMs: 60_000 });
+    const job = await restoreAndWait(fx.stack, fx.worker, fx.stack.admin, fx.backup.id, swap, { confirm: PROD, sideDatabase: side, timeoutMs: 60_000 });
     expect(job.status, why(job)).toBe('succeeded');
-    expect(await s().logLines(job.id)).toContain(`step: restoring into "${side}"`);
+    expect(await fx.stack.logLines(job.id)).toContain(`step: restoring into "${side}"`);
   }, 90_000);
 
   it('a rollback records the size of the copy it sets aside', async () => {
-    const [kept] = await keptCopies(targetId);
+    const [kept] = await keptCopies(fx.targetId);
     expect(kept?.database).toMatch(/_before_restore_/);
-    const rb = await targetJobAndWait(s(), worker, s().admin, 'rollback', targetId, { keptDatabase: kept!.database });
+    const rb = await targetJobAndWait(fx.stack, fx.worker, fx.stack.admin, 'rollback', fx.targetId, { keptDatabase: kept!.database });
     expect(rb.status, why(rb)).toBe('succeeded');
     const r = rb.result as { keptCopy: string; keptCopySize: number };
     expect(r.keptCopySize).toBeGreaterThan(1_000_000);
-    expect((await keptCopies(targetId)).find((c) => c.database === r.keptCopy)?.sizeBytes).toBe(r.keptCopySize);
+    expect((await keptCopies(fx.targetId)).find((c) => c.database === r.keptCopy)?.sizeBytes).toBe(r.keptCopySize);
   }, 60_000);
 
   it('a swap over a production database that no longer exists reports no kept copy', async () => {
-    await seedDemoDatabase(cluster!.url('postgres'), 'gone', 20);
-    const t = await makeTarget(s(), { name: 'gone', database: 'gone', storageId });
-    const b = await backupNow(s(), worker, t.id);
-    await sql(cluster!.url('postgres'), 'DROP DATABASE gone');
-    const job = await restoreAndWait(s(), worker, s().admin, b.id, swap, { confirm: 'gone' });
+    await seedDemoDatabase(fx.cluster.url('postgres'), 'gone', 20);
+    const t = await makeTarget(fx.stack, { name: 'gone', database: 'gone', storageId: fx.storageId });
+    const b = await backupNow(fx.stack, fx.worker, t.id);
+    await sql(fx.cluster.url('postgres'), 'DROP DATABASE gone');
+    const job = await restoreAndWait(fx.stack, fx.worker, fx.stack.admin, b.id, swap, { confirm: 'gone' });
     expect(job.status, why(job)).toBe('succeeded');
     expect((job.result as { keptCopy: string | null }).keptCopy).toBeNull();
-    expect((await s().logLines(job.id)).filter((l) => /kept as/.test(l))).toEqual([]);
+    expect((await fx.stack.logLines(job.id)).filter((l) => /kept as/.test(l))).toEqual([]);
     expect(await keptCopies(t.id)).toEqual([]);
-    expect((await databases(cluster!)).filter((d) => d.startsWith('gone_'))).toEqual([]);
+    expect((await databases(fx.cluster)).filter((d) => d.startsWith('gone_'))).toEqual([]);
   }, 60_000);
 });
 
 describe('drills', () => {
   it("use the target's own backups of its database, never a newer upload of another database", async () => {
-    const [own] = await sql<{ id: string }>(s().url, "SELECT id::text FROM backup_log WHERE target_id = $1 AND backup_type = 'logical' AND status = 'succeeded' ORDER BY created_at DESC LIMIT 1", [targetId]);
+    const [own] = await sql<{ id: string }>(fx.stack.url, "SELECT id::text FROM backup_log WHERE target_id = $1 AND backup_type = 'logical' AND status = 'succeeded' ORDER BY created_at DESC LIMIT 1", [fx.targetId]);
     const [upload] = await sql<{ id: string }>(
-      s().url,
+      fx.stack.url,
       `INSERT INTO backup_log (backup_type, backup_file, backup_size, status, target_id, database_name, checksum_sha256, location, format, storage_id, manifest, created_at, finished_at)
        SELECT 'uploaded', backup_file, backup_size, 'succeeded', target_id, 'some_other_db', checksum_sha256, location, format, storage_id, '{"uploaded": true}'::jsonb, now() + interval '1 minute', now()
          FROM backup_log WHERE id = $1 RETURNING id::text`,
       [own!.id],
     );
     try {
-      const job = await targetJobAndWait(s(), worker, s().operator, 'drill', targetId);
+      const job = await targetJobAndWait(fx.stack, fx.worker, fx.stack.operator, 'drill', fx.targetId);
       expect(job.status, why(job)).toBe('succeeded');
-      const [d] = await listDrills(targetId);
+      const [d] = await listDrills(fx.targetId);
       expect(String(d!.backupId)).toBe(own!.id);
       expect(String(d!.backupId)).not.toBe(upload!.id);
     } finally {
-      await sql(s().url, 'DELETE FROM backup_log WHERE id = $1', [upload!.id]);
+      await sql(fx.stack.url, 'DELETE FROM backup_log WHERE id = $1', [upload!.id]);
     }
   }, 60_000);
 });

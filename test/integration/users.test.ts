@@ -2,6 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createThrowawayCluster, type RunningCluster } from '../../scripts/lib/cluster';
 import { applyEnv, consoleEnv, createConsoleDatabase, sql, waitFor, withClient } from '../helpers/db';
+import { rejection } from '../helpers/backups';
 import { getDb } from '../../lib/db';
 import { UserError } from '../../lib/errors';
 import { createUser, listUsers, updateUser } from '../../lib/users/manage-users';
@@ -36,15 +37,6 @@ async function add(actor: Actor, email: string, role: Role, password = `pw-${ema
 async function change(actor: Actor, id: string, input: Record<string, unknown>) {
   if (typeof input.password === 'string') passwords.add(input.password);
   return updateUser(actor, id, updateUserSchema.parse(input), null);
-}
-
-async function rejection(p: Promise<unknown>): Promise<UserError> {
-  try {
-    await p;
-  } catch (err) {
-    return err as UserError;
-  }
-  throw new Error('expected a rejection');
 }
 
 /**

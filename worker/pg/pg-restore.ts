@@ -20,18 +20,30 @@ export function dbConninfo(database: string): string {
   return `dbname='${database.replaceAll('\\', '\\\\').replaceAll("'", "\\'")}'`;
 }
 
-export function pgRestoreArgs(archive: string, database: string, sel: RestoreSelection): string[] {
+/**
+ * The flags every pg_restore into a database starts with (a restore, the recover flow's scratch copy): where to
+ * restore, how loudly, and when to stop. The callers add what to restore and the archive.
+ */
+export function restoreIntoArgs(database: string, opts: { jobs?: number; withoutOwners?: boolean } = {}): string[] {
   return [
     // --dbname as a conninfo string, so a database name with '=' or spaces is never misread.
     `--dbname=${dbConninfo(database)}`,
     // --jobs: restore data and indexes in parallel (custom and directory formats from a file).
-    `--jobs=${Math.max(1, sel.jobs)}`,
-    // --verbose: one stderr line per item; the source of progress and the current object.
+    ...(opts.jobs === undefined ? [] : [`--jobs=${Math.max(1, opts.jobs)}`]),
+    // --verbose: one stderr line per item; the source of progress, the current object and the job log.
     '--verbose',
-    // --exit-on-error: stop at the first error instead of restoring a half-database that looks fine.
+    // --exit-on-error: stop at the first error instead of restoring a half-database that looks fine (a half-restored
+    // scratch table would be compared as if rows were missing).
     '--exit-on-error',
     '--no-password',
-    ...(sel.withoutOwners ? ['--no-owner', '--no-privileges'] : []),
+    // --no-owner, --no-privileges: the restoring login owns everything and no GRANT names a role this server lacks.
+    ...(opts.withoutOwners ? ['--no-owner', '--no-privileges'] : []),
+  ];
+}
+
+export function pgRestoreArgs(archive: string, database: string, sel: RestoreSelection): string[] {
+  return [
+    ...restoreIntoArgs(database, { jobs: sel.jobs, withoutOwners: sel.withoutOwners }),
     ...sel.schemas.map((s) => `--schema=${s}`),
     // pg_restore's --table takes a bare name, qualified by --schema (the schemas are created beforehand);
     // it restores the tables' definitions and data, not their indexes and constraints.

@@ -279,35 +279,39 @@ export function requireSuccess(r: ToolResult, what: string, code: ErrorCode): vo
   throw new ToolError(code, `${what} failed (${how})${last ? `: ${last}` : ''}.`, tail(r.stderrTail));
 }
 
+/** The levels of a job log line. */
+export type LogLevel = 'info' | 'warn' | 'error';
+
 /**
  * Batches a program's lines into the job log once a second, in order, capped at `max` lines (default 20000; then
  * one line says how many were left out); flush() at the end writes the rest. Lines naming an error are logged as
- * errors, warnings as warnings. A log write that fails (the database blinked) never stops the lines after it.
+ * errors, warnings as warnings, unless the caller, which reads the program's output better, passes the level. A log
+ * write that fails (the database blinked) never stops the lines after it.
  */
 export function lineLogger(
-  log: (line: string, level?: 'info' | 'warn' | 'error') => Promise<void>,
+  log: (line: string, level?: LogLevel) => Promise<void>,
   opts: { max?: number; tool?: string } = {},
-): { onLine(l: string): void; flush(): Promise<void> } {
+): { onLine(l: string, level?: LogLevel): void; flush(): Promise<void> } {
   const max = opts.max ?? 20_000;
-  let pending: string[] = [];
+  let pending: [string, LogLevel][] = [];
   let taken = 0;
   let dropped = 0;
   let timer: NodeJS.Timeout | undefined;
   let chain: Promise<void> = Promise.resolve();
-  const level = (l: string) => (/\berror\b|^\s*(FATAL|PANIC)\b/i.test(l) ? 'error' : /\bwarning\b/i.test(l) ? 'warn' : 'info');
+  const levelOf = (l: string): LogLevel => (/\berror\b|^\s*(FATAL|PANIC)\b/i.test(l) ? 'error' : /\bwarning\b/i.test(l) ? 'warn' : 'info');
   const write = () => {
     const lines = pending;
     pending = [];
     // Queued in one go: the job log keeps call order, so a timer write and the last one cannot interleave.
-    chain = chain.then(() => Promise.all(lines.map((l) => log(l, level(l)))).then(() => {}, () => {}));
+    chain = chain.then(() => Promise.all(lines.map(([l, level]) => log(l, level))).then(() => {}, () => {}));
     return chain;
   };
   return {
-    onLine(l: string) {
+    onLine(l: string, level?: LogLevel) {
       if (!l.trim()) return;
       if (taken >= max) return void dropped++;
       taken++;
-      pending.push(l);
+      pending.push([l, level ?? levelOf(l)]);
       if (!timer) {
         timer = setInterval(() => void write(), 1000);
         timer.unref();
@@ -317,7 +321,8 @@ export function lineLogger(
       if (timer) clearInterval(timer);
       timer = undefined;
       if (dropped) {
-        pending.push(`(${dropped} more line(s)${opts.tool ? ` of ${opts.tool}` : ''} not logged)`);
+        const note = `(${dropped} more line(s)${opts.tool ? ` of ${opts.tool}` : ''} not logged)`;
+        pending.push([note, levelOf(note)]);
         dropped = 0;
       }
       await write();

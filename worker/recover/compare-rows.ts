@@ -1,7 +1,7 @@
 // Recovering deleted rows: the scratch restore's pg_restore argv, the SQL that pages, fetches and re-inserts rows by
 // primary key, and the keyset merge that pairs a backup's rows with production's (pure, so it is unit-tested).
 import { UserError } from '../../lib/errors';
-import { dbConninfo } from '../pg/pg-restore';
+import { restoreIntoArgs } from '../pg/pg-restore';
 import { quoteIdent, quoteQualified } from '../pg/sql';
 
 export interface KeyColumn {
@@ -40,16 +40,8 @@ export type ScratchStep = { kind: 'definitions' } | { kind: 'rows'; entries: num
  */
 export function scratchRestoreArgs(archive: string, database: string, step: ScratchStep): string[] {
   return [
-    // --dbname as a conninfo string, so a database name with '=' or spaces is never misread.
-    `--dbname=${dbConninfo(database)}`,
-    // --verbose: one stderr line per item, for the job log.
-    '--verbose',
-    // --exit-on-error: a half-restored scratch table would be compared as if rows were missing.
-    '--exit-on-error',
-    '--no-password',
-    // --no-owner, --no-privileges: the scratch copy is the worker's own; the archive's roles need not exist here.
-    '--no-owner',
-    '--no-privileges',
+    // The scratch copy is the worker's own: the archive's roles need not exist here (--no-owner, --no-privileges).
+    ...restoreIntoArgs(database, { withoutOwners: true }),
     // Comments on extensions need their owner, and the scratch copy needs no comments, labels or tablespaces.
     '--no-comments',
     '--no-security-labels',

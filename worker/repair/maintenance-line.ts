@@ -1,5 +1,6 @@
 // Guided repair: reading psql's stderr during REINDEX (VERBOSE) and VACUUM (VERBOSE): progress events, the log level
 // of each line, and the server's error messages.
+import type { LogLevel } from '../pg/run-tool';
 
 export type MaintenanceLine =
   | { kind: 'index-reindexed'; object: string }
@@ -8,8 +9,6 @@ export type MaintenanceLine =
   | { kind: 'analyzing'; object: string }
   | { kind: 'message'; level: 'info' | 'warn' | 'error' }
   | { kind: 'noise' };
-
-export type LogLevel = 'info' | 'warn' | 'error';
 
 /** One stderr line of `REINDEX (VERBOSE)` or `VACUUM (VERBOSE)` through psql: progress events, or a line to log. */
 export function parseMaintenanceLine(line: string): MaintenanceLine {

@@ -3,7 +3,7 @@
 import { ToolError } from '../../lib/jobs/lifecycle';
 import type { JobContext } from '../../lib/jobs/lifecycle';
 import { runPsql } from '../pg/psql';
-import { lastErrorLine, tail } from '../pg/run-tool';
+import { lastErrorLine, lineLogger, tail } from '../pg/run-tool';
 import { maintenanceReader, type MaintenanceLine } from './maintenance-line';
 import { sessionLimitsOptions } from './repair-sql';
 
@@ -29,8 +29,7 @@ export async function runMaintenance(
 ): Promise<MaintenanceOutcome> {
   const read = maintenanceReader();
   const errors: string[] = [];
-  let logged = 0;
-  let logging: Promise<unknown> = Promise.resolve();
+  const logger = lineLogger(ctx.log, { max: MAX_LOG_LINES, tool: 'psql' });
   const r = await runPsql({
     exe: psql,
     // -c: the statement runs on its own, outside a transaction block (REINDEX DATABASE and VACUUM refuse to run in one).
@@ -45,12 +44,11 @@ export async function runMaintenance(
       if (level === null) return;
       onLine(parsed);
       if (error) errors.push(error);
-      // ctx.log keeps the order of its calls and batches what arrives while a write is in flight; a line lost to a
-      // database blink must not stop the ones after it.
-      if (logged++ < MAX_LOG_LINES) logging = ctx.log(line.trimEnd(), level).catch(() => {});
+      // The reader knows the level better than the logger's guess (a DETAIL line takes its message's level).
+      logger.onLine(line.trimEnd(), level);
     },
   });
-  await logging;
+  await logger.flush();
   ctx.signal.throwIfAborted();
   if (r.exitCode === 0) return { ok: true, error: null, lockTimeout: false };
   // Exit 1 with a server ERROR: the statement ran and was refused. Anything else (no connection, no psql) is fatal.

@@ -2,7 +2,8 @@
 // the copy pattern drop-copy trusts). Fixtures are real pg_restore 15 output.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { dbConninfo, parseRestoreLine, parseToc, pgRestoreArgs } from '../../../../worker/pg/pg-restore';
+import { scratchRestoreArgs } from '../../../../worker/recover/compare-rows';
+import { dbConninfo, parseRestoreLine, parseToc, pgRestoreArgs, restoreIntoArgs } from '../../../../worker/pg/pg-restore';
 import { partitionsUnder, tableChoices } from '../../../../lib/recoveries/table-choices';
 import { copyPattern, fitName, quoteIdent, stamp } from '../../../../worker/restore/database-ops';
 
@@ -249,6 +250,27 @@ describe('pgRestoreArgs', () => {
     const two = pgRestoreArgs('/a', 'd', { ...sel, schemas: ['core', 'audit'] });
     expect(two.filter((a) => a.startsWith('--schema='))).toEqual(['--schema=core', '--schema=audit']);
     expect(two.at(-1)).toBe('/a');
+  });
+});
+
+describe('restoreIntoArgs', () => {
+  it('builds the flags every restore into a database starts with; jobs and owners only when asked', () => {
+    expect(restoreIntoArgs('d')).toEqual(["--dbname=dbname='d'", '--verbose', '--exit-on-error', '--no-password']);
+    expect(restoreIntoArgs('d', { jobs: 0, withoutOwners: true })).toEqual([
+      "--dbname=dbname='d'",
+      '--jobs=1',
+      '--verbose',
+      '--exit-on-error',
+      '--no-password',
+      '--no-owner',
+      '--no-privileges',
+    ]);
+  });
+
+  it('is where both the restore and the scratch copy take their common flags from', () => {
+    const sel = { jobs: 2, schemas: [] as string[], tables: [] as string[], section: 'all' as const, withoutOwners: true };
+    expect(pgRestoreArgs('/a', 'd', sel).slice(0, 7)).toEqual(restoreIntoArgs('d', { jobs: 2, withoutOwners: true }));
+    expect(scratchRestoreArgs('/a', 'd', { kind: 'definitions' }).slice(0, 6)).toEqual(restoreIntoArgs('d', { withoutOwners: true }));
   });
 });
 

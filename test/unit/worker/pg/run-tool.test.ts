@@ -264,6 +264,20 @@ describe('lineLogger', () => {
     ]);
   });
 
+  it("takes the caller's level when it is given (a DETAIL line logged at its message's level)", async () => {
+    const logged: [string, string | undefined][] = [];
+    const l = lineLogger(async (line, level) => void logged.push([line, level]));
+    l.onLine('ERROR:  could not create unique index "u"');
+    l.onLine('DETAIL:  Key (id)=(1) is duplicated.', 'error');
+    l.onLine('INFO:  index "i" was reindexed', 'info');
+    await l.flush();
+    expect(logged).toEqual([
+      ['ERROR:  could not create unique index "u"', 'error'],
+      ['DETAIL:  Key (id)=(1) is duplicated.', 'error'],
+      ['INFO:  index "i" was reindexed', 'info'],
+    ]);
+  });
+
   it('stops at max lines and says how many were left out; a failing write does not stop later ones', async () => {
     const logged: string[] = [];
     let fail = true;
