@@ -10,7 +10,7 @@ import type { JobContext } from '../../lib/jobs/lifecycle';
 import { ToolError } from '../../lib/jobs/tool-error';
 import type { StoredObject } from '../../lib/storage/storage';
 import { safeName } from '../../lib/targets/target-conn';
-import { checkArchiveFifo, makeFifo, type FifoCheck } from '../pg/archive-check';
+import { checkArchiveStream, type StreamCheck } from '../pg/archive-check';
 import { parseDumpProgress, startPgDump, type DumpSettings } from '../pg/pg-dump';
 import { lineLogger, requireSuccess, tail, type ToolResult } from '../pg/run-tool';
 import type { ToolSet } from '../pg/tools';
@@ -35,7 +35,7 @@ export interface DumpRun {
 }
 
 export type Dumped =
-  | { kind: 'stored'; stored: StoredObject; check: FifoCheck }
+  | { kind: 'stored'; stored: StoredObject; check: StreamCheck }
   | { kind: 'folder'; dir: string };
 
 /** Thrown into storage's put when the dump or its read-back failed: the object is never completed. */
@@ -62,33 +62,42 @@ export async function dump(ctx: JobContext<unknown>, run: DumpRun, snap: Snapsho
     void ctx.progress(pct, `${dbPart}${current ? `table ${current} · ` : ''}${(bytes / 1e6).toFixed(1)} MB written`).catch(() => {});
   }, 1000);
   try {
-    // Streamed formats: every byte that goes to storage is also read back as it goes (pg_restore, through zstd -d for
-    // .zst), by C programs reading a FIFO that tee fills in the kernel; the gate in front of put completes the object
-    // only once every tool exited 0 and the read-back reached the archive's end.
-    const fifo = dir ? undefined : join(await ctx.scratch(), `${run.index}-${safeName(run.database)}.read-back`);
-    const check = fifo ? (await makeFifo(fifo, ctx.signal), checkArchiveFifo(run.settings.format === 'custom-zstd', run.tools.path('pg_restore'), fifo, ctx.signal)) : undefined;
-    const tools = startPgDump({ exe: run.tools.path('pg_dump'), settings: run.settings, snapshot: snap.snapshot, directory: dir, copyTo: fifo, env: run.env, signal: ctx.signal, onLine });
-    if (dir || !check) {
+    const tools = startPgDump({ exe: run.tools.path('pg_dump'), settings: run.settings, snapshot: snap.snapshot, directory: dir, env: run.env, signal: ctx.signal, onLine });
+    if (dir) {
       const d = await tools.dump;
       await snap.release();
       // pg_dump writing a folder reports a full disk in its own words.
       if (d.exitCode !== 0 && /No space left on device/.test(d.stderrTail)) throw new ToolError('DISK_FULL', `The worker's scratch folder (${dir}) is full.`, tail(d.stderrTail));
       if (d.exitCode !== 0) throw dumpFailure(d);
-      return { kind: 'folder', dir: dir! };
+      return { kind: 'folder', dir };
     }
 
-    const exited = Promise.all([tools.dump, tools.zstd, tools.tee]);
+    // Every byte that goes to storage is also read back as it goes (pg_restore, through zstd -d for .zst); the
+    // gate in front of put completes the object only once both tools exited 0 and the read-back reached the end.
+    const check = checkArchiveStream(run.settings.format === 'custom-zstd', run.tools.path('pg_restore'), ctx.signal);
+    const exited = Promise.all([tools.dump, tools.zstd]);
     exited.catch(() => {});
-    // A writer that never opened the FIFO (tee did not start) must not leave the read-back waiting for it.
-    void exited.catch(() => {}).finally(() => check.writerGone());
+    let tapGone = false;
+    check.result.finally(() => (tapGone = true)).catch(() => {});
     const gate = new Transform({
       transform(chunk: Buffer, _enc, cb) {
         bytes += chunk.length;
-        cb(null, chunk);
+        if (tapGone || check.input.write(chunk)) return cb(null, chunk);
+        // Backpressure from the read-back, unless it stopped (its verdict says why).
+        let going = false;
+        const go = () => {
+          if (going) return;
+          going = true;
+          check.input.off('drain', go);
+          cb(null, chunk);
+        };
+        check.input.on('drain', go);
+        check.result.finally(go).catch(() => {});
       },
       flush(cb) {
+        check.input.end();
         Promise.all([exited, check.result]).then(
-          ([[d, z, t]]) => cb(d.exitCode === 0 && (!z || z.exitCode === 0) && t?.exitCode === 0 ? null : new NotComplete('the dump did not complete')),
+          ([[d, z]]) => cb(d.exitCode === 0 && (!z || z.exitCode === 0) ? null : new NotComplete('the dump did not complete')),
           () => cb(new NotComplete('the dump or its read-back failed')),
         );
       },
@@ -100,7 +109,7 @@ export async function dump(ctx: JobContext<unknown>, run: DumpRun, snap: Snapsho
     put.catch(() => {
       tools.dump.kill();
       tools.zstd?.kill();
-      tools.tee?.kill();
+      check.input.destroy();
     });
     const [stored, tools_, read] = await Promise.allSettled([put, exited, check.result]);
     await snap.release();
@@ -108,11 +117,10 @@ export async function dump(ctx: JobContext<unknown>, run: DumpRun, snap: Snapsho
     // What failed first explains the rest: the storage's own refusal (a full disk), then pg_dump, zstd, the read-back.
     if (stored.status === 'rejected' && stored.reason instanceof UserError) throw stored.reason;
     if (tools_.status === 'rejected') throw tools_.reason;
-    const [d, z, t] = tools_.value;
+    const [d, z] = tools_.value;
     if (d.exitCode !== 0) throw dumpFailure(d);
     if (z) requireSuccess(z, 'zstd', 'BACKUP_TOOL_FAILED');
     if (read.status === 'rejected') throw refuse((read.reason as Error).message);
-    if (t) requireSuccess(t, 'tee', 'BACKUP_TOOL_FAILED');
     if (stored.status === 'rejected') throw stored.reason;
     return { kind: 'stored', stored: stored.value, check };
   } finally {

@@ -2,11 +2,9 @@
 // data block's chunks up to its end marker (gzip blocks inflated), and insists that each TOC entry with data has
 // its block and nothing follows the last one. pg_restore --list reads only the TOC, so a truncated file passes it;
 // this does not. Layout from PostgreSQL's pg_backup_archiver.c (ReadHead, ReadToc) and pg_backup_custom.c.
-import { type Readable, Writable } from 'node:stream';
+import { PassThrough, type Readable, Writable } from 'node:stream';
 import { createInflate, type Inflate } from 'node:zlib';
-import { constants } from 'node:fs';
-import { open } from 'node:fs/promises';
-import { lastErrorLine, pipeTools, requireSuccess, runTool, type ToolResult } from './run-tool';
+import { lastErrorLine, pipeTools, runTool, type ToolResult } from './run-tool';
 import { zstdDecompressArgs } from './zstd';
 
 const BLK_DATA = 1;
@@ -338,6 +336,13 @@ export class ArchiveChecker extends Writable {
   }
 }
 
+export interface StreamCheck {
+  /** Every stored byte goes here, in order; ended when the file is complete. */
+  input: Writable;
+  /** Resolves once `input` ended and every byte was decoded and read to the archive's end; rejects with ArchiveDamaged otherwise. */
+  result: Promise<void>;
+}
+
 // --file=/dev/null: the restore script is produced and thrown away; every data block is read and decoded.
 const READ_ALL = ['--file=/dev/null'];
 // zstd -d -q -c: decode to stdout, checking each frame's content checksum.
@@ -345,8 +350,7 @@ const UNZSTD = zstdDecompressArgs(null, null);
 
 /** The two exits of `zstd -d | pg_restore` as one verdict: a zstd that failed explains more than the pg_restore that
  *  starved behind it, unless zstd only failed because pg_restore had already stopped reading (a broken pipe). */
-function verdict(z: ToolResult | null, r: ToolResult, cat: ToolResult | null = null): void {
-  if (cat && cat.exitCode !== 0 && r.exitCode === 0) throw new ArchiveDamaged(`its bytes could not be read back (cat exit ${cat.exitCode ?? cat.signal}: ${lastErrorLine(cat.stderrTail, 'cat') ?? 'no message'}).`);
+function verdict(z: ToolResult | null, r: ToolResult): void {
   if (z && z.exitCode !== 0) {
     const why = lastErrorLine(z.stderrTail, 'zstd')?.replace(/^(\/\*stdin\*\\ : )/, '');
     const brokenPipe = z.signal === 'SIGPIPE' || /broken pipe/i.test(why ?? '');
@@ -355,61 +359,27 @@ function verdict(z: ToolResult | null, r: ToolResult, cat: ToolResult | null = n
   if (r.exitCode !== 0) throw new ArchiveDamaged(`pg_restore cannot read all of it: ${lastErrorLine(r.stderrTail, 'pg_restore') ?? `exit ${r.exitCode ?? r.signal}`}`);
 }
 
-export interface FifoCheck {
-  /** Resolves once every byte written into the FIFO was decoded and read to the archive's end; rejects with ArchiveDamaged otherwise. */
-  result: Promise<void>;
-  /**
-   * Call once the writer (tee) has exited, whatever its outcome: a reader still waiting for a writer to open the
-   * FIFO (the writer never started) then sees the end of its input instead of waiting for ever.
-   */
-  writerGone(): Promise<void>;
-}
-
-/** Makes a FIFO (0600) at `path`, for a reader and a writer that meet in the kernel. */
-export async function makeFifo(path: string, signal: AbortSignal): Promise<void> {
-  requireSuccess(await runTool({ exe: 'mkfifo', args: ['-m', '0600', path], signal }), 'mkfifo', 'INTERNAL');
-}
-
-/** Opens and closes the FIFO without blocking; a missing peer (ENXIO) or FIFO is no error. */
-async function touchFifo(path: string, flags: number): Promise<void> {
-  const fh = await open(path, flags | constants.O_NONBLOCK).catch(() => null);
-  await fh?.close();
-}
-
 /**
  * Checks an artifact as its bytes stream by, with C tools doing the reading: `pg_restore --file=/dev/null` reads
  * the whole archive the way a restore does (header, TOC, then every data block to its end marker, compressed data
- * decoded), fed through `zstd -d` for a .zst (every frame decoded, its content checksum checked); both exit
- * statuses count. The bytes come from a FIFO that `tee` (pg-dump.ts's copyTo) writes into: the worker relays
- * nothing, the read-back is C programs joined by the kernel (`zstd -d FIFO | pg_restore`, or `cat FIFO |
- * pg_restore` for an archive compressed inside: pg_restore reopens a named file after reading its first bytes, so
- * it must read a stream). A reader that stops early (a damaged archive) leaves tee writing on to storage; its
- * verdict says why the object is refused.
+ * decoded), fed through `zstd -d` for a .zst (every frame decoded, its content checksum checked). zstd hands the
+ * decompressed stream to pg_restore through the kernel: walking ~1 GB of it in Node cost more CPU than the dump's
+ * own compression. Both exit statuses count.
  */
-export function checkArchiveFifo(zstd: boolean, pgRestore: string, fifo: string, signal: AbortSignal): FifoCheck {
+export function checkArchiveStream(zstd: boolean, pgRestore: string, signal: AbortSignal): StreamCheck {
+  // Default buffering: a read-back that stops reading holds the dump back within a few hundred kB, as a restore would.
+  const input = new PassThrough();
   const restore = { exe: pgRestore, args: READ_ALL, signal, stdout: 'ignore' as const };
-  const source = zstd ? { exe: 'zstd', args: zstdDecompressArgs(fifo, null), signal } : { exe: 'cat', args: [fifo], signal };
-  const { producer, consumer } = pipeTools(source, restore);
-  const result = Promise.all([producer, consumer]).then(([sr, rr]) => verdict(zstd ? sr : null, rr, zstd ? null : sr));
+  if (!zstd) {
+    const r = runTool({ ...restore, stdin: input });
+    const result = r.then((rr) => verdict(null, rr));
+    result.catch(() => {});
+    return { input, result };
+  }
+  const { producer, consumer } = pipeTools({ exe: 'zstd', args: UNZSTD, signal, stdin: input }, restore);
+  const result = Promise.all([producer, consumer]).then(([zr, rr]) => verdict(zr, rr));
   result.catch(() => {});
-  // A reader that ended first lets a writer that is still waiting to open the FIFO go on (its writes then fail
-  // quietly: tee -p): opened for reading now and then until the writer is gone, as it may not have reached its open yet.
-  let writerDone = false;
-  void result
-    .catch(() => {})
-    .finally(async () => {
-      while (!writerDone && !signal.aborted) {
-        await touchFifo(fifo, constants.O_RDONLY);
-        await new Promise((r) => setTimeout(r, 200));
-      }
-    });
-  return {
-    result,
-    writerGone: () => {
-      writerDone = true;
-      return touchFifo(fifo, constants.O_WRONLY);
-    },
-  };
+  return { input, result };
 }
 
 export interface ArchiveHead {

@@ -1,7 +1,7 @@
 // pg_dump, pg_dumpall and pg_restore --list: argv builders (each flag explained from the manual), output parsers, and
 // the adapter that starts pg_dump (through zstd for custom-zstd) with the job's signal and a stderr line callback.
 import type { Readable } from 'node:stream';
-import { pipeChain, runTool, type ToolHandle, type ToolSpec } from './run-tool';
+import { pipeTools, runTool, type ToolHandle } from './run-tool';
 import { zstdThreads } from './pipeline';
 import { zstdCompressArgs } from './zstd';
 
@@ -47,39 +47,27 @@ export function zstdArgs(s: DumpSettings): string[] {
 }
 
 export interface DumpRun {
-  /** pg_dump's exit; zstd's for custom-zstd (null otherwise); tee's when a read-back copy was asked for. */
+  /** pg_dump's exit; and zstd's for custom-zstd (null otherwise). */
   dump: ToolHandle;
   zstd: ToolHandle | null;
-  tee: ToolHandle | null;
   /** The artifact's bytes (zstd's output for custom-zstd, pg_dump's for custom); null for the directory format. */
   stdout: Readable | null;
 }
 
-/** `tee -p <fifo>`: stdin to stdout and to the FIFO; -p: a FIFO whose reader is gone is dropped, not fatal. */
-export function teeArgs(fifo: string): string[] {
-  return ['-p', fifo];
-}
-
 /**
  * Starts pg_dump for `settings`: custom-zstd as `pg_dump | zstd` joined by the kernel (the uncompressed stream
- * never passes through the worker), custom with its stdout to read, directory into `directory`. With `copyTo`
- * (a FIFO), the artifact's bytes also go there through `tee`, in the kernel, for a reader that checks them as
- * they are stored. The connection comes from `env` (PGHOST ... and a passfile, never argv).
+ * never passes through the worker), custom with its stdout to read, directory into `directory`. The connection
+ * comes from `env` (PGHOST ... and a passfile, never argv).
  */
-export function startPgDump(o: { exe: string; settings: DumpSettings; snapshot?: string; directory?: string; copyTo?: string; env: Record<string, string>; signal: AbortSignal; onLine: (line: string) => void }): DumpRun {
-  const dump: ToolSpec = { exe: o.exe, args: pgDumpArgs(o.settings, o.snapshot, o.directory), env: o.env, signal: o.signal, onLine: o.onLine };
-  if (o.settings.format === 'directory') return { dump: runTool({ ...dump, stdout: 'ignore' }), zstd: null, tee: null, stdout: null };
-  const chain: ToolSpec[] = [dump];
-  if (o.settings.format === 'custom-zstd') chain.push({ exe: 'zstd', args: zstdArgs({ ...o.settings, zstdThreads: zstdThreads(o.settings.zstdThreads) }), signal: o.signal });
-  if (o.copyTo) chain.push({ exe: 'tee', args: teeArgs(o.copyTo), signal: o.signal });
-  if (chain.length === 1) {
+export function startPgDump(o: { exe: string; settings: DumpSettings; snapshot?: string; directory?: string; env: Record<string, string>; signal: AbortSignal; onLine: (line: string) => void }): DumpRun {
+  const dump = { exe: o.exe, args: pgDumpArgs(o.settings, o.snapshot, o.directory), env: o.env, signal: o.signal, onLine: o.onLine };
+  if (o.settings.format === 'directory') return { dump: runTool({ ...dump, stdout: 'ignore' }), zstd: null, stdout: null };
+  if (o.settings.format === 'custom') {
     const h = runTool({ ...dump, stdout: 'pipe' });
-    return { dump: h, zstd: null, tee: null, stdout: h.stdout };
+    return { dump: h, zstd: null, stdout: h.stdout };
   }
-  chain[chain.length - 1] = { ...chain[chain.length - 1]!, stdout: 'pipe' };
-  const handles = pipeChain(chain);
-  const last = handles[handles.length - 1]!;
-  return { dump: handles[0]!, zstd: o.settings.format === 'custom-zstd' ? handles[1]! : null, tee: o.copyTo ? last : null, stdout: last.stdout };
+  const { producer, consumer } = pipeTools(dump, { exe: 'zstd', args: zstdArgs({ ...o.settings, zstdThreads: zstdThreads(o.settings.zstdThreads) }), signal: o.signal, stdout: 'pipe' });
+  return { dump: producer, zstd: consumer, stdout: consumer.stdout };
 }
 
 // Moved to pg-dumpall.ts (its own program's adapter); re-exported for callers not moved yet.

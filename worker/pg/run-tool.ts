@@ -214,37 +214,14 @@ export function runTool(spec: ToolSpec): ToolHandle {
  * producer's next write fails (EPIPE). The producer's `stdout` and the consumer's `stdin` are ignored.
  */
 export function pipeTools(producer: ToolSpec, consumer: ToolSpec): { producer: ToolHandle; consumer: ToolHandle } {
-  const [p, c] = pipeChain([producer, consumer]);
-  return { producer: p!, consumer: c! };
-}
-
-/**
- * a | b | c ...: each program writes straight into the next one's stdin through the kernel (nothing relayed by
- * the worker); every exit code reported, in order. The last starts first; each pipe's worker-side end is closed
- * when the program writing into it exits, so the next one sees the end of its input. Only the first program's
- * stdin and the last one's stdout are the caller's to choose.
- */
-export function pipeChain(specs: ToolSpec[]): ToolHandle[] {
-  if (specs.length < 2) throw new Error('pipeChain needs at least two programs');
-  const handles: ToolHandle[] = new Array(specs.length);
-  let sink: Writable | undefined;
-  for (let i = specs.length - 1; i >= 0; i--) {
-    const spec = specs[i]!;
-    const first = i === 0;
-    const s = start({ ...spec, stdin: first ? spec.stdin : undefined, stdout: sink ? undefined : spec.stdout }, { stdinPipe: !first, stdoutTo: sink });
-    if (sink) {
-      const to = sink;
-      const end = () => to.end();
-      (s.child as unknown as ChildProcess).once('exit', end).once('error', end);
-      s.handle.catch(end);
-    }
-    handles[i] = s.handle;
-    if (!first) {
-      sink = s.child.stdin!;
-      sink.on('error', () => {}); // EPIPE when the reader is gone: the exit codes tell
-    }
-  }
-  return handles;
+  const c = start({ ...consumer, stdin: undefined }, { stdinPipe: true });
+  const sink = c.child.stdin!;
+  sink.on('error', () => {}); // EPIPE when the consumer is gone: the exit codes tell
+  const p = start({ ...producer, stdout: undefined }, { stdoutTo: sink });
+  const end = () => sink.end();
+  (p.child as unknown as ChildProcess).once('exit', end).once('error', end);
+  p.handle.catch(end);
+  return { producer: p.handle, consumer: c.handle };
 }
 
 /** The last `lines` lines of a program's output, at most 8000 characters (what a job row keeps). */
