@@ -216,10 +216,13 @@ describe('verification names what is damaged', () => {
   });
 
   it('a flipped byte in the compressed archive itself: the archive is named with zstd\'s words', async () => {
+    // The frame's first byte (its magic number): zstd refuses it whatever the data. A byte flipped in the middle may
+    // land in literals that decode without error (pg_basebackup's server-side zstd writes no content checksum); the
+    // member's SHA-256 then names it, as the member test above shows.
     await withDamaged(
       'base.tar.zst',
       (zst) => {
-        zst[Math.floor(zst.length / 2)] ^= 0xff;
+        zst[0] ^= 0xff;
         return zst;
       },
       async () => {
