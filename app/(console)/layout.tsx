@@ -17,9 +17,9 @@ export default async function ConsoleLayout({ children }: { children: React.Reac
   }
   if (!user) redirect('/login');
   return (
-    <div className="flex min-h-screen">
+    <div className="flex min-h-screen flex-col md:flex-row">
       <Sidebar user={user} />
-      <main className="min-w-0 flex-1 px-8 py-8">
+      <main className="min-w-0 flex-1 px-3 py-4 md:px-8 md:py-8">
         <div className="mx-auto max-w-6xl">{children}</div>
       </main>
     </div>
