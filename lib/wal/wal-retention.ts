@@ -2,7 +2,7 @@
 // segment, so every segment (and `.backup` history file) before the oldest kept base backup's start segment is
 // never read again. History files (`*.history`) are always kept (a recovery follows them to pick its timeline), and
 // so is everything on a timeline newer than every kept base backup's (a recovery from a kept backup may follow it).
-import { DEFAULT_SEGMENT_BYTES, parseSegment } from './wal-names';
+import { DEFAULT_SEGMENT_BYTES, parseSegment, segmentName } from './wal-names';
 
 export interface KeptBaseBackup {
   /** The backup's start position, "X/Y" (backup_log.start_lsn). */
@@ -45,4 +45,22 @@ export function walNotNeeded(objectNames: string[], keptBaseBackups: KeptBaseBac
     const s = segmentOf(name, segmentBytes);
     return s !== null && s.timeline <= newestTimeline && s.number < cutoff;
   });
+}
+
+/**
+ * A base backup's WAL segment size, from what its row records: the size at which its start position falls in one
+ * of the segments it holds (verification.walSegments). Null when none fits: then its WAL cannot be judged by name.
+ */
+export function inferSegmentBytes(startLsn: string, timeline: number, walSegments: string[]): number | null {
+  if (walSegments.length === 0) return null;
+  // 16 MB first (PostgreSQL's default), then every size initdb allows (1 MB to 1 GB, powers of two).
+  const sizes = [DEFAULT_SEGMENT_BYTES, ...Array.from({ length: 11 }, (_, i) => 2 ** (20 + i)).filter((b) => b !== DEFAULT_SEGMENT_BYTES)];
+  for (const bytes of sizes) {
+    try {
+      if (walSegments.includes(segmentName(timeline, lsnSegment(startLsn, bytes), bytes))) return bytes;
+    } catch {
+      return null;
+    }
+  }
+  return null;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { lsnSegment, walNotNeeded } from '@/lib/wal/wal-retention';
+import { inferSegmentBytes, lsnSegment, walNotNeeded } from '@/lib/wal/wal-retention';
 
 const dir = 'orders/_wal/7312345678901234567/0000000100000000';
 const seg = (tl: number, n: number) => `${tl.toString(16).toUpperCase().padStart(8, '0')}00000000${n.toString(16).toUpperCase().padStart(8, '0')}`;
@@ -57,5 +57,17 @@ describe('walNotNeeded', () => {
   it('leaves unknown names and push temporaries alone', () => {
     const names = [`${dir}/${seg(1, 1)}.zst.host-123.partial`, `${dir}/README`, ...stored(1, 1)];
     expect(walNotNeeded(names, [{ startLsn: '0/5000028', timeline: 1 }])).toEqual(stored(1, 1));
+  });
+});
+
+describe('inferSegmentBytes', () => {
+  it('finds the size at which the start position falls in a segment the backup holds', () => {
+    expect(inferSegmentBytes('0/5000028', 1, ['000000010000000000000005', '000000010000000000000006'])).toBe(16 * 1024 * 1024);
+    // 64 MB segments: 0/14000028 is segment 0x14 at 16 MB but segment 5 at 64 MB.
+    expect(inferSegmentBytes('0/14000028', 1, ['000000010000000000000005'])).toBe(64 * 1024 * 1024);
+  });
+  it('is null when nothing fits (no segments recorded)', () => {
+    expect(inferSegmentBytes('0/5000028', 1, [])).toBeNull();
+    expect(inferSegmentBytes('0/5000028', 2, ['000000010000000000000005'])).toBeNull();
   });
 });
