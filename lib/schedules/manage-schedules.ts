@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { getDb } from '../db';
 import { UserError } from '../errors';
 import { writeAudit, type Actor } from '../audit/write-audit';
+import { hasRole, type Role } from '../auth/roles';
 import { nextRuns } from './cron';
 
 const fields = {
@@ -66,8 +67,12 @@ function patchRow(input: z.infer<typeof schedulePatch>, kind: string) {
 
 export type ScheduleInput = z.input<typeof scheduleInput>;
 
-export async function createSchedule(actor: Actor, raw: ScheduleInput, ip: string | null) {
+export async function createSchedule(actor: Actor & { role?: Role }, raw: ScheduleInput, ip: string | null) {
   const input = toRow(scheduleInput.parse(raw));
+  // Operators may add base-backup schedules (like "Base backup now"); every other kind is an admin's.
+  if (input.kind !== 'base' && actor.role !== undefined && !hasRole(actor.role, 'admin')) {
+    throw new UserError('FORBIDDEN', `Only an admin can add a ${input.kind} schedule; operators can add base-backup schedules.`);
+  }
   const [next] = nextRuns(input.cron, input.timezone, 1);
   return getDb().$transaction(async (tx) => {
     const target = await tx.target.findUnique({ where: { id: input.targetId } });

@@ -29,7 +29,8 @@ export async function baseBackup(ctx: JobContext<JobPayload<'base-backup'>>): Pr
 
   // record: a running row from the start, so the history shows this attempt whatever happens next.
   // A scheduled run: the schedule whose retention applies (gone if it was deleted since the job was queued).
-  const schedule = ctx.payload.scheduleId ? await getDb().schedule.findUnique({ where: { id: ctx.payload.scheduleId }, select: { id: true } }) : null;
+  // Only this target's base schedule: a payload naming another one does not bring its retention here.
+  const schedule = ctx.payload.scheduleId ? await getDb().schedule.findFirst({ where: { id: ctx.payload.scheduleId, targetId: target.id, kind: 'base' }, select: { id: true } }) : null;
   const row = await openBaseRow(ctx, { scheduleId: schedule?.id ?? null, targetId: target.id, folder, settings: plan.settings, storageId: target.storageId, location: storage.describe(), serverVersion: plan.serverVersion, toolVersion: tools.version, started });
 
   // The passfile lives in the job's scratch folder (removed with it, and by the crash sweep).
@@ -82,8 +83,11 @@ export async function baseBackup(ctx: JobContext<JobPayload<'base-backup'>>): Pr
     // retention: the schedule's weeks; the newest good base backup stays, and WAL no kept one needs is freed.
     if (schedule) {
       await ctx.step('applying retention');
-      const removed = await applyRetention(schedule.id, { log: (l) => ctx.log(l) });
-      if (removed.length) await ctx.log(`retention removed ${removed.length} base backup(s)`);
+      // The backup is done and recorded: a retention failure is logged (the hourly run tries again), never the job's.
+      await applyRetention(schedule.id, { log: (l) => ctx.log(l) }).then(
+        (removed) => (removed.length ? ctx.log(`retention removed ${removed.length} base backup(s)`) : undefined),
+        (err: Error) => ctx.log(`retention: ${err.message}`, 'warn'),
+      );
     }
     return { backupId: String(row.id), folder, files: stored.files, size: stored.size, startLsn: facts.startLsn, stopLsn: facts.stopLsn, timeline: facts.timeline, verification };
   } catch (err) {
