@@ -160,18 +160,18 @@ function AddSchedule({ targetId, onDone, onCancel }: { targetId: string; onDone:
           </label>
         </>
       ) : (
-      <>
-      <label className="text-sm font-medium text-slate-700">Format
-        <select value={format} onChange={(e) => setFormat(e.target.value as 'custom' | 'custom-zstd' | 'directory')} className={input}>
-          <option value="custom-zstd">custom + zstd -2 (default: fastest, smaller than gzip -9)</option>
-          <option value="custom">custom, gzip -Z9 (the runbook&apos;s flags; several times slower)</option>
-          <option value="directory">directory, 2 parallel dumps, gzip -Z1 (big databases with many tables)</option>
-        </select>
-      </label>
-      <label className="text-sm font-medium text-slate-700">Keep for (days)<input type="number" min={1} value={retentionDays} onChange={(e) => setRetentionDays(e.target.value)} className={input} />
-        <span className="text-xs text-slate-500">The newest good backup is always kept, even when older.</span>
-      </label>
-      </>
+        <>
+          <label className="text-sm font-medium text-slate-700">Format
+            <select value={format} onChange={(e) => setFormat(e.target.value as 'custom' | 'custom-zstd' | 'directory')} className={input}>
+              <option value="custom-zstd">custom + zstd -2 (default: fastest, smaller than gzip -9)</option>
+              <option value="custom">custom, gzip -Z9 (the runbook&apos;s flags; several times slower)</option>
+              <option value="directory">directory, 2 parallel dumps, gzip -Z1 (big databases with many tables)</option>
+            </select>
+          </label>
+          <label className="text-sm font-medium text-slate-700">Keep for (days)<input type="number" min={1} value={retentionDays} onChange={(e) => setRetentionDays(e.target.value)} className={input} />
+            <span className="text-xs text-slate-500">The newest good backup is always kept, even when older.</span>
+          </label>
+        </>
       )}
       <div className="text-sm sm:col-span-2" data-testid="cron-preview">
         {cronError ? (
