@@ -300,6 +300,8 @@ export const baseBackupPayload = z.object({
   level: z.number().int().min(1).max(22).optional(),
   workers: z.number().int().min(1).max(64).optional(),
   walMethod: z.enum(['stream', 'fetch']).optional(),
+  // Set by the scheduler: the schedule whose retention applies to this backup.
+  scheduleId: z.uuid().optional(),
 }).superRefine((p, c) => {
   const max = p.compression === 'gzip' ? 9 : p.compression === 'server-lz4' ? 12 : 22;
   if (p.level !== undefined && (p.compression === undefined || p.compression === 'none' || p.level > max))

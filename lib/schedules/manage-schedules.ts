@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { getDb } from '../db';
 import { UserError } from '../errors';
 import { writeAudit, type Actor } from '../audit/write-audit';
+import { hasRole, type Role } from '../auth/roles';
 import { nextRuns } from './cron';
 
 const fields = {
@@ -15,12 +16,19 @@ const fields = {
   retentionDays: z.number().int().min(1).max(3650).nullable(),
   retentionCount: z.number().int().min(1).max(10000).nullable(),
   enabled: z.boolean(),
+  // A base-backup schedule's compression: the base-backup job's choices; null is that job's default.
+  baseCompression: z.enum(['none', 'gzip', 'client-zstd', 'server-zstd', 'server-lz4'], { message: 'must be none, gzip, client-zstd, server-zstd or server-lz4' }).nullable(),
+  retentionWeeks: z.number().int().min(1).max(520),
 };
+
+/** The runbook's base backup: weekly, Sunday 01:00, kept 8 weeks. */
+export const BASE_PRESET = { cron: '0 1 * * 0', retentionWeeks: 8 } as const;
 
 export const scheduleInput = z.object({
   targetId: z.uuid(),
-  // logical: a backup; drill: a restore drill of the latest good backup (runbook: monthly).
-  kind: z.enum(['logical', 'drill']).default('logical'),
+  // logical: a backup; drill: a restore drill of the latest good backup (runbook: monthly); base: a physical base
+  // backup (runbook: weekly, Sunday 01:00, kept 8 weeks).
+  kind: z.enum(['logical', 'drill', 'base']).default('logical'),
   cron: fields.cron,
   timezone: fields.timezone.default('UTC'),
   format: fields.format.default('custom-zstd'),
@@ -30,15 +38,41 @@ export const scheduleInput = z.object({
   retentionDays: fields.retentionDays.default(30),
   retentionCount: fields.retentionCount.default(null),
   enabled: fields.enabled.default(true),
+  baseCompression: fields.baseCompression.default(null),
+  // Base schedules only: whole weeks, stored as retention_days = weeks * 7 (default: the runbook's 8).
+  retentionWeeks: fields.retentionWeeks.optional(),
 });
+
+/** What is stored: a base schedule keeps whole weeks (retention_days = weeks * 7) and no logical-dump settings matter. */
+function toRow(input: z.infer<typeof scheduleInput>) {
+  const { retentionWeeks, ...rest } = input;
+  if (input.kind !== 'base') {
+    if (retentionWeeks !== undefined) throw new UserError('VALIDATION', 'retentionWeeks is for base-backup schedules only.', 'Use retentionDays or retentionCount for this schedule.', { retentionWeeks: 'is for kind base only' });
+    if (input.baseCompression !== null) throw new UserError('VALIDATION', 'baseCompression is for base-backup schedules only.', 'Leave it out, or use kind "base".', { baseCompression: 'is for kind base only' });
+    return rest;
+  }
+  return { ...rest, retentionDays: (retentionWeeks ?? BASE_PRESET.retentionWeeks) * 7, retentionCount: null };
+}
 
 /** An edit: only what is sent changes (no defaults, which would silently reset other settings). */
 export const schedulePatch = z.object(fields).partial();
 
+/** An edit as stored: weeks become days (base schedules). */
+function patchRow(input: z.infer<typeof schedulePatch>, kind: string) {
+  const { retentionWeeks, ...rest } = input;
+  if (retentionWeeks === undefined) return rest;
+  if (kind !== 'base') throw new UserError('VALIDATION', 'retentionWeeks is for base-backup schedules only.', 'Use retentionDays or retentionCount for this schedule.', { retentionWeeks: 'is for kind base only' });
+  return { ...rest, retentionDays: retentionWeeks * 7 };
+}
+
 export type ScheduleInput = z.input<typeof scheduleInput>;
 
-export async function createSchedule(actor: Actor, raw: ScheduleInput, ip: string | null) {
-  const input = scheduleInput.parse(raw);
+export async function createSchedule(actor: Actor & { role?: Role }, raw: ScheduleInput, ip: string | null) {
+  const input = toRow(scheduleInput.parse(raw));
+  // Operators may add base-backup schedules (like "Base backup now"); every other kind is an admin's.
+  if (input.kind !== 'base' && actor.role !== undefined && !hasRole(actor.role, 'admin')) {
+    throw new UserError('FORBIDDEN', `Only an admin can add a ${input.kind} schedule; operators can add base-backup schedules.`);
+  }
   const [next] = nextRuns(input.cron, input.timezone, 1);
   return getDb().$transaction(async (tx) => {
     const target = await tx.target.findUnique({ where: { id: input.targetId } });
@@ -56,7 +90,7 @@ export async function updateSchedule(actor: Actor, id: string, input: z.infer<ty
     const cron = input.cron ?? before.cron;
     const timezone = input.timezone ?? before.timezone;
     const [next] = nextRuns(cron, timezone, 1);
-    const s = await tx.schedule.update({ where: { id }, data: { ...input, nextRunAt: next ?? null } });
+    const s = await tx.schedule.update({ where: { id }, data: { ...patchRow(input, before.kind), nextRunAt: next ?? null } });
     await writeAudit(tx, actor, 'schedule.update', { entityType: 'schedule', entityId: id, params: input, ip });
     return s;
   });

@@ -3,8 +3,12 @@ import { getDb } from '../db';
 import { systemActor } from '../audit/write-audit';
 import { UserError } from '../errors';
 import { startBackup } from '../backups/start-backup';
+import { startBaseBackup } from '../backups/start-base-backup';
 import { startTargetJob } from '../restores/start-restore';
+import type { JobPayload } from '../jobs/kinds';
 import { nextRuns } from './cron';
+
+type BaseCompression = NonNullable<JobPayload<'base-backup'>['compression']>;
 
 export async function runDueSchedules(now = new Date(), log: (l: string) => void = () => {}) {
   const db = getDb();
@@ -17,9 +21,14 @@ export async function runDueSchedules(now = new Date(), log: (l: string) => void
     if (claimed.count !== 1) continue;
     try {
       const actor = { ...systemActor, role: 'admin' as const };
-      const job = s.kind === 'drill' ? await startTargetJob(actor, 'drill', s.targetId, {}, null) : await startBackup(actor, s.targetId, { scheduleId: s.id });
+      const job =
+        s.kind === 'drill'
+          ? await startTargetJob(actor, 'drill', s.targetId, {}, null)
+          : s.kind === 'base'
+            ? await startBaseBackup(actor, s.targetId, { scheduleId: s.id, ...(s.baseCompression ? { compression: s.baseCompression as BaseCompression } : {}) })
+            : await startBackup(actor, s.targetId, { scheduleId: s.id });
       started.push(job.id);
-      log(`schedule ${s.id}: started ${s.kind === 'drill' ? 'drill' : 'backup'} job ${job.id}`);
+      log(`schedule ${s.id}: started ${s.kind === 'drill' ? 'drill' : s.kind === 'base' ? 'base backup' : 'backup'} job ${job.id}`);
     } catch (err) {
       // A backup still running from the last run is reported, not queued twice.
       log(`schedule ${s.id}: ${err instanceof UserError ? err.message : String(err)}`);

@@ -37,7 +37,7 @@ export async function recordBaseEarlyFailure(ctx: Ctx, target: { id: string; sto
 
 export async function openBaseRow(
   ctx: Ctx,
-  r: { targetId: string; folder: string; settings: BaseBackupSettings; storageId: string | null; location: string; serverVersion: string; toolVersion: string; started: Date },
+  r: { targetId: string; folder: string; settings: BaseBackupSettings; storageId: string | null; location: string; serverVersion: string; toolVersion: string; started: Date; scheduleId?: string | null },
 ): Promise<RunningRow> {
   const row = await getDb().backupLog.create({
     data: {
@@ -45,6 +45,7 @@ export async function openBaseRow(
       backupFile: r.folder,
       status: 'running',
       targetId: r.targetId,
+      scheduleId: r.scheduleId ?? null,
       jobId: ctx.jobId,
       format: formatOf(r.settings),
       storageId: r.storageId,

@@ -2,6 +2,8 @@
 // file under <target>/_base/<label>/, read everything back and check it against PostgreSQL's own backup_manifest,
 // then Lifeboat's manifest last, and the backup_log row with its WAL range. What a step leaves behind on failure
 // is on the job's cleanup stack (the stored objects, the passfile), not in flags.
+import { applyRetention } from '../../lib/backups/apply-retention';
+import { getDb } from '../../lib/db';
 import type { JobContext } from '../../lib/jobs/lifecycle';
 import type { JobPayload, JobResult } from '../../lib/jobs/kinds';
 import { safeName, targetConn } from '../../lib/targets/target-conn';
@@ -26,7 +28,10 @@ export async function baseBackup(ctx: JobContext<JobPayload<'base-backup'>>): Pr
   const store = storedSet(ctx, storage);
 
   // record: a running row from the start, so the history shows this attempt whatever happens next.
-  const row = await openBaseRow(ctx, { targetId: target.id, folder, settings: plan.settings, storageId: target.storageId, location: storage.describe(), serverVersion: plan.serverVersion, toolVersion: tools.version, started });
+  // A scheduled run: the schedule whose retention applies (gone if it was deleted since the job was queued).
+  // Only this target's base schedule: a payload naming another one does not bring its retention here.
+  const schedule = ctx.payload.scheduleId ? await getDb().schedule.findFirst({ where: { id: ctx.payload.scheduleId, targetId: target.id, kind: 'base' }, select: { id: true } }) : null;
+  const row = await openBaseRow(ctx, { scheduleId: schedule?.id ?? null, targetId: target.id, folder, settings: plan.settings, storageId: target.storageId, location: storage.describe(), serverVersion: plan.serverVersion, toolVersion: tools.version, started });
 
   // The passfile lives in the job's scratch folder (removed with it, and by the crash sweep).
   const pass = await toolEnv(targetConn(target, target.database ?? 'postgres'), { dir: await ctx.scratch() });
@@ -75,6 +80,15 @@ export async function baseBackup(ctx: JobContext<JobPayload<'base-backup'>>): Pr
     await recordBaseSuccess(row, { ...facts, size: stored.size, sha256: stored.sha256, finished, manifest, verification });
     store.keep();
     await ctx.log(`base backup ${label}: ${stored.size} bytes in ${stored.files.length} files, WAL ${facts.startLsn} to ${facts.stopLsn} on timeline ${facts.timeline}`);
+    // retention: the schedule's weeks; the newest good base backup stays, and WAL no kept one needs is freed.
+    if (schedule) {
+      await ctx.step('applying retention');
+      // The backup is done and recorded: a retention failure is logged (the hourly run tries again), never the job's.
+      await applyRetention(schedule.id, { log: (l) => ctx.log(l) }).then(
+        (removed) => (removed.length ? ctx.log(`retention removed ${removed.length} base backup(s)`) : undefined),
+        (err: Error) => ctx.log(`retention: ${err.message}`, 'warn'),
+      );
+    }
     return { backupId: String(row.id), folder, files: stored.files, size: stored.size, startLsn: facts.startLsn, stopLsn: facts.stopLsn, timeline: facts.timeline, verification };
   } catch (err) {
     await recordFailure(ctx, row, err);
