@@ -8,8 +8,8 @@
 //   bench:physical speedup=X size_ratio=Y vs_pgbackrest=Z
 //   speedup: runbook wall / Lifeboat wall (goal >= 5); size_ratio: Lifeboat size / runbook size (goal <= 1.0);
 //   vs_pgbackrest: pgBackRest wall / Lifeboat wall (goal >= 1.0). Medians over the rounds.
-// Settings: BENCH_REPS (5), BENCH_APP_SCALE (0.65: about 1 GB of tables and indexes), BENCH_RANDOM_MB (300 at the
-// default scale, scaled with it).
+// Settings: BENCH_REPS (5), BENCH_APP_SCALE (0.65: about 830 MB of tables and indexes), BENCH_RANDOM_MB (450 at the
+// default scale, scaled with it): about 1.3 GB of data files in all.
 // pgBackRest runs with archive-check=n: the cluster has no archive_command, so its backup holds the data files
 // only, where the other two also carry the WAL of the backup's range (a few segments).
 import { execa } from 'execa';
@@ -24,7 +24,7 @@ import { cpuSeconds, createDb, postmasterPid, say, settle, runMain, showStats, s
 
 const reps = Number(process.env.BENCH_REPS ?? 5);
 const appScale = Number(process.env.BENCH_APP_SCALE ?? 0.65);
-const randomMb = Number(process.env.BENCH_RANDOM_MB ?? Math.round((300 * appScale) / 0.65));
+const randomMb = Number(process.env.BENCH_RANDOM_MB ?? Math.round((450 * appScale) / 0.65));
 const isRoot = process.getuid?.() === 0;
 const never = new AbortController().signal;
 
@@ -130,8 +130,10 @@ async function main() {
     await admin.connect();
     await admin.query('CHECKPOINT');
     await admin.end();
-    const clusterBytes = await dirBytes(data.dataDir);
-    say(`cluster ${(clusterBytes / 1e6).toFixed(0)} MB on disk (${data.dataDir}, PostgreSQL ${data.major})`);
+    // The data a base backup copies: the data directory without pg_wal (the load's WAL, recycled later, is not backed up).
+    const walBytes = await dirBytes(join(data.dataDir, 'pg_wal'));
+    const clusterBytes = (await dirBytes(data.dataDir)) - walBytes;
+    say(`cluster ${(clusterBytes / 1e6).toFixed(0)} MB of data files, ${(walBytes / 1e6).toFixed(0)} MB in pg_wal (${data.dataDir}, PostgreSQL ${data.major})`);
     const server = postmasterPid(data);
 
     // pgBackRest: its configuration and repository in the work folder, owned by postgres; one stanza.
