@@ -36,6 +36,8 @@ interface Sample {
   cpuServer: number;
   /** Job only: seconds in each step (take, store, verify and record). */
   steps?: { take: number; store: number; verify: number };
+  /** Job only: the stored files and their sizes, MB. */
+  files?: string;
 }
 
 const variants = ['runbook', 'lifeboat', 'pgbackrest'] as const;
@@ -193,6 +195,7 @@ async function main() {
         cpuTools: cpu1[0]! - cpu0[0]!,
         cpuServer: cpu1[1]! - cpu0[1]!,
         steps: { take: (store - take) / 1000, store: (verify - store) / 1000, verify: (end - verify) / 1000 },
+        files: ((row.result as { files?: { name: string; size: number }[] } | null)?.files ?? []).map((f) => `${f.name} ${(f.size / 1e6).toFixed(1)}`).join(', '),
       };
     };
     const runTool = async (variant: 'runbook' | 'pgbackrest', i: number): Promise<Sample> => {
@@ -233,7 +236,7 @@ async function main() {
       for (const variant of i % 2 === 0 ? variants : [...variants].reverse()) {
         const s = variant === 'lifeboat' ? await runJob() : await runTool(variant, i);
         r[variant].push(s);
-        const steps = s.steps ? `; take ${s.steps.take.toFixed(2)} s, store ${s.steps.store.toFixed(2)} s, verify+record ${s.steps.verify.toFixed(2)} s` : '';
+        const steps = s.steps ? `; take ${s.steps.take.toFixed(2)} s, store ${s.steps.store.toFixed(2)} s, verify+record ${s.steps.verify.toFixed(2)} s; files MB: ${s.files}` : '';
         say(`${variant.padEnd(10)} run ${i + 1}: ${s.wall.toFixed(2)} s, ${(s.size / 1e6).toFixed(1)} MB, cpu s: tools ${s.cpuTools.toFixed(2)}, server ${s.cpuServer.toFixed(2)}${steps}`);
       }
     }
