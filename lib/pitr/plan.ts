@@ -45,7 +45,8 @@ export interface RecoveryPlan {
   windowStart: { at: Date; lsn: string };
 }
 
-function describe(t: RecoveryTarget): string {
+/** The recovery target in words, for messages and the job's result. */
+export function describeRecoveryTarget(t: RecoveryTarget): string {
   switch (t.kind) {
     case 'time':
       return `time ${t.at.toISOString()}`;
@@ -90,7 +91,7 @@ export function planRecovery(backups: readonly BaseBackupRow[], target: Recovery
   if (!base) {
     throw new UserError(
       'PITR_TARGET_OUTSIDE_WINDOW',
-      `The recovery target (${describe(target)}) is before the recoverable window, which starts at ${windowStart.at.toISOString()} (LSN ${windowStart.lsn}), the end of the oldest kept base backup (${oldest.id}).`,
+      `The recovery target (${describeRecoveryTarget(target)}) is before the recoverable window, which starts at ${windowStart.at.toISOString()} (LSN ${windowStart.lsn}), the end of the oldest kept base backup (${oldest.id}).`,
     );
   }
   return { base, windowStart };
