@@ -23,6 +23,14 @@ export function restoreCommand(o: { script: string; walConf: string }): string {
   return `LIFEBOAT_WAL_CONFIG=${shQuote(o.walConf)} ${shQuote(o.script)} fetch %f %p`;
 }
 
+/**
+ * A time as recovery_target_time takes it: '2026-12-07 16:00:00.123+00'. The server parses it while reading its
+ * configuration, before zone abbreviations are loaded, so ISO's 'Z' makes the file "contain errors".
+ */
+export function pgTimestamp(at: Date): string {
+  return at.toISOString().replace('T', ' ').replace('Z', '+00');
+}
+
 const TARGET_SETTINGS = ['recovery_target', 'recovery_target_time', 'recovery_target_name', 'recovery_target_lsn', 'recovery_target_xid'] as const;
 
 /**
@@ -34,7 +42,7 @@ const TARGET_SETTINGS = ['recovery_target', 'recovery_target_time', 'recovery_ta
  */
 export function recoverySettings(o: { target: RecoveryTarget; restoreCommand: string; port: number }): [string, string][] {
   const chosen: [string, string][] = [];
-  if (o.target.kind === 'time') chosen.push(['recovery_target_time', o.target.at.toISOString()]);
+  if (o.target.kind === 'time') chosen.push(['recovery_target_time', pgTimestamp(o.target.at)]);
   if (o.target.kind === 'name') chosen.push(['recovery_target_name', o.target.name]);
   if (o.target.kind === 'lsn') chosen.push(['recovery_target_lsn', o.target.lsn]);
   return [

@@ -17,7 +17,7 @@ describe('recovery settings', () => {
     const s = Object.fromEntries(recoverySettings({ target: { kind: 'time', at }, restoreCommand: cmd, port: 55433 }));
     expect(s).toMatchObject({
       restore_command: cmd,
-      recovery_target_time: '2026-12-07T16:00:00.000Z',
+      recovery_target_time: '2026-12-07 16:00:00.000+00',
       recovery_target_name: '',
       recovery_target_lsn: '',
       recovery_target_xid: '',
