@@ -3,7 +3,7 @@
 // pitr job recovers a copy to that time on a new port (the rows are there, production still without them), to a
 // named restore point and to an LSN; a time before the base backup is refused with the window's start; pitr-discard
 // stops a copy and removes its folder.
-import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import pg from 'pg';
@@ -24,6 +24,7 @@ let stack: Stack | undefined;
 let worker: Spawned;
 let targetId: string;
 let storeDir: string;
+let tablespaceDir: string;
 const s = () => stack!;
 const pw = 'pitr-pw-1';
 
@@ -89,7 +90,13 @@ beforeAll(async () => {
     password: pw,
     settings: { full_page_writes: 'on', archive_mode: 'on', archive_command: `LIFEBOAT_WAL_CONFIG=${conf} ${bin} push %p`, wal_level: 'replica' },
   });
+  // A tablespace: the copy must get its own folder for it, never the production's.
+  tablespaceDir = path.join(work, 'side');
+  mkdirSync(tablespaceDir, { mode: 0o700 });
+  if (pgIds) chownSync(tablespaceDir, pgIds[0]!, pgIds[1]!);
+  await sql(source.url(), `CREATE TABLESPACE side LOCATION '${tablespaceDir}'`);
   await sql(source.url(), 'CREATE DATABASE shop');
+  await sql(source.url('shop'), "CREATE TABLE sided (id int) TABLESPACE side; INSERT INTO sided SELECT generate_series(1, 10)");
   await sql(source.url('shop'), "CREATE TABLE items (id int PRIMARY KEY, note text); INSERT INTO items SELECT g, 'before the base backup' FROM generate_series(1, 100) g");
   const storageId = (await s().storage('pitr-store', storeDir)).id;
   targetId = (await s().target({ name: 'pitr-prod', cluster: source, database: 'shop', storageId, password: pw })).id;
@@ -129,6 +136,12 @@ describe('point-in-time recovery', { timeout: 240_000 }, () => {
     expect(r.connection).not.toContain(pw);
     expect(new Date(r.lastTransactionAt!).getTime()).toBeLessThanOrEqual(new Date(notedAt).getTime());
     expect(await rowsOn(r.port)).toBe(200);
+    // The tablespace was extracted under the copy's folder and its link points there.
+    expect(readlinkSync(path.join(r.dataDir, 'pg_tblspc', readdirSync(path.join(r.dataDir, 'pg_tblspc'))[0]!))).toMatch(new RegExp(`^${r.folder}/tablespaces/\\d+$`));
+    const c = new pg.Client({ host: '127.0.0.1', port: r.port, user: source!.superuser, password: pw, database: 'shop' });
+    await c.connect();
+    expect(Number((await c.query<{ n: string }>('SELECT count(*) AS n FROM sided')).rows[0]!.n)).toBe(10);
+    await c.end();
     expect(Number((await sql<{ n: string }>(source!.url('shop'), 'SELECT count(*) AS n FROM items'))[0]!.n)).toBe(100);
     // The copy archives nothing into production's archive, and runs as the row says.
     const auto = readFileSync(path.join(r.dataDir, 'postgresql.auto.conf'), 'utf8');
