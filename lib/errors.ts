@@ -142,6 +142,14 @@ export const errorRegistry = {
     retryable: true,
     hint: 'A stored file does not match PostgreSQL\'s own backup_manifest (named above), so this backup was removed and is never offered for a restore. Check the storage (disk errors, another writer), then run the base backup again.',
   },
+  // Point-in-time recovery (issue 10).
+  PITR_NO_BASE_BACKUP: { status: 409, retryable: false, hint: 'Take a base backup of this target first (with WAL archiving on); recovery starts from one.' },
+  PITR_TARGET_OUTSIDE_WINDOW: { status: 400, retryable: false, hint: 'Pick a recovery target inside the recoverable window (its start is named above), or "latest".' },
+  PITR_NO_SERVER_BINARIES: { status: 502, retryable: false, hint: 'Install the PostgreSQL server of that major version on the worker host (apt-get install postgresql-<major>), then run the recovery again.' },
+  PITR_PORT_IN_USE: { status: 409, retryable: false, hint: 'Pick another port, or leave the port empty to take the first free one from 55432 upward.' },
+  PITR_DESTINATION_EXISTS: { status: 409, retryable: false, hint: 'Pick an empty or new destination folder; a recovery never writes into an existing data folder.' },
+  PITR_RECOVERY_FAILED: { status: 502, retryable: true, hint: 'Read the server log line above (a missing WAL segment names the gap in the archive); what this recovery started was stopped and removed.' },
+  PITR_INSTANCE_NOT_FOUND: { status: 404, retryable: false, hint: 'It may already have been removed; reload the list of recovered instances.' },
   INTERNAL: { status: 500, retryable: false, hint: 'This is a bug in Lifeboat. The server log has the details.' },
 } as const satisfies Record<string, { status: number; retryable: boolean; hint: string }>;
 

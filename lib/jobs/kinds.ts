@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { bigintIdString } from '../ids';
 import { walHealthSchema } from '../wal/wal-health-schema';
+import { pitrDiscardPayload, pitrDiscardResult, pitrPayload, pitrResult } from '../pitr/job-schemas';
 import type { Role } from '../auth/roles';
 import type { Env } from '../env';
 
@@ -373,6 +374,9 @@ export const jobKinds = {
   'test-connection': jobKind('Test connection', 'admin', targetPayload, testConnectionResult, () => 120),
   // pg_basebackup of the whole server, stored under <target>/_base/ and verified against its backup_manifest.
   'base-backup': jobKind('Base backup', 'operator', baseBackupPayload, baseBackupResult, (_p, env) => env.LIFEBOAT_BACKUP_TIMEOUT_SECONDS ?? SIX_HOURS),
+  // Point-in-time recovery onto a new data folder and port on the worker host (never production); pitr-discard removes it.
+  pitr: jobKind('Point-in-time recovery', 'admin', pitrPayload, pitrResult, (_p, env) => env.LIFEBOAT_RESTORE_TIMEOUT_SECONDS ?? SIX_HOURS),
+  'pitr-discard': jobKind('Remove a recovered server', 'admin', pitrDiscardPayload, pitrDiscardResult, () => 600),
 } as const;
 
 export type JobKindName = keyof typeof jobKinds;

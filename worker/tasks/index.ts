@@ -15,6 +15,8 @@ import { recoverReinsert } from './recover-reinsert';
 import { recoverExport } from './recover-export';
 import { recoverDiscard } from './recover-discard';
 import { baseBackup } from './base-backup';
+import { pitr } from './pitr';
+import { pitrDiscard } from './pitr-discard';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export const tasks: Record<JobKindName, (ctx: JobContext<any>) => Promise<unknown>> = {
@@ -34,4 +36,6 @@ export const tasks: Record<JobKindName, (ctx: JobContext<any>) => Promise<unknow
   'recover-export': recoverExport,
   'recover-discard': recoverDiscard,
   'base-backup': baseBackup,
+  pitr,
+  'pitr-discard': pitrDiscard,
 };
