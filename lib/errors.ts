@@ -142,6 +142,12 @@ export const errorRegistry = {
     retryable: true,
     hint: 'A stored file does not match PostgreSQL\'s own backup_manifest (named above), so this backup was removed and is never offered for a restore. Check the storage (disk errors, another writer), then run the base backup again.',
   },
+  RESTORE_POINT_NAME_TAKEN: { status: 409, retryable: false, hint: 'A recovery to a name stops at the first point of that name: choose another name for this restore point.' },
+  RESTORE_POINT_FAILED: {
+    status: 502,
+    retryable: true,
+    hint: "The server's answer is above. pg_create_restore_point needs wal_level = replica (or logical), a server that is not in recovery, and a superuser or a login granted it (GRANT EXECUTE ON FUNCTION pg_create_restore_point(text) TO <user>).",
+  },
   INTERNAL: { status: 500, retryable: false, hint: 'This is a bug in Lifeboat. The server log has the details.' },
 } as const satisfies Record<string, { status: number; retryable: boolean; hint: string }>;
 

@@ -15,6 +15,7 @@ import { recoverReinsert } from './recover-reinsert';
 import { recoverExport } from './recover-export';
 import { recoverDiscard } from './recover-discard';
 import { baseBackup } from './base-backup';
+import { restorePoint } from './restore-point';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export const tasks: Record<JobKindName, (ctx: JobContext<any>) => Promise<unknown>> = {
@@ -34,4 +35,5 @@ export const tasks: Record<JobKindName, (ctx: JobContext<any>) => Promise<unknow
   'recover-export': recoverExport,
   'recover-discard': recoverDiscard,
   'base-backup': baseBackup,
+  'restore-point': restorePoint,
 };

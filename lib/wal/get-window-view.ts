@@ -1,0 +1,46 @@
+// What the target page's "Recoverable window" card shows: the window computed from the kept, verified base backups
+// (backup_log) and the archive's segment runs as the last "Test connection" listed them (the web never opens a
+// storage), with the restore points recorded for the target.
+import { getDb } from '../db';
+import { UserError } from '../errors';
+import { jobKinds } from '../jobs/kinds';
+import { keptBackupWhere } from '../backups/kept';
+import { listRestorePoints } from './restore-points';
+import { recoverableWindow, type RecoverableWindow } from './window';
+
+export async function getWindowView(targetId: string) {
+  const db = getDb();
+  const t = await db.target.findUnique({ where: { id: targetId }, select: { lastCheck: true } });
+  if (!t) throw new UserError('NOT_FOUND', `There is no target ${targetId}.`);
+  const rows = await db.backupLog.findMany({
+    where: { targetId, backupType: 'base', status: 'succeeded', verifiedAt: { not: null }, stopLsn: { not: null }, timelineId: { not: null }, ...keptBackupWhere },
+    orderBy: { createdAt: 'asc' },
+    select: { id: true, stopLsn: true, timelineId: true, backupStoppedAt: true, finishedAt: true, verification: true },
+  });
+  // A backup whose verification failed is never a restore source (it is removed, but never trust that alone).
+  const baseBackups = rows
+    .filter((r) => (r.verification as { ok?: boolean } | null)?.ok !== false)
+    .map((r) => ({ id: r.id.toString(), stopLsn: r.stopLsn!, timeline: r.timelineId!, stoppedAt: (r.backupStoppedAt ?? r.finishedAt)?.toISOString() ?? null }));
+
+  const parsed = t.lastCheck ? jobKinds['test-connection'].result.safeParse(t.lastCheck) : null;
+  const check = parsed?.success ? parsed.data : null;
+  const archive = check?.wal?.archive ?? null;
+  const restorePoints = await listRestorePoints(targetId);
+
+  let window: RecoverableWindow;
+  if (!archive || !archive.runs) {
+    window = { ranges: [], gaps: [], reason: 'The archive has not been listed yet: run "Test connection" on this target (it lists the WAL archive).' };
+  } else {
+    const names = archive.runs.flatMap((r) => [r.first, r.last]);
+    const archivedAt = Object.fromEntries(archive.runs.map((r) => [r.last, r.lastArchivedAt]));
+    window = recoverableWindow(baseBackups, names, archive.gaps, check!.wal!.segmentBytes, archivedAt);
+  }
+  return {
+    checkedAt: archive ? check!.at : null,
+    segmentBytes: check?.wal?.segmentBytes ?? null,
+    newest: archive?.newest ?? null,
+    baseBackups,
+    window,
+    restorePoints,
+  };
+}
