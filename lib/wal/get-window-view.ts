@@ -6,7 +6,7 @@ import { UserError } from '../errors';
 import { jobKinds } from '../jobs/kinds';
 import { keptBackupWhere } from '../backups/kept';
 import { listRestorePoints } from './restore-points';
-import { recoverableWindow, type RecoverableWindow } from './window';
+import { parseLsn, recoverableWindow, type RecoverableWindow } from './window';
 
 export async function getWindowView(targetId: string) {
   const db = getDb();
@@ -35,12 +35,24 @@ export async function getWindowView(targetId: string) {
     const archivedAt = Object.fromEntries(archive.runs.map((r) => [r.last, r.lastArchivedAt]));
     window = recoverableWindow(baseBackups, names, archive.gaps, check!.wal!.segmentBytes, archivedAt);
   }
+  // For the chart: each gap that stops recovery, between the archive times of the runs on either side of it.
+  const runs = archive?.runs ?? [];
+  const gapTimes = window.gaps.map((g) => ({
+    ...g,
+    fromTime: runs.find((r) => r.timeline === g.timeline && r.last === g.after)?.lastArchivedAt ?? null,
+    toTime: runs.find((r) => r.timeline === g.timeline && r.first === g.before)?.lastArchivedAt ?? null,
+  }));
+  // A restore point can be recovered to when its position lies inside a range of its timeline.
+  const inside = (lsn: string, timeline: number | null) => {
+    const v = parseLsn(lsn);
+    return v !== null && window.ranges.some((r) => (timeline === null || r.timeline === timeline) && v >= parseLsn(r.fromLsn)! && v <= parseLsn(r.toLsn)!);
+  };
   return {
     checkedAt: archive ? check!.at : null,
     segmentBytes: check?.wal?.segmentBytes ?? null,
     newest: archive?.newest ?? null,
     baseBackups,
-    window,
-    restorePoints,
+    window: { ...window, gaps: gapTimes },
+    restorePoints: restorePoints.map((p) => ({ ...p, reachable: inside(p.lsn, p.timeline) })),
   };
 }
