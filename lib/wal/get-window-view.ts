@@ -27,17 +27,17 @@ export async function getWindowView(targetId: string) {
   const archive = check?.wal?.archive ?? null;
   const restorePoints = await listRestorePoints(targetId);
 
-  let window: RecoverableWindow;
+  let computed: RecoverableWindow;
   if (!archive || !archive.runs) {
-    window = { ranges: [], gaps: [], reason: 'The archive has not been listed yet: run "Test connection" on this target (it lists the WAL archive).' };
+    computed = { ranges: [], gaps: [], reason: 'The archive has not been listed yet: run "Test connection" on this target (it lists the WAL archive).' };
   } else {
     const names = archive.runs.flatMap((r) => [r.first, r.last]);
     const archivedAt = Object.fromEntries(archive.runs.map((r) => [r.last, r.lastArchivedAt]));
-    window = recoverableWindow(baseBackups, names, archive.gaps, check!.wal!.segmentBytes, archivedAt);
+    computed = recoverableWindow(baseBackups, names, archive.gaps, check!.wal!.segmentBytes, archivedAt);
   }
   // For the chart: each gap that stops recovery, between the archive times of the runs on either side of it.
   const runs = archive?.runs ?? [];
-  const gapTimes = window.gaps.map((g) => ({
+  const gapTimes = computed.gaps.map((g) => ({
     ...g,
     fromTime: runs.find((r) => r.timeline === g.timeline && r.last === g.after)?.lastArchivedAt ?? null,
     toTime: runs.find((r) => r.timeline === g.timeline && r.first === g.before)?.lastArchivedAt ?? null,
@@ -45,14 +45,14 @@ export async function getWindowView(targetId: string) {
   // A restore point can be recovered to when its position lies inside a range of its timeline.
   const inside = (lsn: string, timeline: number | null) => {
     const v = parseLsn(lsn);
-    return v !== null && window.ranges.some((r) => (timeline === null || r.timeline === timeline) && v >= parseLsn(r.fromLsn)! && v <= parseLsn(r.toLsn)!);
+    return v !== null && computed.ranges.some((r) => (timeline === null || r.timeline === timeline) && v >= parseLsn(r.fromLsn)! && v <= parseLsn(r.toLsn)!);
   };
   return {
     checkedAt: archive ? check!.at : null,
     segmentBytes: check?.wal?.segmentBytes ?? null,
     newest: archive?.newest ?? null,
     baseBackups,
-    window: { ...window, gaps: gapTimes },
+    window: { ...computed, gaps: gapTimes },
     restorePoints: restorePoints.map((p) => ({ ...p, reachable: inside(p.lsn, p.timeline) })),
   };
 }
