@@ -1,6 +1,6 @@
 // The target page's "Recoverable window" card in the browser, on a 390 px phone: with no base backup (the harness
 // cluster does not archive) it says why there is no window; an operator creates a named restore point from the
-// form and sees it listed with the position the server answered; a viewer has no form.
+// form and sees it listed with the position the server answered.
 import pg from 'pg';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
