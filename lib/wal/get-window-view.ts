@@ -29,11 +29,14 @@ export async function getWindowView(targetId: string) {
 
   let computed: RecoverableWindow;
   if (!archive || !archive.runs) {
-    computed = { ranges: [], gaps: [], reason: 'The archive has not been listed yet: run "Test connection" on this target (it lists the WAL archive).' };
+    // None, or one from before the runs were kept.
+    computed = { ranges: [], gaps: [], reason: `The archive has not been listed ${archive ? 'by this version' : 'yet'}: run "Test connection" on this target (it lists the WAL archive).` };
   } else {
     const names = archive.runs.flatMap((r) => [r.first, r.last]);
     const archivedAt = Object.fromEntries(archive.runs.map((r) => [r.last, r.lastArchivedAt]));
     computed = recoverableWindow(baseBackups, names, archive.gaps, check!.wal!.segmentBytes, archivedAt);
+    // Why the archive could not be listed explains an empty window too.
+    if (computed.reason && archive.problem) computed = { ...computed, reason: `${computed.reason} ${archive.problem}` };
   }
   // For the chart: each gap that stops recovery, between the archive times of the runs on either side of it.
   const runs = archive?.runs ?? [];

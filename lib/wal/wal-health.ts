@@ -53,7 +53,7 @@ export async function readWalHealth(client: pg.Client, target: { name: string },
 
 async function listArchive(storage: Storage, folder: string, sysid: string | null, segmentBytes: number): Promise<WalHealth['archive']> {
   const prefix = `${folder}/_wal/${sysid ?? ''}`;
-  const empty = { location: `${storage.describe()}/${prefix}`, segments: 0, oldest: null, newest: null, gaps: [] };
+  const empty = { location: `${storage.describe()}/${prefix}`, segments: 0, oldest: null, newest: null, gaps: [], runs: [] };
   if (!sysid) return { ...empty, problem: 'The system identifier could not be read, so the archive folder is unknown.' };
   let objects;
   try {
