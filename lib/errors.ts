@@ -150,6 +150,12 @@ export const errorRegistry = {
   PITR_DESTINATION_EXISTS: { status: 409, retryable: false, hint: 'Pick an empty or new destination folder; a recovery never writes into an existing data folder.' },
   PITR_RECOVERY_FAILED: { status: 502, retryable: true, hint: 'Read the server log line above (a missing WAL segment names the gap in the archive); what this recovery started was stopped and removed.' },
   PITR_INSTANCE_NOT_FOUND: { status: 404, retryable: false, hint: 'It may already have been removed; reload the list of recovered instances.' },
+  RESTORE_POINT_NAME_TAKEN: { status: 409, retryable: false, hint: 'A recovery to a name stops at the first point of that name: choose another name for this restore point.' },
+  RESTORE_POINT_FAILED: {
+    status: 502,
+    retryable: true,
+    hint: "The server's answer is above. pg_create_restore_point needs wal_level = replica (or logical), a server that is not in recovery, and a superuser or a login granted it (GRANT EXECUTE ON FUNCTION pg_create_restore_point(text) TO <user>).",
+  },
   INTERNAL: { status: 500, retryable: false, hint: 'This is a bug in Lifeboat. The server log has the details.' },
 } as const satisfies Record<string, { status: number; retryable: boolean; hint: string }>;
 

@@ -24,6 +24,7 @@ import { DrillsCard } from '@/components/restores/drills-card';
 import { KeptCopiesCard } from '@/components/restores/kept-copies-card';
 import { RepairCard } from '@/components/repair/repair-card';
 import { WalCard } from './wal-card';
+import { WindowCard } from './window-card';
 import { jobResult } from '@/lib/jobs/kinds';
 
 interface Check { at: string; ok: boolean; serverVersion: string; user: string; sizes: { database: string; bytes: number }[]; unreadable: string[]; tool: { version: string; binDir: string } | null; toolProblem: { message: string; hint: string } | null }
@@ -80,6 +81,7 @@ export function TargetDetail({ id, role }: { id: string; role: 'viewer' | 'opera
         <Card title="WAL archiving">
           <WalCard targetId={id} isAdmin={isAdmin} />
         </Card>
+        <Card title="Recoverable window"><WindowCard targetId={id} canCreate={canRun} /></Card>
         <Card title="Schedules">
           <SchedulesCard targetId={id} schedules={t.schedules.filter((s) => s.kind !== 'drill')} isAdmin={isAdmin} />
         </Card>

@@ -10,6 +10,7 @@ export const queryKeys = {
   target: (id: string) => ['target', id] as const,
   trend: (id: string) => ['trend', id] as const,
   wal: (id: string) => ['wal', id] as const,
+  window: (id: string) => ['window', id] as const,
   backups: (filter: Record<string, string | undefined> = {}) => ['backups', filter] as const,
   backupsAll: ['backups'] as const,
   backup: (id: string) => ['backup', id] as const,

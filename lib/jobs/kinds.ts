@@ -334,6 +334,21 @@ const baseBackupResult = z.object({
   verification: baseVerification,
 });
 
+// ---------------------------------------------------------------- restore points (issue 10)
+
+/**
+ * A restore point's name as pg_create_restore_point takes it: at most 63 bytes (the server refuses longer), printable
+ * (no control characters: it is shown and typed back as a recovery target); quotes are fine, it is a bound parameter.
+ */
+export const restorePointName = z
+  .string({ message: 'is required' })
+  .trim()
+  .min(1, 'is required')
+  .refine((v) => Buffer.byteLength(v) <= 63, 'is longer than PostgreSQL allows (63 bytes)')
+  .refine((v) => !/\p{C}/u.test(v), 'must be printable characters only (no tabs, line breaks or control characters)');
+export const restorePointPayload = z.object({ targetId: z.uuid({ message: 'must be a target id' }), name: restorePointName });
+const restorePointResult = z.object({ restorePointId: z.string(), target: z.string(), name: z.string(), lsn: z.string(), timeline: z.number().int().nullable(), createdAt: z.string() });
+
 /**
  * One kind's entry: its label, the role that may start it, its payload and result schemas, and its time limit in
  * seconds (computed from the payload and the environment's limits, where they decide it).
@@ -377,6 +392,7 @@ export const jobKinds = {
   // Point-in-time recovery onto a new data folder and port on the worker host (never production); pitr-discard removes it.
   pitr: jobKind('Point-in-time recovery', 'admin', pitrPayload, pitrResult, (_p, env) => env.LIFEBOAT_RESTORE_TIMEOUT_SECONDS ?? SIX_HOURS),
   'pitr-discard': jobKind('Remove a recovered server', 'admin', pitrDiscardPayload, pitrDiscardResult, () => 600),
+  'restore-point': jobKind('Create a restore point', 'operator', restorePointPayload, restorePointResult, () => 120),
 } as const;
 
 export type JobKindName = keyof typeof jobKinds;

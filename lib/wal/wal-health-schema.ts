@@ -30,11 +30,19 @@ export const walHealthSchema = z.object({
     oldest: z.string().nullable(),
     newest: z.object({ name: z.string(), archivedAt: z.string() }).nullable(),
     gaps: z.array(z.object({ timeline: z.number(), after: z.string(), before: z.string(), count: z.number(), missing: z.array(z.string()) })),
+    /**
+     * The continuous runs of segments per timeline (split at the gaps), each with its last segment's archive time: what
+     * the recoverable window needs, bounded (the newest RUNS_KEPT) however large the archive. Absent in older checks.
+     */
+    runs: z.array(z.object({ timeline: z.number(), first: z.string(), last: z.string(), lastArchivedAt: z.string() })).optional(),
     /** Why the archive could not be listed (no storage problem hides the live settings). */
     problem: z.string().nullable(),
   }),
   /** Reading the server failed part-way (the rest is still reported). */
   problems: z.array(z.string()),
 });
+/** How many runs a check keeps (the newest): a gap-riddled archive still stores a bounded result. */
+export const RUNS_KEPT = 100;
+
 export type WalHealth = z.infer<typeof walHealthSchema>;
 

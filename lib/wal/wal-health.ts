@@ -5,7 +5,7 @@ import { UserError } from '../errors';
 import type { Storage } from '../storage/storage';
 import { safeName } from '../targets/target-conn';
 import { DEFAULT_SEGMENT_BYTES, findWalGaps, newestSegment, parseSegment } from './wal-names';
-import { WAL_SETTINGS, type WalHealth } from './wal-health-schema';
+import { RUNS_KEPT, WAL_SETTINGS, type WalHealth } from './wal-health-schema';
 
 export { walHealthSchema, type WalHealth } from './wal-health-schema';
 
@@ -53,7 +53,7 @@ export async function readWalHealth(client: pg.Client, target: { name: string },
 
 async function listArchive(storage: Storage, folder: string, sysid: string | null, segmentBytes: number): Promise<WalHealth['archive']> {
   const prefix = `${folder}/_wal/${sysid ?? ''}`;
-  const empty = { location: `${storage.describe()}/${prefix}`, segments: 0, oldest: null, newest: null, gaps: [] };
+  const empty = { location: `${storage.describe()}/${prefix}`, segments: 0, oldest: null, newest: null, gaps: [], runs: [] };
   if (!sysid) return { ...empty, problem: 'The system identifier could not be read, so the archive folder is unknown.' };
   let objects;
   try {
@@ -66,12 +66,39 @@ async function listArchive(storage: Storage, folder: string, sysid: string | nul
   const newest = newestSegment(names, segmentBytes);
   const newestObj = newest ? objects.find((o) => parseSegment(o.name, segmentBytes)?.name === newest.name && !o.name.includes('.partial')) : undefined;
   const oldest = segs.reduce<(typeof segs)[number] | null>((m, s) => (!m || s!.timeline < m.timeline || (s!.timeline === m.timeline && s!.number < m.number) ? s : m), null);
+  const gaps = findWalGaps(names, segmentBytes);
   return {
     ...empty,
     segments: segs.length,
     oldest: oldest?.name ?? null,
     newest: newest && newestObj ? { name: newest.name, archivedAt: newestObj.modified.toISOString() } : null,
-    gaps: findWalGaps(names, segmentBytes),
+    gaps,
+    runs: segmentRuns(objects, segmentBytes),
     problem: objects.length === 0 ? `Nothing is archived in ${empty.location} yet.` : null,
   };
+}
+
+/** Consecutive segments per timeline as [first, last] with the last one's archive time (a `.partial` counts, as in gaps). */
+function segmentRuns(objects: { name: string; modified: Date }[], segmentBytes: number): NonNullable<WalHealth['archive']['runs']> {
+  const segs = objects
+    .map((o) => ({ s: parseSegment(o.name, segmentBytes), at: o.modified }))
+    .filter((x): x is { s: NonNullable<ReturnType<typeof parseSegment>>; at: Date } => x.s !== null)
+    .sort((a, b) => a.s.timeline - b.s.timeline || a.s.number - b.s.number);
+  const runs: NonNullable<WalHealth['archive']['runs']> = [];
+  let cur: { timeline: number; first: string; lastNumber: number; last: string; at: Date } | null = null;
+  for (const { s, at } of segs) {
+    // The same segment twice (whole and .partial): one, archived when the later one was.
+    if (cur && cur.timeline === s.timeline && s.number === cur.lastNumber) {
+      if (at > cur.at) cur.at = at;
+      continue;
+    }
+    if (cur && cur.timeline === s.timeline && s.number === cur.lastNumber + 1) {
+      Object.assign(cur, { lastNumber: s.number, last: s.name, at });
+      continue;
+    }
+    if (cur) runs.push({ timeline: cur.timeline, first: cur.first, last: cur.last, lastArchivedAt: cur.at.toISOString() });
+    cur = { timeline: s.timeline, first: s.name, lastNumber: s.number, last: s.name, at };
+  }
+  if (cur) runs.push({ timeline: cur.timeline, first: cur.first, last: cur.last, lastArchivedAt: cur.at.toISOString() });
+  return runs.slice(-RUNS_KEPT);
 }

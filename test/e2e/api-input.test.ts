@@ -35,6 +35,9 @@ for (const v of [huge, nul]) {
     ['POST', '/api/targets/:id/base-backup'],
     ['GET', '/api/targets/:id/trend'],
     ['GET', '/api/targets/:id/wal'],
+    ['GET', '/api/targets/:id/window'],
+    ['GET', '/api/targets/:id/restore-points'],
+    ['POST', '/api/targets/:id/restore-points'],
     ['POST', '/api/targets/:id/drill'],
     ['GET', '/api/targets/:id/drills'],
     ['GET', '/api/targets/:id/copies'],
@@ -86,6 +89,7 @@ for (const v of [huge, nul]) {
   cases.push(['POST', `/api/restores/requests/${id}`, { decision: 'refuse', reason: v }, 'reason']);
   cases.push(['POST', `/api/targets/${id}/copies/drop`, { database: v }, 'database']);
   cases.push(['POST', `/api/targets/${id}/rollback`, { keptDatabase: v }, 'keptDatabase']);
+  cases.push(['POST', `/api/targets/${id}/restore-points`, { name: v }, 'name']);
   cases.push(['POST', '/api/storages', { name: v, kind: 'local', path: '/tmp/x' }, 'name']);
   cases.push(['POST', '/api/users', { email: 'hostile@e2e.test', name: v, role: 'viewer', password: 'long-enough-password' }, 'name']);
   cases.push(['PATCH', `/api/users/${id}`, { name: v }, 'name']);

@@ -293,6 +293,32 @@ const table: Record<string, Entry> = {
       expect(j.config.walConf).toMatch(/\ntarget=[A-Za-z0-9._-]+\n/);
     },
   },
+  'GET /api/targets/:id/window': {
+    role: 'viewer',
+    params: () => ({ id: mainTargetId }),
+    ok: (j) => {
+      expect(j.window).toMatchObject({ ranges: expect.any(Array), gaps: expect.any(Array) });
+      expect(j.restorePoints).toEqual(expect.any(Array));
+    },
+  },
+  'POST /api/targets/:id/restore-points': {
+    role: 'operator',
+    params: () => ({ id: mainTargetId }),
+    // A new name each call: one name once per target.
+    body: () => ({ name: `e2e point ${run} ${Math.random().toString(36).slice(2, 8)}` }),
+    ok: async (j) => {
+      expect(j.job.id).toMatch(uuid);
+      const done = await waitForJob(j.job.id);
+      expect(done.status, `${done.error_code}: ${done.error_message}`).toBe('succeeded');
+      const { rows } = await db.query<{ lsn: string }>('SELECT lsn FROM restore_points WHERE job_id = $1', [j.job.id]);
+      expect(rows[0]?.lsn).toMatch(/^[0-9A-F]+\/[0-9A-F]+$/);
+    },
+  },
+  'GET /api/targets/:id/restore-points': {
+    role: 'viewer',
+    params: () => ({ id: mainTargetId }),
+    ok: (j) => expect(j.restorePoints).toEqual(expect.any(Array)),
+  },
   'POST /api/schedules': {
     role: 'admin',
     body: () => ({ targetId: scheduleTargetId, cron: '0 2 * * *', timezone: 'UTC' }),

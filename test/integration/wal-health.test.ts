@@ -112,6 +112,9 @@ describe('WAL archiving health', { timeout: 90_000 }, () => {
     const after = await check();
     expect(after.health!.archive.gaps).toEqual([{ timeline: 1, after: names[0], before: names[2], count: 1, missing: [names[1]] }]);
     expect(after.health!.archive.newest!.name).toBe(names[2]);
+    // The runs the recoverable window reads: split at the gap, the last one ending at the newest segment's time.
+    expect(v.health!.archive.runs!.at(-1)).toMatchObject({ timeline: 1, last: names[2], lastArchivedAt: v.health!.archive.newest!.archivedAt });
+    expect(after.health!.archive.runs!.slice(-2).map((r) => [r.last, r.first === names[2]])).toEqual([[names[0], false], [names[2], true]]);
   });
 
   it('names the line to change when a restart-only change is pending, and a plain login reads it all', async () => {

@@ -17,6 +17,7 @@ import { recoverDiscard } from './recover-discard';
 import { baseBackup } from './base-backup';
 import { pitr } from './pitr';
 import { pitrDiscard } from './pitr-discard';
+import { restorePoint } from './restore-point';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export const tasks: Record<JobKindName, (ctx: JobContext<any>) => Promise<unknown>> = {
@@ -38,4 +39,5 @@ export const tasks: Record<JobKindName, (ctx: JobContext<any>) => Promise<unknow
   'base-backup': baseBackup,
   pitr,
   'pitr-discard': pitrDiscard,
+  'restore-point': restorePoint,
 };
