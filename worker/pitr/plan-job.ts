@@ -44,7 +44,13 @@ export async function planPitr(payload: JobPayload<'pitr'>) {
   // Verified and good: a damaged base backup is never a recovery source.
   const usable = rows.filter((r) => (r.verification as { ok?: boolean } | null)?.ok === true);
   const candidates: BaseBackupRow[] = usable.map((r) => ({ id: String(r.id), startLsn: r.startLsn ?? r.stopLsn!, stopLsn: r.stopLsn!, timeline: r.timelineId ?? 1, backupStoppedAt: r.backupStoppedAt! }));
-  const recoveryTarget = recoveryTargetOf(payload.recoveryTarget);
+  let recoveryTarget = recoveryTargetOf(payload.recoveryTarget);
+  // A restore point made from the console was recorded with its LSN: that picks the base backup before it (without
+  // it, the oldest base backup is the only safe choice).
+  if (recoveryTarget.kind === 'name' && !recoveryTarget.lsn) {
+    const point = await db.restorePoint.findUnique({ where: { targetId_name: { targetId: target.id, name: recoveryTarget.name } } });
+    if (point) recoveryTarget = { kind: 'name', name: recoveryTarget.name, lsn: point.lsn.toUpperCase() };
+  }
   const picked = planRecovery(candidates, recoveryTarget);
   const row = usable.find((r) => String(r.id) === picked.base.id)!;
   const major = majorOf(row.serverVersion);
