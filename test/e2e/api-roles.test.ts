@@ -319,12 +319,13 @@ const table: Record<string, Entry> = {
     params: () => ({ id: mainTargetId }),
     ok: (j) => expect(j.restorePoints).toEqual(expect.any(Array)),
   },
+  // Operators may add base-backup schedules (as they may press "Base backup now"); a logical schedule is an admin's
+  // (the test below). Disabled, so no base backup runs against the table's target during the suite.
   'POST /api/schedules': {
-    role: 'admin',
-    body: () => ({ targetId: scheduleTargetId, cron: '0 2 * * *', timezone: 'UTC' }),
+    role: 'operator',
+    body: () => ({ targetId: scheduleTargetId, kind: 'base', cron: '0 2 * * *', timezone: 'UTC', enabled: false }),
     ok: (j) => {
-      expect(j.schedule).toMatchObject({ targetId: scheduleTargetId, cron: '0 2 * * *', timezone: 'UTC', enabled: true });
-      expect(new Date(j.schedule.nextRunAt).getUTCHours()).toBe(2);
+      expect(j.schedule).toMatchObject({ targetId: scheduleTargetId, kind: 'base', cron: '0 2 * * *', timezone: 'UTC', enabled: false, retentionDays: 56 });
     },
   },
   'PATCH /api/schedules/:id': {
@@ -873,6 +874,14 @@ describe('validation errors', () => {
     });
     expect(res.status).toBe(400);
     expect(((await res.json()) as Json).error).toMatchObject({ code: 'VALIDATION', message: 'The request body must be JSON.' });
+  });
+
+  it('POST /api/schedules of a logical schedule as operator -> 403 FORBIDDEN saying only base-backup schedules are theirs, and no schedule is made', async () => {
+    const before = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM schedules');
+    const r = await call('POST', '/api/schedules', { cookie: cookies.operator, body: { targetId: scheduleTargetId, cron: '0 2 * * *', timezone: 'UTC' } });
+    expectErrorBody(r, 403, 'FORBIDDEN', 'Only an admin can add a logical schedule; operators can add base-backup schedules.');
+    const after = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM schedules');
+    expect(after.rows[0]!.n).toBe(before.rows[0]!.n);
   });
 
   it("POST /api/schedules with cron '61 * * * *' -> 400 INVALID_CRON naming the minute field, and no schedule is made", async () => {

@@ -305,7 +305,8 @@ describe('stopped mid-dump', () => {
       const running = (await fx.stack.job(id))!;
       expect(running.status).toBe('running');
       partial = running.partial_paths.find((p) => p.endsWith('.partial'))!;
-      expect(existsSync(partial)).toBe(true);
+      // The job row names the partial before the write stream has opened it (the open runs on Node's thread pool).
+      await expect.poll(() => existsSync(partial), { timeout: 10_000 }).toBe(true);
       const dumps = toolProcsFor(fx.cluster.port, 'pg_dump').filter(isTheDump);
       expect(dumps).toHaveLength(1);
       passfile = dumps[0]!.environ.PGPASSFILE!;
@@ -383,7 +384,7 @@ describe('a worker killed mid-backup', () => {
       const running = (await fx.stack.job(id))!;
       expect(running.status).toBe('running');
       partial = running.partial_paths.find((p) => p.endsWith('.partial'))!;
-      expect(existsSync(partial), workerTail(doomed)).toBe(true);
+      await expect.poll(() => existsSync(partial), { timeout: 10_000, message: workerTail(doomed) }).toBe(true);
       const [dump] = toolProcsFor(fx.cluster.port, 'pg_dump');
       passfile = dump!.environ.PGPASSFILE!;
       expect(existsSync(passfile)).toBe(true);
