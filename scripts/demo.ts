@@ -1,6 +1,6 @@
 // `npm run demo`: Lifeboat on its own private PostgreSQL in the data folder: install what is missing, migrate,
 // seed, build, start web and worker, print the URL and logins; Ctrl-C stops everything and keeps the data.
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -103,6 +103,25 @@ async function shutdown(why: string, code: number) {
   process.exit(code);
 }
 
+/**
+ * Where the demo's cluster lives: in the data folder, unless the demo runs as root and the postgres OS user (which
+ * PostgreSQL runs as) cannot pass through the folders above it, as in a clone under `mktemp -d` (mode 0700). Then
+ * it lives in /var/lib/lifeboat/demo-<hash of the data folder>/, the same folder on every run, and the demo says so;
+ * no folder of yours has its mode changed.
+ */
+async function clusterHome(): Promise<string> {
+  if (process.getuid?.() !== 0) return dataDir;
+  const reach = await execa('runuser', ['-u', 'postgres', '--', 'test', '-x', dataDir], { reject: false, cwd: '/' });
+  if (reach.exitCode === 0) return dataDir;
+  const home = join('/var/lib/lifeboat', `demo-${createHash('sha256').update(dataDir).digest('hex').slice(0, 12)}`);
+  await mkdir('/var/lib/lifeboat', { recursive: true, mode: 0o711 });
+  await chmod('/var/lib/lifeboat', 0o711);
+  await mkdir(home, { recursive: true, mode: 0o711 });
+  await chmod(home, 0o711);
+  say(`the postgres OS user cannot enter ${dataDir} (a folder above it is closed to others), so the cluster lives in ${home}`);
+  return home;
+}
+
 async function main() {
   process.on('SIGINT', () => void shutdown('Ctrl-C', 0));
   process.on('SIGTERM', () => void shutdown('SIGTERM', 0));
@@ -115,12 +134,13 @@ async function main() {
   await mkdir(join(dataDir, 'backups'), { recursive: true, mode: 0o700 });
   const secrets = await loadSecrets(dataDir);
 
-  say(`starting the private PostgreSQL in ${join(dataDir, 'pg')}`);
+  const pgHome = await clusterHome();
+  say(`starting the private PostgreSQL in ${join(pgHome, 'pg')}`);
   clusterStarting = startCluster({
-    dataDir: join(dataDir, 'pg'),
+    dataDir: join(pgHome, 'pg'),
     port: Number(secrets.LIFEBOAT_PG_PORT),
     password: secrets.LIFEBOAT_PG_PASSWORD,
-    logFile: join(dataDir, 'postgres.log'),
+    logFile: join(pgHome, 'postgres.log'),
   });
   cluster = await clusterStarting;
   if (stopping) return;
