@@ -1,60 +1,25 @@
 // The target page's "WAL archiving" card in the browser: a viewer, on a 390 px phone, sees the postgresql.conf lines
 // and this target's wal.conf, and after the connection test that saving the target started, the lines to change on
 // a server that does not archive (the harness cluster runs with archive_mode off) and the archive's state.
-import pg from 'pg';
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { apiCall, launchBrowser, signInCookie, signInPage } from '../helpers/browser';
+import { describe, expect, inject, it } from 'vitest';
+import { signInPage } from '../helpers/browser';
 import { e2eUsers } from '../helpers/e2e-users';
+import { useE2eTarget } from '../helpers/e2e-target';
 
 const base = inject('baseUrl');
-const databaseUrl = inject('databaseUrl');
-const name = `wal-card-${Date.now()}-${Math.random().toString(36).slice(2, 7)}`;
-let admin = '';
-let db: pg.Client;
-let browser: Browser;
-let targetId = '';
-
-async function targetIdle() {
-  for (let i = 0; i < 300; i++) {
-    const { rows } = await db.query("SELECT 1 FROM jobs WHERE target_id = $1 AND status IN ('queued', 'running')", [targetId]);
-    if (!rows.length) return;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error('the connection test did not end in 60 s');
-}
-
-beforeAll(async () => {
-  admin = await signInCookie(base, e2eUsers.admin.email, e2eUsers.admin.password);
-  db = new pg.Client({ connectionString: databaseUrl });
-  await db.connect();
-  const r = await apiCall(base, admin, 'POST', '/api/targets', { name, host: '127.0.0.1', port: Number(new URL(databaseUrl).port), dbUser: 'postgres', password: null, sslMode: 'disable', database: 'postgres' });
-  expect(r.status, r.text).toBe(200);
-  targetId = r.json.target.id;
-  await targetIdle();
-  browser = await launchBrowser();
-});
-
-afterAll(async () => {
-  await browser?.close();
-  if (targetId) {
-    await targetIdle().catch(() => {});
-    await apiCall(base, admin, 'DELETE', `/api/targets/${targetId}`);
-  }
-  await db?.end();
-});
+const t = useE2eTarget('wal-card');
 
 describe('WAL archiving card', () => {
   it('a viewer sees the lines to install, this target’s wal.conf and which lines to change', async () => {
-    const context = await browser.newContext({ baseURL: base, viewport: { width: 390, height: 844 } });
+    const context = await t.browser.newContext({ baseURL: base, viewport: { width: 390, height: 844 } });
     try {
       const page = await context.newPage();
       page.setDefaultTimeout(20_000);
       await signInPage(page, base, e2eUsers.viewer.email, e2eUsers.viewer.password);
-      await page.goto(`/targets/${targetId}`);
+      await page.goto(`/targets/${t.targetId}`);
       const card = page.getByTestId('wal-card');
       await expect.poll(() => card.getByTestId('wal-postgresql-conf').textContent()).toContain("archive_command = '/usr/local/bin/lifeboat-wal push %p'");
-      expect(await card.getByTestId('wal-conf').textContent()).toContain(`target=${name}\n`);
+      expect(await card.getByTestId('wal-conf').textContent()).toContain(`target=${t.name}\n`);
       // The harness cluster does not archive: the card names the lines, and what it takes for them to apply.
       const problems = card.getByTestId('wal-settings-problems');
       await expect.poll(() => problems.textContent()).toContain('archive_mode = on');
